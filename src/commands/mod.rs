@@ -1,0 +1,57 @@
+//! One file per subcommand: each loads what it needs, calls the engine/store layers, and hands
+//! the result to a printer. Errors carry their exit code (`diag::Error::exit_code`).
+
+mod check;
+mod hosts;
+mod paths;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::CommandFactory;
+
+use crate::cli::{Cli, Command};
+use crate::config::{Home, Settings};
+use crate::diag::Error;
+use crate::logging;
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<ExitCode, Error> {
+    let home = Home::resolve(cli.home.as_deref())?;
+    match cli.command {
+        // Neither needs a valid config: they are how you find and fix a broken one.
+        Command::Paths(args) => paths::run(&home, &args),
+        Command::Check => check::run(&home),
+        Command::Completions { shell } => {
+            let mut cmd = Cli::command();
+            let mut out = std::io::stdout().lock();
+            clap_complete::generate(shell, &mut cmd, "fleetdeck", &mut out);
+            out.flush()
+                .map_err(|e| Error::Invalid(format!("cannot write to stdout: {e}")))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Hosts(args) => {
+            let settings = load_settings(&home)?;
+            let _log = start_logging(&home, cli.verbose, &settings);
+            hosts::run(&home, &args)
+        }
+    }
+}
+
+fn load_settings(home: &Home) -> Result<Settings, Error> {
+    Settings::load(&home.config_file()).map_err(|d| Error::Config(vec![d]))
+}
+
+/// Logging is best effort: a read-only home must not stop an engineer from running a command.
+fn start_logging(home: &Home, verbose: u8, settings: &Settings) -> Option<logging::LogGuard> {
+    let env = std::env::var("FLEETDECK_LOG").ok();
+    let started = logging::filter(env.as_deref(), verbose, settings.log.level)
+        .and_then(|filter| logging::init(home, filter));
+    match started {
+        Ok(guard) => Some(guard),
+        Err(e) => {
+            eprintln!("fleetdeck: warning: logging is off: {e}");
+            None
+        }
+    }
+}

@@ -1,0 +1,31 @@
+//! `fleetdeck paths`: where every file lives (like `k9s info`).
+
+use std::process::ExitCode;
+
+use crate::cli::PathsArgs;
+use crate::config::Home;
+use crate::diag::Error;
+use crate::ui::printers::paths::{PathRow, print_paths};
+
+pub fn run(home: &Home, args: &PathsArgs) -> Result<ExitCode, Error> {
+    let rows = vec![
+        PathRow::new("config", "settings", home.config_file()),
+        PathRow::new("hosts", "inventory", home.hosts_file()),
+        PathRow::new("actions", "action templates (*.toml)", home.actions_dir()),
+        PathRow::new("themes", "user themes (*.toml)", home.themes_dir()),
+        PathRow::new("keymaps", "user keymaps (*.toml)", home.keymaps_dir()),
+        PathRow::new("history", "runs, newest last (JSONL)", home.history_file()),
+        PathRow::new("audit", "who did what (JSONL)", home.audit_file()),
+        PathRow::new("incidents", "incident book (JSONL)", home.incidents_file()),
+        PathRow::new("runs", "output of each run (JSONL)", home.runs_dir()),
+        PathRow::new("metrics", "metric samples (JSONL)", home.metrics_dir()),
+        PathRow::new(
+            "known_hosts",
+            "host keys fleetdeck accepted",
+            home.known_hosts_file(),
+        ),
+        PathRow::new("logs", "daily JSON logs", home.log_dir.clone()),
+    ];
+    print_paths(home, &rows, args.json)?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,9 @@
+//! Configuration: home folders, config.toml and the helpers that give precise errors.
+
+pub mod home;
+pub mod settings;
+pub mod toml_diag;
+pub mod units;
+
+pub use home::{Home, HomeSource};
+pub use settings::Settings;

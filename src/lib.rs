@@ -1,0 +1,13 @@
+//! fleetdeck: a terminal operations console for on-call engineers.
+//!
+//! Layers (see DESIGN.md): `config` and `inventory` describe the fleet, `store` keeps what
+//! happened, `ui` holds the front ends. Lower layers never touch the terminal.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod diag;
+pub mod inventory;
+pub mod logging;
+pub mod store;
+pub mod ui;

@@ -1,0 +1,6 @@
+//! Shared helpers for integration tests. Each test binary does `mod support;` and uses what it
+//! needs; items a given binary leaves unused are allowed to be dead code.
+
+#![allow(dead_code)]
+
+pub mod sshd;
