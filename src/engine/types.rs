@@ -1,0 +1,246 @@
+//! The engine's vocabulary: what a run is asked to do, the states a host goes through, the
+//! events front ends receive, and the result that is recorded.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::inventory::Host;
+use crate::transport::{ErrorKind, ExecSpec, ExitOutcome};
+
+/// A run's id: a ULID (sortable by time), printed in history and used for runs/<id>.jsonl.
+pub type RunId = String;
+
+/// `N` hosts or `P%` of the run's hosts (`--batch`, `--max-fail`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Limit {
+    Count(usize),
+    Percent(u8),
+}
+
+impl Limit {
+    /// Parses `10` or `25%`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let t = text.trim();
+        if let Some(p) = t.strip_suffix('%') {
+            match p.trim().parse::<u8>() {
+                Ok(n) if (1..=100).contains(&n) => Ok(Limit::Percent(n)),
+                _ => Err(format!("`{text}`: a percentage must be 1% to 100%")),
+            }
+        } else {
+            match t.parse::<usize>() {
+                Ok(n) if n >= 1 => Ok(Limit::Count(n)),
+                _ => Err(format!(
+                    "`{text}`: expected a number of hosts (e.g. 5) or a percentage (e.g. 10%)"
+                )),
+            }
+        }
+    }
+
+    /// The limit as a host count for a run of `total` hosts (a percentage rounds up, min 1).
+    pub fn of(self, total: usize) -> usize {
+        match self {
+            Limit::Count(n) => n,
+            Limit::Percent(p) => (total * usize::from(p)).div_ceil(100).max(1),
+        }
+    }
+}
+
+impl fmt::Display for Limit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Limit::Count(n) => write!(f, "{n}"),
+            Limit::Percent(p) => write!(f, "{p}%"),
+        }
+    }
+}
+
+/// Everything the engine needs to run one command across hosts.
+#[derive(Debug, Clone)]
+pub struct RunRequest {
+    pub id: RunId,
+    /// Who asked (user@machine), for history and audit.
+    pub user: String,
+    /// The selector(s) as typed, for the record.
+    pub selector: String,
+    /// Resolved targets, in order. Indexes into this list identify hosts in events.
+    pub targets: Vec<Host>,
+    /// The command as shown to people and recorded (secrets already masked by the caller).
+    pub display_command: String,
+    pub spec: ExecSpec,
+    /// Hosts worked on at once (sliding window).
+    pub fanout: usize,
+    /// Hosts per batch; the next batch starts when the previous one has finished.
+    pub batch: Option<Limit>,
+    /// Failures after which remaining hosts are skipped.
+    pub max_fail: Option<Limit>,
+    /// Output kept per host (stdout + stderr); older output beyond it is dropped with a marker.
+    pub output_cap: usize,
+}
+
+/// Which output stream bytes came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// Where a host is in a run. Terminal states are the last four groups.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum HostState {
+    Pending,
+    Connecting,
+    Running,
+    /// Exit status 0.
+    Ok,
+    /// Non-zero exit, a signal, or no exit status.
+    Failed {
+        outcome: ExitOutcome,
+    },
+    /// The command or idle timeout passed; the command was killed.
+    Timeout {
+        outcome: ExitOutcome,
+    },
+    /// The command never ran: dns, tcp, host key, auth, connect timeout.
+    Unreachable {
+        kind: ErrorKind,
+        message: String,
+    },
+    /// The link broke mid-command, or a local error.
+    Error {
+        kind: ErrorKind,
+        message: String,
+    },
+    Cancelled,
+    /// Not attempted (max-fail reached, or the run was cancelled before its turn).
+    Skipped {
+        reason: String,
+    },
+}
+
+impl HostState {
+    pub fn is_terminal(&self) -> bool {
+        !matches!(
+            self,
+            HostState::Pending | HostState::Connecting | HostState::Running
+        )
+    }
+
+    /// Counts toward `--max-fail` and exit code 1.
+    pub fn is_failure(&self) -> bool {
+        matches!(
+            self,
+            HostState::Failed { .. } | HostState::Timeout { .. } | HostState::Error { .. }
+        )
+    }
+
+    /// Short word for tables and summaries.
+    pub fn label(&self) -> &'static str {
+        match self {
+            HostState::Pending => "pending",
+            HostState::Connecting => "connecting",
+            HostState::Running => "running",
+            HostState::Ok => "ok",
+            HostState::Failed { .. } => "failed",
+            HostState::Timeout { .. } => "timeout",
+            HostState::Unreachable { .. } => "unreachable",
+            HostState::Error { .. } => "error",
+            HostState::Cancelled => "cancelled",
+            HostState::Skipped { .. } => "skipped",
+        }
+    }
+}
+
+/// What the engine tells front ends, in order per host. Output events are bounded in size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EngineEvent {
+    RunStarted {
+        id: RunId,
+        hosts: usize,
+    },
+    State {
+        host: usize,
+        state: HostState,
+    },
+    Output {
+        host: usize,
+        stream: Stream,
+        bytes: Vec<u8>,
+    },
+    /// Output beyond the cap was dropped for this host (total so far).
+    Dropped {
+        host: usize,
+        bytes_dropped: u64,
+    },
+    RunFinished {
+        result: Box<RunResult>,
+    },
+}
+
+/// One host's recorded result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostResult {
+    pub host: String,
+    #[serde(flatten)]
+    pub state: HostState,
+    /// Exit code when the command exited with one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    pub duration_ms: u64,
+    pub bytes_out: u64,
+    pub bytes_err: u64,
+    /// First line of stderr (or of the error), for "why did it fail" at a glance.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_error_line: Option<String>,
+}
+
+/// The whole run, as appended to history.jsonl.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunResult {
+    pub id: RunId,
+    pub user: String,
+    pub started: String,
+    pub finished: String,
+    pub selector: String,
+    /// Folded node set of the targets.
+    pub targets: String,
+    pub command: String,
+    /// ok | failed | unreachable | cancelled (the run as a whole, as the exit code says).
+    pub status: String,
+    pub hosts: Vec<HostResult>,
+}
+
+impl RunResult {
+    /// DESIGN.md's exit codes: 0 all ok, 1 a host failed, 3 none failed but one unreachable,
+    /// 130 cancelled.
+    pub fn exit_code(&self) -> u8 {
+        let any = |f: fn(&HostState) -> bool| self.hosts.iter().any(|h| f(&h.state));
+        if self.status == "cancelled" {
+            130
+        } else if any(HostState::is_failure) {
+            1
+        } else if any(|s| matches!(s, HostState::Unreachable { .. })) {
+            3
+        } else {
+            0
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits() {
+        assert_eq!(Limit::parse("5"), Ok(Limit::Count(5)));
+        assert_eq!(Limit::parse("10%"), Ok(Limit::Percent(10)));
+        assert!(Limit::parse("0").is_err());
+        assert!(Limit::parse("101%").is_err());
+        assert!(Limit::parse("x").is_err());
+        assert_eq!(Limit::Percent(10).of(41), 5);
+        assert_eq!(Limit::Percent(1).of(3), 1);
+    }
+}

@@ -1,0 +1,166 @@
+//! Transports: how a command reaches a host. SSH, the agent and local processes implement one
+//! trait and must look identical to the engine: same events, same error kinds, same cancel.
+
+pub mod local;
+
+use std::fmt;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::inventory::Host;
+
+/// What to run on one host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecSpec {
+    /// A shell command line, run by the remote user's shell (`sh -c` for local).
+    pub command: String,
+    /// Extra environment variables (SSH: sent as `export` prefix, since sshd's AcceptEnv
+    /// usually refuses `env` requests).
+    pub env: Vec<(String, String)>,
+    /// Working directory on the host; `None` is the login directory.
+    pub cwd: Option<String>,
+    /// Bytes written to the command's stdin, then EOF (secrets travel here, never in argv).
+    pub stdin: Option<Vec<u8>>,
+    /// Ask for a PTY (interactive-style commands; merges stderr into stdout).
+    pub pty: bool,
+    /// TCP connect + handshake + auth.
+    pub connect_timeout: Duration,
+    /// The whole command; `None` is unlimited.
+    pub timeout: Option<Duration>,
+    /// Longest silence without output; `None` is off.
+    pub idle_timeout: Option<Duration>,
+}
+
+impl ExecSpec {
+    pub fn new(command: impl Into<String>) -> Self {
+        Self {
+            command: command.into(),
+            env: Vec::new(),
+            cwd: None,
+            stdin: None,
+            pty: false,
+            connect_timeout: Duration::from_secs(10),
+            timeout: None,
+            idle_timeout: None,
+        }
+    }
+}
+
+/// Why a host could not run the command at all (it never started, or the link broke).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The name did not resolve.
+    Dns,
+    /// TCP refused, unreachable, reset before the handshake finished.
+    Connect,
+    /// Unknown, changed or revoked host key.
+    HostKey,
+    /// No accepted credential.
+    Auth,
+    /// The connect timeout passed (TCP, handshake or auth).
+    Timeout,
+    /// Local I/O failure (reading a key file, spawning a process).
+    Io,
+    /// The peer broke the protocol or closed the connection mid-command.
+    Protocol,
+}
+
+impl ErrorKind {
+    /// Unreachable kinds make `fleetdeck run` exit 3 rather than 1: the command never ran.
+    pub fn is_unreachable(self) -> bool {
+        !matches!(self, ErrorKind::Io | ErrorKind::Protocol)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Dns => "dns",
+            ErrorKind::Connect => "connect",
+            ErrorKind::HostKey => "hostkey",
+            ErrorKind::Auth => "auth",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Io => "io",
+            ErrorKind::Protocol => "protocol",
+        }
+    }
+}
+
+/// A transport failure with a message a person can act on (what failed, and what to do).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{kind}: {message}")]
+pub struct TransportError {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+impl TransportError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How a started command ended.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum ExitOutcome {
+    /// Exited with a status code.
+    Code { code: i32 },
+    /// Killed by a signal (`TERM`, `KILL`, ...).
+    Signal { signal: String },
+    /// The channel closed without an exit status (some servers, dropped links).
+    NoStatus,
+    /// fleetdeck's command timeout passed; the remote command was killed.
+    TimedOut { after_ms: u64 },
+    /// No output for the idle timeout; the remote command was killed.
+    IdleTimedOut { after_ms: u64 },
+    /// Cancelled by the operator; the remote command was killed.
+    Cancelled,
+}
+
+/// What a transport reports, in order: `Connecting`, `Started`, any output, then exactly one
+/// terminal event (`Exited` or `Failed`). `Failed` may come at any point.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExecEvent {
+    Connecting,
+    /// The command is running (remote pid when known, for process-group kill).
+    Started {
+        pid: Option<u32>,
+    },
+    Stdout(Vec<u8>),
+    Stderr(Vec<u8>),
+    Exited(ExitOutcome),
+    Failed(TransportError),
+}
+
+impl ExecEvent {
+    pub fn is_terminal(&self) -> bool {
+        matches!(self, ExecEvent::Exited(_) | ExecEvent::Failed(_))
+    }
+}
+
+/// The running command: its events, and the way to cancel it. Dropping the handle does not
+/// cancel (the engine may stop listening while a cancel is in flight); call `cancel`.
+pub struct ExecHandle {
+    pub events: mpsc::Receiver<ExecEvent>,
+    pub cancel: CancellationToken,
+}
+
+/// Events buffered between a transport task and the engine. The transport drains its source
+/// continuously; when this fills, the transport waits, which back-pressures only this host.
+pub const EVENT_BUFFER: usize = 256;
+
+/// A way to reach hosts. `exec` must not block: it starts a task and returns at once.
+pub trait Transport: Send + Sync {
+    fn exec(&self, host: &Host, spec: ExecSpec) -> ExecHandle;
+}
