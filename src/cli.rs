@@ -1,8 +1,12 @@
 //! Command-line definitions (clap). Dispatch lives in `commands`.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgGroup, Args, Parser, Subcommand};
+
+use crate::config::units::parse_duration;
+use crate::engine::Limit;
 
 /// A terminal operations console for on-call engineers: run commands across a fleet over SSH
 /// or fleetdeck's agent, watch the output, keep an audit trail.
@@ -28,6 +32,10 @@ pub enum Command {
     Paths(PathsArgs),
     /// List the hosts a selector resolves to, or import an inventory.
     Hosts(HostsArgs),
+    /// Run a shell command on the hosts a selector picks, with live output and a record.
+    Run(RunArgs),
+    /// Past runs: list them, show one with its output, or rerun it where it failed.
+    History(HistoryArgs),
     /// Validate every configuration file; print each problem as file:line:column: message.
     Check,
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -75,4 +83,144 @@ pub struct ImportArgs {
     /// An Ansible inventory, INI or YAML.
     #[arg(long, value_name = "FILE")]
     pub ansible: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Which hosts (e.g. 'web[01-20]&env:prod!web07'); several -t are joined as a union.
+    #[arg(short = 't', long = "target", value_name = "SELECTOR", required = true)]
+    pub targets: Vec<String>,
+
+    #[command(flatten)]
+    pub options: RunOptions,
+
+    /// The command, after `--`; its words are joined by spaces and run by the remote shell
+    /// (like ssh): `fleetdeck run -t web01 -- 'df -h /var | tail -1'`.
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+}
+
+/// How a run behaves; shared by `run` and `history rerun`. Unset values come from config.toml.
+#[derive(Debug, Clone, Default, Args)]
+#[command(group(ArgGroup::new("output").args(["stream", "gather", "json"]).multiple(false)))]
+pub struct RunOptions {
+    /// Hosts worked on at once (default: [run] fanout).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub fanout: Option<u32>,
+
+    /// Longest a command may run per host; 0s = no limit (default: [run] command_timeout).
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
+
+    /// TCP connect + handshake + auth per host (default: [run] connect_timeout).
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub connect_timeout: Option<Duration>,
+
+    /// Longest silence before a command counts as hung; 0s = off (default: [run] idle_timeout).
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub idle_timeout: Option<Duration>,
+
+    /// Work in batches of N hosts or P% of them; a batch starts when the previous one ended.
+    #[arg(long, value_name = "N|P%", value_parser = Limit::parse)]
+    pub batch: Option<Limit>,
+
+    /// After N (or P%) hosts failed, skip the hosts not started yet.
+    #[arg(long, value_name = "N|P%", value_parser = Limit::parse)]
+    pub max_fail: Option<Limit>,
+
+    /// Print output as it arrives, `host: line`, stderr lines as `host!: line` (the default).
+    #[arg(long)]
+    pub stream: bool,
+
+    /// Print output after the run, hosts with identical output once under their node set.
+    #[arg(long)]
+    pub gather: bool,
+
+    /// Print one JSON event per line (schema in README.md, "JSON events").
+    #[arg(long)]
+    pub json: bool,
+
+    /// Show the hosts and the exact command per host, run nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Do not ask for confirmation in protected environments ([safety] protected_envs).
+    #[arg(long)]
+    pub yes: bool,
+
+    /// Use this OpenSSH client config instead of ~/.ssh/config and /etc/ssh/ssh_config.
+    #[arg(long, value_name = "FILE")]
+    pub ssh_config: Option<PathBuf>,
+
+    /// Also trust the host keys in this known_hosts file (repeatable).
+    #[arg(long = "known-hosts", value_name = "FILE")]
+    pub known_hosts: Vec<PathBuf>,
+
+    /// Trust and record the key of a host seen for the first time (a changed key is still
+    /// refused).
+    #[arg(long)]
+    pub accept_new: bool,
+}
+
+/// The three output modes of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputMode {
+    Stream,
+    Gather,
+    Json,
+}
+
+impl RunOptions {
+    pub fn output_mode(&self) -> OutputMode {
+        if self.json {
+            OutputMode::Json
+        } else if self.gather {
+            OutputMode::Gather
+        } else {
+            OutputMode::Stream
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct HistoryArgs {
+    /// One JSON object (a run) per line, newest first.
+    #[arg(long)]
+    pub json: bool,
+
+    /// How many runs to list, newest first.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub limit: usize,
+
+    #[command(subcommand)]
+    pub command: Option<HistoryCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HistoryCommand {
+    /// One run: per-host results and the recorded output, grouped per host.
+    Show {
+        /// The run id, or a unique prefix of it.
+        id: String,
+        /// One JSON object: the run and its output records.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run a past run's command again on the hosts that did not end ok.
+    Rerun(RerunArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RerunArgs {
+    /// The run id, or a unique prefix of it.
+    pub id: String,
+
+    /// Only the hosts that did not end ok (failed, timeout, error, unreachable, cancelled,
+    /// skipped).
+    #[arg(long, required = true)]
+    pub failed: bool,
+
+    #[command(flatten)]
+    pub options: RunOptions,
 }

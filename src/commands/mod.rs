@@ -2,8 +2,11 @@
 //! the result to a printer. Errors carry their exit code (`diag::Error::exit_code`).
 
 mod check;
+mod history;
 mod hosts;
 mod paths;
+mod prompt;
+mod run;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -34,6 +37,16 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
             let settings = load_settings(&home)?;
             let _log = start_logging(&home, cli.verbose, &settings);
             hosts::run(&home, &args)
+        }
+        Command::Run(args) => {
+            let settings = load_settings(&home)?;
+            let _log = start_logging(&home, cli.verbose, &settings);
+            run::run(&home, &settings, &args)
+        }
+        Command::History(args) => {
+            let settings = load_settings(&home)?;
+            let _log = start_logging(&home, cli.verbose, &settings);
+            history::run(&home, &settings, &args)
         }
     }
 }

@@ -2,6 +2,7 @@
 //! trait and must look identical to the engine: same events, same error kinds, same cancel.
 
 pub mod local;
+pub mod ssh;
 
 use std::fmt;
 use std::time::Duration;

@@ -1,7 +1,16 @@
 //! Plain-text and JSON output of the headless commands.
 
+pub mod history;
 pub mod hosts;
+pub mod line_buffer;
 pub mod paths;
+pub mod run_dry;
+pub mod run_gather;
+pub mod run_json;
+pub mod run_progress;
+pub mod run_stream;
+pub mod run_summary;
+pub mod sanitize;
 
 use std::io::Write;
 

@@ -1,0 +1,471 @@
+//! `fleetdeck run`: validate everything first (selector, options, config: exit 2 with nothing
+//! run or recorded), show the targets, confirm protected environments, then drive the engine
+//! and print its events in the chosen output mode. Ctrl-C cancels the run (exit 130); a second
+//! Ctrl-C quits at once.
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use indicatif::ProgressBar;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::hosts::resolve_targets;
+use super::prompt::{confirm_protected, protected_envs, read_passphrase};
+use crate::cli::{OutputMode, RunArgs, RunOptions};
+use crate::config::units::format_duration;
+use crate::config::{Home, Settings};
+use crate::diag::Error;
+use crate::engine::{self, EngineEvent, Records, RunRequest, RunResult, Transports};
+use crate::inventory::nodeset::fold;
+use crate::inventory::{Host, TransportKind, load};
+use crate::transport::ExecSpec;
+use crate::transport::local::LocalTransport;
+use crate::transport::ssh::config::SshConfigSource;
+use crate::transport::ssh::{DEFAULT_MAX_CHANNELS, PassphraseFn, SshOptions, SshTransport};
+use crate::ui::printers::run_dry::{DryRunLimits, render_dry_run};
+use crate::ui::printers::run_gather::GatherPrinter;
+use crate::ui::printers::run_json::JsonPrinter;
+use crate::ui::printers::run_progress::{Tally, progress_bar, show};
+use crate::ui::printers::run_stream::StreamPrinter;
+use crate::ui::printers::run_summary::render_summary;
+use crate::ui::printers::sanitize::colour_allowed;
+
+/// Engine events waiting for the printer.
+const EVENT_CHANNEL: usize = 1024;
+/// Events printed in one write at most.
+const PRINT_BATCH: usize = 256;
+
+/// What to run where, already resolved.
+pub struct Plan {
+    pub hosts: Vec<Host>,
+    /// The selector(s) as typed (or the folded host set, for a rerun), for the record.
+    pub selector: String,
+    pub command: String,
+}
+
+pub fn run(home: &Home, settings: &Settings, args: &RunArgs) -> Result<ExitCode, Error> {
+    let command = join_command(&args.command)?;
+    let inventory = load::load(&home.hosts_file()).map_err(Error::Config)?;
+    let hosts = resolve_targets(&inventory, &args.targets)?;
+    let selector = args.targets.join(" -t ");
+    if hosts.is_empty() {
+        return Err(Error::Invalid(format!(
+            "no hosts matched `{selector}`; nothing was run (fleetdeck hosts -t SELECTOR shows \
+             what a selector picks)"
+        )));
+    }
+    execute(
+        home,
+        settings,
+        Plan {
+            hosts,
+            selector,
+            command,
+        },
+        &args.options,
+    )
+}
+
+/// The command words after `--`, joined by spaces like ssh does.
+fn join_command(words: &[String]) -> Result<String, Error> {
+    let command = words.join(" ");
+    if command.trim().is_empty() {
+        return Err(Error::Invalid(
+            "missing command: put it after `--`, e.g. fleetdeck run -t web01 -- uptime".to_string(),
+        ));
+    }
+    Ok(command)
+}
+
+/// Runs a resolved plan with `options` (shared by `run` and `history rerun`).
+pub fn execute(
+    home: &Home,
+    settings: &Settings,
+    plan: Plan,
+    options: &RunOptions,
+) -> Result<ExitCode, Error> {
+    let spec = exec_spec(&plan.command, settings, options)?;
+    let output_cap = usize::try_from(settings.run.output_cap_per_host.0).unwrap_or(usize::MAX);
+    let fanout = options.fanout.unwrap_or(settings.run.fanout) as usize;
+    let envs = protected_envs(&plan.hosts, &settings.safety.protected_envs);
+    let folded = fold(plan.hosts.iter().map(|h| h.name.as_str()));
+
+    check_known_hosts_files(options)?;
+    if options.dry_run {
+        let limits = dry_run_limits(&spec, fanout, options);
+        let destinations = ssh_destinations(&plan.hosts, options)?;
+        let text = render_dry_run(&plan.hosts, &destinations, &plan.command, &limits, &envs);
+        crate::ui::printers::write_stdout(&text)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    let mode = options.output_mode();
+    let progress = (mode != OutputMode::Json && std::io::stderr().is_terminal())
+        .then(|| progress_bar(plan.hosts.len()));
+    let (transports, ssh) = transports(&plan.hosts, home, settings, options, progress.clone())?;
+    let noun = if plan.hosts.len() == 1 {
+        "host"
+    } else {
+        "hosts"
+    };
+    eprintln!("running on {} {noun}: {folded}", plan.hosts.len());
+    confirm_protected(&plan.hosts, &envs, options.yes)?;
+    if let Some(bar) = &progress {
+        show(bar);
+    }
+
+    let records = Records::new(home, &settings.store);
+    if let Err(e) = home.ensure_writable_dirs() {
+        eprintln!("fleetdeck: warning: this run may not be recorded: {e}");
+    }
+    let request = RunRequest {
+        id: engine::new_run_id(),
+        user: engine::current_user(),
+        selector: plan.selector,
+        targets: plan.hosts,
+        display_command: plan.command,
+        spec,
+        fanout,
+        batch: options.batch,
+        max_fail: options.max_fail,
+        output_cap,
+    };
+    tracing::info!(run = %request.id, targets = %folded, count = request.targets.len(), "run starting");
+    let engine = Engine {
+        transports,
+        ssh,
+        records,
+        progress,
+    };
+    let result = drive(request, engine, mode, output_cap)?;
+    tracing::info!(run = %result.id, status = %result.status, "run finished");
+    Ok(ExitCode::from(result.exit_code()))
+}
+
+/// The command and its limits: flags win over config.toml; `0s` turns a limit off.
+fn exec_spec(command: &str, settings: &Settings, options: &RunOptions) -> Result<ExecSpec, Error> {
+    let connect_timeout = options
+        .connect_timeout
+        .unwrap_or(settings.run.connect_timeout.0);
+    if connect_timeout.is_zero() {
+        return Err(Error::Invalid(
+            "the connect timeout must be more than 0s (--connect-timeout, or [run] \
+             connect_timeout in config.toml)"
+                .to_string(),
+        ));
+    }
+    let non_zero = |d: Duration| (!d.is_zero()).then_some(d);
+    let mut spec = ExecSpec::new(command);
+    spec.connect_timeout = connect_timeout;
+    spec.timeout = options
+        .timeout
+        .map_or_else(|| settings.command_timeout(), non_zero);
+    spec.idle_timeout = options
+        .idle_timeout
+        .map_or_else(|| settings.idle_timeout(), non_zero);
+    Ok(spec)
+}
+
+fn dry_run_limits(spec: &ExecSpec, fanout: usize, options: &RunOptions) -> DryRunLimits {
+    let or_off = |d: Option<Duration>| d.map_or_else(|| "off".to_string(), format_duration);
+    DryRunLimits {
+        fanout,
+        connect_timeout: format_duration(spec.connect_timeout),
+        timeout: or_off(spec.timeout),
+        idle_timeout: or_off(spec.idle_timeout),
+        batch: options
+            .batch
+            .map_or_else(|| "-".to_string(), |b| b.to_string()),
+        max_fail: options
+            .max_fail
+            .map_or_else(|| "-".to_string(), |m| m.to_string()),
+    }
+}
+
+/// A `--known-hosts FILE` that does not exist is a typo, not an empty trust list.
+fn check_known_hosts_files(options: &RunOptions) -> Result<(), Error> {
+    for file in &options.known_hosts {
+        if !file.is_file() {
+            return Err(Error::Invalid(format!(
+                "--known-hosts {}: no such file",
+                file.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// For `--dry-run`: where the ssh config sends each ssh host (`user@host:port via jumps`).
+fn ssh_destinations(hosts: &[Host], options: &RunOptions) -> Result<Vec<Option<String>>, Error> {
+    if !hosts.iter().any(|h| h.transport == TransportKind::Ssh) {
+        return Ok(vec![None; hosts.len()]);
+    }
+    let config = SshConfigSource::load(options.ssh_config.as_deref())?;
+    Ok(hosts
+        .iter()
+        .map(|h| {
+            if h.transport != TransportKind::Ssh {
+                return None;
+            }
+            Some(match config.resolve(h) {
+                Ok(r) if r.proxy_jump.is_empty() => r.destination(),
+                Ok(r) => {
+                    let hops: Vec<String> = r.proxy_jump.iter().map(ToString::to_string).collect();
+                    format!("{} via {}", r.destination(), hops.join(","))
+                }
+                Err(e) => format!("(cannot resolve: {e})"),
+            })
+        })
+        .collect())
+}
+
+/// The transports the targets need. SSH is set up only when a target uses it, so a run on
+/// local hosts never reads ssh configs or keys.
+fn transports(
+    hosts: &[Host],
+    home: &Home,
+    settings: &Settings,
+    options: &RunOptions,
+    progress: Option<ProgressBar>,
+) -> Result<(Transports, Option<SshTransport>), Error> {
+    let transports = Transports::new().with(TransportKind::Local, Arc::new(LocalTransport));
+    if !hosts.iter().any(|h| h.transport == TransportKind::Ssh) {
+        return Ok((transports, None));
+    }
+    // Passphrases are asked for only when someone is at the terminal; otherwise an encrypted
+    // key gives a clear error instead of a hang.
+    let passphrase: Option<PassphraseFn> = std::io::stdin().is_terminal().then(|| {
+        let ask: PassphraseFn = Arc::new(move |key: &Path| match &progress {
+            Some(bar) => bar.suspend(|| read_passphrase(key)),
+            None => read_passphrase(key),
+        });
+        ask
+    });
+    let ssh = SshTransport::new(SshOptions {
+        ssh_config: options.ssh_config.clone(),
+        extra_known_hosts: options.known_hosts.clone(),
+        fleetdeck_known_hosts: home.known_hosts_file(),
+        accept_new: options.accept_new,
+        max_handshakes: settings.run.max_handshakes as usize,
+        max_channels_per_connection: DEFAULT_MAX_CHANNELS,
+        passphrase,
+    })?;
+    let transports = transports.with(TransportKind::Ssh, Arc::new(ssh.clone()));
+    Ok((transports, Some(ssh)))
+}
+
+/// What `drive` needs besides the request.
+struct Engine {
+    transports: Transports,
+    /// Kept to close its pooled connections politely at the end.
+    ssh: Option<SshTransport>,
+    records: Records,
+    progress: Option<ProgressBar>,
+}
+
+/// Where printed text goes: stdout, around the progress bar. A closed stdout (`| head`) stops
+/// the printing, not the run, which still completes and is recorded.
+struct Terminal {
+    progress: Option<ProgressBar>,
+    open: bool,
+}
+
+impl Terminal {
+    fn print(&mut self, text: &str) {
+        if text.is_empty() || !self.open {
+            return;
+        }
+        let write = || {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes()).and_then(|()| out.flush())
+        };
+        let written = match &self.progress {
+            Some(bar) => bar.suspend(write),
+            None => write(),
+        };
+        if let Err(e) = written {
+            if e.kind() != std::io::ErrorKind::BrokenPipe {
+                tracing::warn!(error = %e, "cannot write to stdout; output printing stopped");
+            }
+            self.open = false;
+        }
+    }
+}
+
+enum Printer {
+    Stream(StreamPrinter),
+    Gather(GatherPrinter),
+    Json(JsonPrinter),
+}
+
+impl Printer {
+    fn new(mode: OutputMode, request: &RunRequest, output_cap: usize) -> Self {
+        let names: Vec<String> = request.targets.iter().map(|h| h.name.clone()).collect();
+        let keep_sgr = colour_allowed(
+            std::io::stdout().is_terminal(),
+            std::env::var_os("NO_COLOR").as_deref(),
+        );
+        match mode {
+            OutputMode::Stream => Printer::Stream(StreamPrinter::new(names, keep_sgr)),
+            OutputMode::Gather => Printer::Gather(GatherPrinter::new(names, keep_sgr, output_cap)),
+            OutputMode::Json => {
+                let targets = fold(names.iter().map(String::as_str));
+                Printer::Json(JsonPrinter::new(
+                    names,
+                    targets,
+                    request.display_command.clone(),
+                ))
+            }
+        }
+    }
+
+    fn on_event(&mut self, event: &EngineEvent) -> String {
+        match self {
+            Printer::Stream(p) => p.on_event(event),
+            Printer::Gather(p) => p.on_event(event),
+            Printer::Json(p) => p.on_event(event),
+        }
+    }
+}
+
+/// Runs the engine on a runtime of its own, printing events as they come, until the run ends.
+fn drive(
+    request: RunRequest,
+    engine: Engine,
+    mode: OutputMode,
+    output_cap: usize,
+) -> Result<RunResult, Error> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Invalid(format!("cannot start the async runtime: {e}")))?;
+    let Engine {
+        transports,
+        ssh,
+        records,
+        progress,
+    } = engine;
+    let mut printer = Printer::new(mode, &request, output_cap);
+    let mut terminal = Terminal {
+        progress: progress.clone(),
+        open: true,
+    };
+
+    let result = runtime.block_on(async {
+        let cancel = CancellationToken::new();
+        let interrupts = tokio::spawn(watch_interrupts(cancel.clone(), progress.clone()));
+        let (tx, mut rx) = mpsc::channel(EVENT_CHANNEL);
+        let bar = progress.clone();
+        // Printing blocks on the terminal or a pipe: keep it off the runtime's workers.
+        let printing = tokio::task::spawn_blocking(move || {
+            let mut tally = Tally::default();
+            let mut finished = false;
+            let mut handle = |event: EngineEvent| {
+                if let Some(bar) = &bar
+                    && let EngineEvent::State { .. } = &event
+                {
+                    if tally.on_event(&event) {
+                        bar.inc(1);
+                    }
+                    bar.set_message(tally.message());
+                }
+                finished |= matches!(event, EngineEvent::RunFinished { .. });
+                printer.on_event(&event)
+            };
+            while let Some(first) = rx.blocking_recv() {
+                // What else is queued already goes out in the same write, so the progress bar
+                // is cleared and redrawn once per batch, not once per line.
+                let mut text = handle(first);
+                for _ in 1..PRINT_BATCH {
+                    match rx.try_recv() {
+                        Ok(event) => text.push_str(&handle(event)),
+                        Err(_) => break,
+                    }
+                }
+                terminal.print(&text);
+            }
+            (printer, terminal, finished)
+        });
+        let result = engine::run(request, &transports, Some(&records), tx, cancel).await;
+        if let Some(ssh) = &ssh {
+            ssh.shutdown().await;
+        }
+        let printed = printing.await;
+        interrupts.abort();
+        match printed {
+            Ok((mut printer, mut terminal, false)) => {
+                // The engine always ends with RunFinished; should it not, print the end anyway.
+                let end = EngineEvent::RunFinished {
+                    result: Box::new(result.clone()),
+                };
+                terminal.print(&printer.on_event(&end));
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "the output printer stopped"),
+        }
+        result
+    });
+    if let Some(bar) = &progress {
+        bar.finish_and_clear();
+    }
+    eprint!("{}", render_summary(&result));
+    Ok(result)
+}
+
+/// First Ctrl-C: cancel the run (remote commands are killed, the run is recorded as
+/// cancelled). Second: quit at once.
+async fn watch_interrupts(cancel: CancellationToken, progress: Option<ProgressBar>) {
+    if tokio::signal::ctrl_c().await.is_err() {
+        return;
+    }
+    let note = "fleetdeck: interrupted: cancelling the run and stopping remote commands \
+                (Ctrl-C again to quit at once)";
+    match &progress {
+        Some(bar) => bar.suspend(|| eprintln!("{note}")),
+        None => eprintln!("{note}"),
+    }
+    cancel.cancel();
+    if tokio::signal::ctrl_c().await.is_ok() {
+        std::process::exit(130);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_words_are_joined_like_ssh() {
+        assert_eq!(
+            join_command(&["echo".into(), "a b".into(), "c".into()]).unwrap(),
+            "echo a b c"
+        );
+        assert!(join_command(&[]).is_err());
+        assert!(join_command(&[" ".into()]).is_err());
+    }
+
+    #[test]
+    fn flags_beat_config_and_zero_means_off() {
+        let settings = Settings::default();
+        let spec = exec_spec("true", &settings, &RunOptions::default()).unwrap();
+        assert_eq!(spec.timeout, Some(Duration::from_secs(600)));
+        assert_eq!(spec.idle_timeout, None);
+        let options = RunOptions {
+            timeout: Some(Duration::ZERO),
+            idle_timeout: Some(Duration::from_secs(5)),
+            ..Default::default()
+        };
+        let spec = exec_spec("true", &settings, &options).unwrap();
+        assert_eq!(spec.timeout, None);
+        assert_eq!(spec.idle_timeout, Some(Duration::from_secs(5)));
+        let zero = RunOptions {
+            connect_timeout: Some(Duration::ZERO),
+            ..Default::default()
+        };
+        assert!(exec_spec("true", &settings, &zero).is_err());
+    }
+}

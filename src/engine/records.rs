@@ -1,0 +1,183 @@
+//! What a run leaves behind: a line in history.jsonl (the `RunResult`), its output in
+//! runs/<id>.jsonl, and who/what/where/result lines in audit.jsonl.
+
+use std::ffi::CStr;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::types::{RunResult, Stream};
+use crate::config::Home;
+use crate::config::settings::StoreSettings;
+use crate::store::{JsonlWriter, Rotation, SCHEMA_VERSION, StoreError};
+
+/// Where a run's records go, and how history and audit rotate.
+#[derive(Debug, Clone)]
+pub struct Records {
+    history: PathBuf,
+    audit: PathBuf,
+    runs_dir: PathBuf,
+    rotation: Rotation,
+}
+
+/// One line of runs/<id>.jsonl (after "v"/"ts"): a piece of one host's output.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutputRecord {
+    pub host: String,
+    pub stream: Stream,
+    /// UTF-8; invalid bytes are replaced (a character split across pieces is kept whole).
+    pub data: String,
+}
+
+/// One line of audit.jsonl.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRecord {
+    pub who: String,
+    /// "run".
+    pub action: String,
+    pub run_id: String,
+    /// The command as displayed (secrets masked by the caller).
+    pub what: String,
+    /// Folded node set of the targets.
+    pub targets: String,
+    pub count: usize,
+    /// "started", then the run's status: ok | failed | unreachable | cancelled.
+    pub result: String,
+}
+
+/// Starts the stderr record that says a host's output stopped being recorded at the cap.
+pub const NOT_RECORDED_PREFIX: &str = "[fleetdeck: ";
+
+/// The text of that record: `[fleetdeck: 1234 more bytes not recorded (output cap 65536 bytes)]`.
+pub fn not_recorded_note(bytes: u64, cap: usize) -> String {
+    format!("{NOT_RECORDED_PREFIX}{bytes} more bytes not recorded (output cap {cap} bytes)]\n")
+}
+
+impl Records {
+    /// history.jsonl, audit.jsonl and runs/<id>.jsonl under `home`. History and audit rotate
+    /// by `store`; a run's output file never rotates (it is bounded by the per-host cap).
+    pub fn new(home: &Home, store: &StoreSettings) -> Self {
+        Records {
+            history: home.history_file(),
+            audit: home.audit_file(),
+            runs_dir: home.runs_dir(),
+            rotation: Rotation {
+                max_bytes: store.rotate_at.0,
+                keep: usize::try_from(store.keep).unwrap_or(usize::MAX),
+            },
+        }
+    }
+
+    pub fn history_path(&self) -> PathBuf {
+        self.history.clone()
+    }
+
+    pub fn audit_path(&self) -> PathBuf {
+        self.audit.clone()
+    }
+
+    /// runs/<id>.jsonl. Characters that cannot be part of a ULID are replaced by `_`, so an id
+    /// can never name a file outside runs/.
+    pub fn run_output_path(&self, id: &str) -> PathBuf {
+        let safe: String = id
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        self.runs_dir.join(format!("{safe}.jsonl"))
+    }
+
+    /// Appends a finished run to history.jsonl.
+    pub fn append_history(&self, result: &RunResult) -> Result<(), StoreError> {
+        JsonlWriter::open(&self.history, self.rotation, SCHEMA_VERSION)?.append(result)
+    }
+
+    /// Appends one line to audit.jsonl.
+    pub fn append_audit(&self, record: &AuditRecord) -> Result<(), StoreError> {
+        JsonlWriter::open(&self.audit, self.rotation, SCHEMA_VERSION)?.append(record)
+    }
+
+    /// Opens runs/<id>.jsonl for appending output records.
+    pub(crate) fn open_run_output(&self, id: &str) -> Result<JsonlWriter, StoreError> {
+        JsonlWriter::open(&self.run_output_path(id), Rotation::NEVER, SCHEMA_VERSION)
+    }
+}
+
+/// "user@machine" for history and audit: the login name of this process's uid and the host
+/// name, falling back to `$USER` and "unknown".
+pub fn current_user() -> String {
+    let user = login_name()
+        .or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()))
+        .unwrap_or_else(|| "unknown".to_string());
+    let machine = host_name().unwrap_or_else(|| "unknown".to_string());
+    format!("{user}@{machine}")
+}
+
+fn login_name() -> Option<String> {
+    // SAFETY: sysconf only reads a constant.
+    let hint = unsafe { libc::sysconf(libc::_SC_GETPW_R_SIZE_MAX) };
+    let mut buf = vec![0u8; usize::try_from(hint).unwrap_or(0).clamp(1024, 1 << 20)];
+    // SAFETY: an all-zero passwd is a valid value for getpwuid_r to overwrite.
+    let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut found: *mut libc::passwd = std::ptr::null_mut();
+    // SAFETY: every pointer refers to memory we own, with its true length; the strings in
+    // `pwd` point into `buf`, which outlives their use below.
+    let rc = unsafe {
+        libc::getpwuid_r(
+            libc::getuid(),
+            &mut pwd,
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            &mut found,
+        )
+    };
+    if rc != 0 || found.is_null() || pwd.pw_name.is_null() {
+        return None;
+    }
+    // SAFETY: pw_name is a NUL-terminated string inside `buf` (checked non-null above).
+    let name = unsafe { CStr::from_ptr(pwd.pw_name) }
+        .to_string_lossy()
+        .into_owned();
+    (!name.is_empty()).then_some(name)
+}
+
+fn host_name() -> Option<String> {
+    let mut buf = [0u8; 256];
+    // SAFETY: gethostname writes at most buf.len() bytes into our buffer.
+    if unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) } != 0 {
+        return None;
+    }
+    // POSIX does not promise a NUL when the name is truncated: stop at the buffer's end.
+    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    let name = String::from_utf8_lossy(&buf[..end]).into_owned();
+    (!name.is_empty()).then_some(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_at_machine() {
+        let who = current_user();
+        let (user, machine) = who.split_once('@').unwrap();
+        assert!(!user.is_empty() && !machine.is_empty(), "{who}");
+    }
+
+    #[test]
+    fn run_ids_stay_inside_runs_dir() {
+        let home = Home::under(std::path::Path::new("/tmp/fd-home"));
+        let records = Records::new(&home, &StoreSettings::default());
+        let path = records.run_output_path("../../etc/passwd");
+        assert_eq!(path.parent(), Some(home.runs_dir().as_path()));
+        assert_eq!(
+            records.run_output_path("01J0ABC").file_name().unwrap(),
+            "01J0ABC.jsonl"
+        );
+    }
+}

@@ -1,0 +1,393 @@
+//! The scheduler: runs a request across its hosts with a sliding fan-out window, batches and
+//! max-fail, honours cancel, and records the run.
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use super::execution::{HostJob, execute};
+use super::fd_limit::{fanout_for_fd_limit, raise_fd_limit};
+use super::forwarder::Hub;
+use super::records::{AuditRecord, Records};
+use super::run_output::{HostRecorder, RunOutput};
+use super::types::{EngineEvent, HostResult, HostState, RunId, RunRequest, RunResult};
+use crate::inventory::TransportKind;
+use crate::inventory::nodeset::fold;
+use crate::store::now_rfc3339;
+use crate::transport::{ErrorKind, Transport};
+
+/// The transports a run may use, by kind. A host whose kind is missing fails with an error
+/// instead of the run failing.
+#[derive(Clone, Default)]
+pub struct Transports {
+    by_kind: HashMap<TransportKind, Arc<dyn Transport>>,
+}
+
+impl Transports {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn with(mut self, kind: TransportKind, t: Arc<dyn Transport>) -> Self {
+        self.by_kind.insert(kind, t);
+        self
+    }
+
+    pub fn get(&self, kind: TransportKind) -> Option<Arc<dyn Transport>> {
+        self.by_kind.get(&kind).cloned()
+    }
+}
+
+/// A new run id: a ULID, so ids sort by time.
+pub fn new_run_id() -> RunId {
+    ulid::Ulid::new().to_string()
+}
+
+/// Reason given to hosts not attempted because of a cancel.
+const CANCELLED_REASON: &str = "run cancelled";
+
+/// Runs `req` to completion (or cancel). Sends events to `events` (bounded; if the receiver is
+/// slow the engine waits — never drops state events; consecutive output chunks of a host may
+/// be coalesced, and output beyond `req.output_cap` waiting for a slow receiver is dropped
+/// oldest first and reported with `Dropped`). `RunStarted` comes first and `RunFinished` last.
+/// Returns the result, which has already been recorded if `records` is Some.
+pub async fn run(
+    req: RunRequest,
+    transports: &Transports,
+    records: Option<&Records>,
+    events: mpsc::Sender<EngineEvent>,
+    cancel: CancellationToken,
+) -> RunResult {
+    let started = now_rfc3339();
+    let total = req.targets.len();
+    let targets = fold(req.targets.iter().map(|h| h.name.as_str()));
+    let _ = events
+        .send(EngineEvent::RunStarted {
+            id: req.id.clone(),
+            hosts: total,
+        })
+        .await;
+    let audit = |result: &str| AuditRecord {
+        who: req.user.clone(),
+        action: "run".to_string(),
+        run_id: req.id.clone(),
+        what: req.display_command.clone(),
+        targets: targets.clone(),
+        count: total,
+        result: result.to_string(),
+    };
+    if let Some(records) = records
+        && let Err(e) = records.append_audit(&audit("started"))
+    {
+        tracing::warn!(run = %req.id, error = %e, "cannot write the audit record; the run goes on");
+    }
+
+    let hub = Hub::new(total, req.output_cap);
+    let forwarder = tokio::spawn(Arc::clone(&hub).forward(events.clone()));
+    let run_output = records.and_then(|r| match r.open_run_output(&req.id) {
+        Ok(writer) => RunOutput::start(writer),
+        Err(e) => {
+            tracing::warn!(run = %req.id, error = %e, "cannot record run output; the run goes on");
+            None
+        }
+    });
+
+    let hosts = schedule(&req, transports, &hub, run_output.as_ref(), &cancel).await;
+    let cancelled = cancel.is_cancelled();
+
+    hub.close();
+    if let Err(e) = forwarder.await {
+        tracing::warn!(run = %req.id, error = %e, "the event forwarder stopped early");
+    }
+    if let Some(out) = run_output {
+        out.finish().await;
+    }
+    let result = RunResult {
+        id: req.id.clone(),
+        user: req.user.clone(),
+        started,
+        finished: now_rfc3339(),
+        selector: req.selector.clone(),
+        targets: targets.clone(),
+        command: req.display_command.clone(),
+        status: run_status(cancelled, &hosts).to_string(),
+        hosts,
+    };
+    if let Some(records) = records {
+        // A full disk must not lose the result: it is still returned and shown.
+        if let Err(e) = records.append_history(&result) {
+            tracing::warn!(run = %req.id, error = %e, "cannot append the run to history");
+        }
+        if let Err(e) = records.append_audit(&audit(&result.status)) {
+            tracing::warn!(run = %req.id, error = %e, "cannot write the audit record");
+        }
+    }
+    let _ = events
+        .send(EngineEvent::RunFinished {
+            result: Box::new(result.clone()),
+        })
+        .await;
+    result
+}
+
+/// The run as a whole: cancelled, else failed, else unreachable, else ok.
+pub fn run_status(cancelled: bool, hosts: &[HostResult]) -> &'static str {
+    let any = |f: fn(&HostState) -> bool| hosts.iter().any(|h| f(&h.state));
+    if cancelled {
+        "cancelled"
+    } else if any(HostState::is_failure) {
+        "failed"
+    } else if any(|s| matches!(s, HostState::Unreachable { .. })) {
+        "unreachable"
+    } else {
+        "ok"
+    }
+}
+
+/// The fan-out actually used: the request's, capped to what the open-file limit allows.
+fn effective_fanout(requested: usize) -> usize {
+    static FD_LIMIT: OnceLock<u64> = OnceLock::new();
+    let limit = *FD_LIMIT.get_or_init(raise_fd_limit);
+    let cap = fanout_for_fd_limit(limit);
+    let requested = requested.max(1);
+    if requested > cap {
+        tracing::warn!(
+            requested,
+            used = cap,
+            fd_limit = limit,
+            "fan-out capped to fit the open-file limit"
+        );
+    }
+    requested.min(cap)
+}
+
+/// Starts hosts in order within the window, batch after batch, until all are done or the run
+/// stops (max-fail, cancel); returns every host's result in target order.
+async fn schedule(
+    req: &RunRequest,
+    transports: &Transports,
+    hub: &Arc<Hub>,
+    run_output: Option<&RunOutput>,
+    cancel: &CancellationToken,
+) -> Vec<HostResult> {
+    let total = req.targets.len();
+    let fanout = effective_fanout(req.fanout);
+    let batch = req.batch.map_or(total, |b| b.of(total)).max(1);
+    let max_fail = req.max_fail.map(|m| m.of(total));
+    let mut results: Vec<Option<HostResult>> = vec![None; total];
+    let mut running: JoinSet<HostResult> = JoinSet::new();
+    let mut task_host: HashMap<tokio::task::Id, usize> = HashMap::new();
+    let mut next = 0;
+    let mut batch_end = batch.min(total);
+    let mut failures = 0usize;
+
+    // Each pass starts hosts, or ends one, or stops the run (once): bounded by 2 * total + 2.
+    loop {
+        // A cancel seen by hosts first (their tasks end) must still stop new starts.
+        if cancel.is_cancelled() && next < total {
+            skip_rest(req, hub, &mut results, next, CANCELLED_REASON);
+            next = total;
+            batch_end = total;
+        }
+        if next == batch_end && running.is_empty() && batch_end < total {
+            batch_end = (batch_end + batch).min(total);
+        }
+        while next < batch_end && running.len() < fanout {
+            let host = &req.targets[next];
+            let job = HostJob {
+                index: next,
+                host: host.clone(),
+                transport: transports.get(host.transport),
+                spec: req.spec.clone(),
+                hub: Arc::clone(hub),
+                recorder: run_output.map_or_else(HostRecorder::off, |o| {
+                    o.recorder(&host.name, req.output_cap)
+                }),
+                cancel: cancel.child_token(),
+            };
+            let handle = running.spawn(execute(job));
+            task_host.insert(handle.id(), next);
+            next += 1;
+        }
+        if running.is_empty() {
+            break;
+        }
+        let stop_reason = tokio::select! {
+            joined = running.join_next_with_id() => {
+                let Some(joined) = joined else { continue };
+                let (index, result) = match joined {
+                    Ok((id, result)) => (task_host.remove(&id), result),
+                    Err(e) => {
+                        let index = task_host.remove(&e.id());
+                        (index, crashed(req, hub, index, &e))
+                    }
+                };
+                let Some(index) = index else { continue };
+                if result.state.is_failure() {
+                    failures += 1;
+                }
+                results[index] = Some(result);
+                match max_fail {
+                    Some(limit) if failures >= limit && next < total => {
+                        Some(format!("max-fail reached: {failures} failed"))
+                    }
+                    _ => None,
+                }
+            }
+            () = cancel.cancelled(), if next < total => Some(CANCELLED_REASON.to_string()),
+        };
+        if let Some(reason) = stop_reason {
+            skip_rest(req, hub, &mut results, next, &reason);
+            next = total;
+            batch_end = total;
+        }
+    }
+    results
+        .into_iter()
+        .zip(&req.targets)
+        .map(|(r, host)| {
+            // Every host was started or skipped above; this only guards the invariant.
+            r.unwrap_or_else(|| {
+                skipped(
+                    &host.name,
+                    HostState::Skipped {
+                        reason: CANCELLED_REASON.to_string(),
+                    },
+                )
+            })
+        })
+        .collect()
+}
+
+/// Hosts `from..` will not be attempted.
+fn skip_rest(
+    req: &RunRequest,
+    hub: &Hub,
+    results: &mut [Option<HostResult>],
+    from: usize,
+    reason: &str,
+) {
+    for (index, host) in req.targets.iter().enumerate().skip(from) {
+        let state = HostState::Skipped {
+            reason: reason.to_string(),
+        };
+        hub.push_state(index, state.clone());
+        results[index] = Some(skipped(&host.name, state));
+    }
+}
+
+fn skipped(host: &str, state: HostState) -> HostResult {
+    HostResult {
+        host: host.to_string(),
+        state,
+        exit_code: None,
+        duration_ms: 0,
+        bytes_out: 0,
+        bytes_err: 0,
+        first_error_line: None,
+    }
+}
+
+/// A host task that panicked: the host ends in an error rather than taking the run down.
+fn crashed(
+    req: &RunRequest,
+    hub: &Hub,
+    index: Option<usize>,
+    e: &tokio::task::JoinError,
+) -> HostResult {
+    let name = index
+        .and_then(|i| req.targets.get(i))
+        .map_or("?", |h| h.name.as_str());
+    let message = format!("{name}: internal error in fleetdeck while running this host: {e}");
+    tracing::error!(host = name, error = %e, "host task failed");
+    let state = HostState::Error {
+        kind: ErrorKind::Io,
+        message: message.clone(),
+    };
+    if let Some(i) = index {
+        hub.push_state(i, state.clone());
+    }
+    HostResult {
+        first_error_line: Some(message),
+        ..skipped(name, state)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transport::ExitOutcome;
+
+    fn host(state: HostState) -> HostResult {
+        skipped("h", state)
+    }
+
+    #[test]
+    fn run_status_and_exit_code() {
+        let ok = || host(HostState::Ok);
+        let unreachable = || {
+            host(HostState::Unreachable {
+                kind: ErrorKind::Auth,
+                message: "no key".into(),
+            })
+        };
+        let failed = || {
+            host(HostState::Failed {
+                outcome: ExitOutcome::Code { code: 1 },
+            })
+        };
+        let skipped_for_max_fail = || {
+            host(HostState::Skipped {
+                reason: "max-fail reached: 1 failed".into(),
+            })
+        };
+        let cases = [
+            (false, vec![ok(), ok()], "ok", 0),
+            (false, vec![ok(), unreachable()], "unreachable", 3),
+            (
+                false,
+                vec![unreachable(), failed(), skipped_for_max_fail()],
+                "failed",
+                1,
+            ),
+            (
+                true,
+                vec![ok(), host(HostState::Cancelled)],
+                "cancelled",
+                130,
+            ),
+            (false, vec![], "ok", 0),
+        ];
+        for (cancelled, hosts, status, code) in cases {
+            assert_eq!(run_status(cancelled, &hosts), status);
+            let result = RunResult {
+                id: new_run_id(),
+                user: "u@m".into(),
+                started: String::new(),
+                finished: String::new(),
+                selector: String::new(),
+                targets: String::new(),
+                command: String::new(),
+                status: status.into(),
+                hosts,
+            };
+            assert_eq!(result.exit_code(), code, "{status}");
+        }
+    }
+
+    #[test]
+    fn transports_by_kind() {
+        let t = Transports::new().with(
+            TransportKind::Local,
+            Arc::new(crate::transport::local::LocalTransport),
+        );
+        assert!(t.get(TransportKind::Local).is_some());
+        assert!(t.get(TransportKind::Agent).is_none());
+        let (a, b) = (new_run_id(), new_run_id());
+        assert_eq!(a.len(), 26);
+        assert_ne!(a, b);
+    }
+}
