@@ -1,19 +1,12 @@
 //! `fleetdeck check` against one fixture per kind of configuration error. Each fixture names
 //! the file it stands for and the exact diagnostic it must produce in its header comments.
 
+mod support;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
-
-fn fleetdeck(home: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("fleetdeck").unwrap();
-    cmd.arg("--home")
-        .arg(home)
-        .env_remove("FLEETDECK_HOME")
-        .env_remove("FLEETDECK_LOG");
-    cmd
-}
+use support::cli::{fleetdeck, write_config};
 
 fn header(text: &str, key: &str) -> Option<String> {
     text.lines()
@@ -41,9 +34,7 @@ fn every_fixture_gives_its_diagnostic_and_exit_2() {
         let target = header(&text, "target").expect("fixture without `# target:`");
         let expect = header(&text, "expect").expect("fixture without `# expect:`");
         let home = tempfile::tempdir().unwrap();
-        let config = home.path().join("config");
-        fs::create_dir_all(&config).unwrap();
-        fs::write(config.join(&target), &text).unwrap();
+        write_config(home.path(), &target, &text);
         let out = fleetdeck(home.path()).arg("check").output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         let wanted = format!("config/{expect}");
@@ -69,14 +60,12 @@ fn every_fixture_gives_its_diagnostic_and_exit_2() {
 #[test]
 fn several_files_report_every_problem_with_a_summary() {
     let home = tempfile::tempdir().unwrap();
-    let config = home.path().join("config");
-    fs::create_dir_all(&config).unwrap();
-    fs::write(config.join("config.toml"), "[ui]\nthem = \"dark\"\n").unwrap();
-    fs::write(
-        config.join("hosts.toml"),
+    write_config(home.path(), "config.toml", "[ui]\nthem = \"dark\"\n");
+    write_config(
+        home.path(),
+        "hosts.toml",
         "[[hosts]]\nname = \"a\"\ntags = [\"x y\"]\n\n[[hosts]]\nname = \"b\"\ntransport = \"agent\"\n",
-    )
-    .unwrap();
+    );
     let out = fleetdeck(home.path()).arg("check").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -115,19 +104,17 @@ fn unreadable_file_is_reported() {
 #[test]
 fn valid_files_pass() {
     let home = tempfile::tempdir().unwrap();
-    let config = home.path().join("config");
-    fs::create_dir_all(config.join("themes")).unwrap();
-    fs::write(config.join("config.toml"), "[run]\nfanout = 16\n").unwrap();
-    fs::write(
-        config.join("hosts.toml"),
+    write_config(home.path(), "config.toml", "[run]\nfanout = 16\n");
+    write_config(
+        home.path(),
+        "hosts.toml",
         "[[hosts]]\nname = \"web[01-03]\"\n",
-    )
-    .unwrap();
-    fs::write(
-        config.join("themes/mine.toml"),
+    );
+    write_config(
+        home.path(),
+        "themes/mine.toml",
         "[palette]\nred = \"#ff0000\"\n",
-    )
-    .unwrap();
+    );
     let out = fleetdeck(home.path()).arg("check").output().unwrap();
     assert_eq!(
         out.status.code(),
@@ -143,9 +130,7 @@ fn valid_files_pass() {
 #[test]
 fn malformed_theme_toml_is_caught() {
     let home = tempfile::tempdir().unwrap();
-    let themes = home.path().join("config/themes");
-    fs::create_dir_all(&themes).unwrap();
-    fs::write(themes.join("bad.toml"), "[palette\n").unwrap();
+    write_config(home.path(), "themes/bad.toml", "[palette\n");
     let out = fleetdeck(home.path()).arg("check").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);

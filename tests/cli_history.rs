@@ -4,48 +4,15 @@ mod support;
 
 use std::fs;
 use std::path::Path;
-use std::time::Duration;
 
-use assert_cmd::Command;
 use serde_json::Value;
+use support::cli::{history_file, home_with, run, ssh_home, unreachable_host};
 
 const HOSTS: &str = r#"
 [[hosts]]
 name = "l[1-4]"
 transport = "local"
 "#;
-
-fn fleetdeck(home: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("fleetdeck").unwrap();
-    cmd.arg("--home")
-        .arg(home)
-        .env_remove("FLEETDECK_HOME")
-        .env_remove("FLEETDECK_LOG")
-        .timeout(Duration::from_secs(60));
-    cmd
-}
-
-fn home() -> tempfile::TempDir {
-    let home = tempfile::tempdir().unwrap();
-    fs::create_dir_all(home.path().join("config")).unwrap();
-    fs::write(home.path().join("config/hosts.toml"), HOSTS).unwrap();
-    home
-}
-
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(home: &Path, args: &[&str]) -> Out {
-    let out = fleetdeck(home).args(args).output().unwrap();
-    Out {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
 
 /// Runs, newest first, as `history --json` prints them.
 fn runs(home: &Path) -> Vec<Value> {
@@ -71,7 +38,7 @@ fn host_names(run: &Value, pred: impl Fn(&Value) -> bool) -> Vec<String> {
 
 #[test]
 fn list_newest_first_and_show_a_run_with_its_output() {
-    let home = home();
+    let home = home_with(HOSTS);
     assert_eq!(
         run(home.path(), &["history"]).stdout,
         "no runs recorded yet\n"
@@ -147,7 +114,7 @@ fn list_newest_first_and_show_a_run_with_its_output() {
 
 #[test]
 fn unknown_and_ambiguous_ids_exit_2() {
-    let home = home();
+    let home = home_with(HOSTS);
     for _ in 0..2 {
         assert_eq!(run(home.path(), &["run", "-t", "l1", "--", "true"]).code, 0);
     }
@@ -173,7 +140,7 @@ fn unknown_and_ambiguous_ids_exit_2() {
 
 #[test]
 fn rerun_failed_targets_exactly_the_hosts_that_did_not_end_ok() {
-    let home = home();
+    let home = home_with(HOSTS);
     let lock = home.path().join("lock");
     // One host wins the mkdir; the other three fail.
     let cmd = format!("mkdir {} 2>/dev/null || exit 1", lock.display());
@@ -252,12 +219,12 @@ fn rerun_failed_targets_exactly_the_hosts_that_did_not_end_ok() {
 
 #[test]
 fn a_damaged_history_line_is_reported_and_skipped() {
-    let home = home();
+    let home = home_with(HOSTS);
     assert_eq!(
         run(home.path(), &["run", "-t", "l1", "--", "echo one"]).code,
         0
     );
-    let path = home.path().join("data/history.jsonl");
+    let path = history_file(home.path());
     let mut text = fs::read_to_string(&path).unwrap();
     text.push_str("{this is not json\n");
     fs::write(&path, text).unwrap();
@@ -288,20 +255,7 @@ fn ssh_rerun_failed_takes_unreachable_and_failed_hosts() {
         return;
     }
     let fleet = SshdFleet::start(FleetOptions::default()).unwrap();
-    let home = tempfile::tempdir().unwrap();
-    fs::create_dir_all(home.path().join("config")).unwrap();
-    let hosts = home.path().join("config/hosts.toml");
-    fleet.write_hosts_toml(&hosts).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut text = fs::read_to_string(&hosts).unwrap();
-    text.push_str(&format!(
-        "\n[[hosts]]\nname = \"gone\"\naddress = \"127.0.0.1\"\nport = {port}\n"
-    ));
-    fs::write(&hosts, text).unwrap();
+    let home = ssh_home(&fleet, &unreachable_host("gone"));
     let config = fleet.ssh_config_path().to_str().unwrap().to_string();
     let lock = home.path().join("lock");
     fs::create_dir(&lock).unwrap();

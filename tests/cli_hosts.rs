@@ -1,10 +1,12 @@
 //! `fleetdeck hosts`, `paths` and logging, through the binary.
 
+mod support;
+
 use std::fs;
 use std::os::unix::fs::MetadataExt;
-use std::path::Path;
 
 use assert_cmd::Command;
+use support::cli::{fleetdeck, home_with};
 
 const INVENTORY: &str = r#"
 [defaults]
@@ -33,22 +35,6 @@ transport = "local"
 env = "ci"
 "#;
 
-fn fleetdeck(home: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("fleetdeck").unwrap();
-    cmd.arg("--home")
-        .arg(home)
-        .env_remove("FLEETDECK_HOME")
-        .env_remove("FLEETDECK_LOG");
-    cmd
-}
-
-fn home_with_inventory() -> tempfile::TempDir {
-    let home = tempfile::tempdir().unwrap();
-    fs::create_dir_all(home.path().join("config")).unwrap();
-    fs::write(home.path().join("config/hosts.toml"), INVENTORY).unwrap();
-    home
-}
-
 fn stdout(cmd: &mut Command) -> String {
     let out = cmd.output().unwrap();
     assert!(
@@ -62,7 +48,7 @@ fn stdout(cmd: &mut Command) -> String {
 
 #[test]
 fn design_example_selects_exactly_the_hosts_meant() {
-    let home = home_with_inventory();
+    let home = home_with(INVENTORY);
     let text = stdout(fleetdeck(home.path()).args(["hosts", "-t", "web[01-20]&env:prod!web07"]));
     assert!(text.contains("web01  10.0.1.1"), "{text}");
     assert!(!text.contains("web07"), "{text}");
@@ -74,7 +60,7 @@ fn design_example_selects_exactly_the_hosts_meant() {
 
 #[test]
 fn json_lists_hosts_with_folded_summary() {
-    let home = home_with_inventory();
+    let home = home_with(INVENTORY);
     let text = stdout(fleetdeck(home.path()).args(["hosts", "-t", "@database,builder", "--json"]));
     let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(doc["count"], 4);
@@ -86,7 +72,7 @@ fn json_lists_hosts_with_folded_summary() {
 
 #[test]
 fn several_targets_are_a_union_and_unknown_names_are_ssh_destinations() {
-    let home = home_with_inventory();
+    let home = home_with(INVENTORY);
     let text = stdout(fleetdeck(home.path()).args(["hosts", "-t", "web24", "-t", "db1,bastion9"]));
     assert!(text.contains("bastion9  (ssh config)"), "{text}");
     assert!(
@@ -97,7 +83,7 @@ fn several_targets_are_a_union_and_unknown_names_are_ssh_destinations() {
 
 #[test]
 fn no_selector_lists_every_host() {
-    let home = home_with_inventory();
+    let home = home_with(INVENTORY);
     let text = stdout(fleetdeck(home.path()).arg("hosts"));
     assert!(
         text.trim_end()
@@ -108,7 +94,7 @@ fn no_selector_lists_every_host() {
 
 #[test]
 fn unknown_group_points_at_its_column_and_exits_2() {
-    let home = home_with_inventory();
+    let home = home_with(INVENTORY);
     let out = fleetdeck(home.path())
         .args(["hosts", "-t", "web[01-20]&@dbx"])
         .output()
@@ -128,7 +114,7 @@ fn unknown_group_points_at_its_column_and_exits_2() {
 
 #[test]
 fn malformed_selector_exits_2() {
-    let home = home_with_inventory();
+    let home = home_with(INVENTORY);
     for bad in [
         "web[3-1]",
         "web[01-",
@@ -148,13 +134,7 @@ fn malformed_selector_exits_2() {
 
 #[test]
 fn broken_inventory_exits_2_with_position() {
-    let home = tempfile::tempdir().unwrap();
-    fs::create_dir_all(home.path().join("config")).unwrap();
-    fs::write(
-        home.path().join("config/hosts.toml"),
-        "[[hosts]]\nname = \"a\"\nuser = 7\n",
-    )
-    .unwrap();
+    let home = home_with("[[hosts]]\nname = \"a\"\nuser = 7\n");
     let out = fleetdeck(home.path()).arg("hosts").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("config/hosts.toml:3:8:"));
@@ -200,7 +180,7 @@ fn fleetdeck_home_env_is_honoured() {
 
 #[test]
 fn logs_go_to_private_json_files_never_the_terminal() {
-    let home = home_with_inventory();
+    let home = home_with(INVENTORY);
     let out = fleetdeck(home.path())
         .args(["-vv", "hosts"])
         .output()
@@ -231,7 +211,7 @@ fn logs_go_to_private_json_files_never_the_terminal() {
 
 #[test]
 fn bad_log_filter_is_a_warning_not_a_failure() {
-    let home = home_with_inventory();
+    let home = home_with(INVENTORY);
     let out = fleetdeck(home.path())
         .env("FLEETDECK_LOG", "fleetdeck=loud")
         .arg("hosts")

@@ -1,23 +1,15 @@
 //! `fleetdeck hosts import` through the binary: the printed TOML is a working hosts.toml.
 
-use std::fs;
+mod support;
+
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
+use support::cli::{fleetdeck, write_config};
 
 fn fixture(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/import")
         .join(rel)
-}
-
-fn fleetdeck(home: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("fleetdeck").unwrap();
-    cmd.arg("--home")
-        .arg(home)
-        .env_remove("FLEETDECK_HOME")
-        .env_remove("FLEETDECK_LOG");
-    cmd
 }
 
 /// Imports, installs the output as hosts.toml, and lists it back through `hosts --json`.
@@ -34,8 +26,7 @@ fn import_and_list(flag: &str, file: &Path, env_home: Option<&Path>) -> serde_js
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    fs::create_dir_all(home.path().join("config")).unwrap();
-    fs::write(home.path().join("config/hosts.toml"), &out.stdout).unwrap();
+    write_config(home.path(), "hosts.toml", &out.stdout);
     let listed = fleetdeck(home.path())
         .args(["hosts", "--json"])
         .output()

@@ -5,12 +5,12 @@
 mod support;
 
 use std::fs;
-use std::path::Path;
-use std::process::{Command as StdCommand, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
 use serde_json::Value;
+use support::cli::{Out, fleetdeck, history_file, home_with, run, ssh_home, unreachable_host};
 
 const LOCAL_HOSTS: &str = r#"
 [[hosts]]
@@ -29,48 +29,87 @@ transport = "local"
 env = "prod"
 "#;
 
-fn fleetdeck(home: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("fleetdeck").unwrap();
-    cmd.arg("--home")
-        .arg(home)
-        .env_remove("FLEETDECK_HOME")
-        .env_remove("FLEETDECK_LOG")
-        .env_remove("NO_COLOR")
-        .timeout(Duration::from_secs(60));
-    cmd
-}
-
-fn home_with(hosts_toml: &str) -> tempfile::TempDir {
-    let home = tempfile::tempdir().unwrap();
-    fs::create_dir_all(home.path().join("config")).unwrap();
-    fs::write(home.path().join("config/hosts.toml"), hosts_toml).unwrap();
-    home
-}
-
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(home: &Path, args: &[&str]) -> Out {
-    let out = fleetdeck(home).args(args).output().unwrap();
-    Out {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn history_file(home: &Path) -> std::path::PathBuf {
-    home.join("data/history.jsonl")
-}
-
 fn history(home: &Path) -> Vec<Value> {
     let text = fs::read_to_string(history_file(home)).unwrap_or_default();
     text.lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
+}
+
+/// A shell command that writes its shell's pid to `dir/pid`, touches `dir/started`, then
+/// sleeps for a minute: (command, marker, pid file).
+fn sleeper(dir: &Path) -> (String, PathBuf, PathBuf) {
+    let marker = dir.join("started");
+    let pid_file = dir.join("pid");
+    let cmd = format!(
+        "echo $$ > {}; touch {}; sleep 60",
+        pid_file.display(),
+        marker.display()
+    );
+    (cmd, marker, pid_file)
+}
+
+/// Starts `fleetdeck --home HOME ARGS…`, waits for `marker` to appear, sends SIGINT and waits
+/// for the binary to end: its exit status and stderr. Panics with `never_started()` when the
+/// command does not start within 30 s, and when the binary outlives SIGINT by 30 s.
+fn interrupt_once_started(
+    home: &Path,
+    args: &[&str],
+    marker: &Path,
+    never_started: impl FnOnce() -> String,
+) -> (ExitStatus, String) {
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("fleetdeck"))
+        .arg("--home")
+        .arg(home)
+        .args(args)
+        .env_remove("FLEETDECK_HOME")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !marker.exists() {
+        if Instant::now() > deadline || child.try_wait().unwrap().is_some() {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{}", never_started());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let pid = i32::try_from(child.id()).unwrap();
+    // SAFETY: signals our own child process.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("fleetdeck did not exit after SIGINT");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    (status, stderr)
+}
+
+/// The pid a [`sleeper`] wrote.
+fn read_pid(pid_file: &Path) -> i32 {
+    fs::read_to_string(pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// Whether process `pid` exists.
+fn alive(pid: i32) -> bool {
+    // SAFETY: signal 0 only checks whether the process exists.
+    unsafe { libc::kill(pid, 0) == 0 }
 }
 
 #[test]
@@ -468,44 +507,11 @@ fn json_output_escapes_terminal_controls() {
 #[test]
 fn ctrl_c_cancels_the_run_and_exits_130() {
     let home = home_with(LOCAL_HOSTS);
-    let marker = home.path().join("started");
-    let pid_file = home.path().join("pid");
-    let cmd = format!(
-        "echo $$ > {}; touch {}; sleep 60",
-        pid_file.display(),
-        marker.display()
-    );
-    let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("fleetdeck"))
-        .arg("--home")
-        .arg(home.path())
-        .args(["run", "-t", "l1", "--", &cmd])
-        .env_remove("FLEETDECK_HOME")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !marker.exists() {
-        assert!(Instant::now() < deadline, "the command never started");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let pid = i32::try_from(child.id()).unwrap();
-    // SAFETY: signals our own child process.
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("fleetdeck did not exit after SIGINT");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    let (cmd, marker, pid_file) = sleeper(home.path());
+    let args = ["run", "-t", "l1", "--", &cmd];
+    let (status, stderr) = interrupt_once_started(home.path(), &args, &marker, || {
+        "the command never started".into()
+    });
     assert_eq!(status.code(), Some(130), "{stderr}");
     assert!(stderr.contains("cancelling"), "{stderr}");
     assert!(stderr.contains("cancelled 1 l1"), "{stderr}");
@@ -513,15 +519,9 @@ fn ctrl_c_cancels_the_run_and_exits_130() {
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0]["status"], "cancelled");
     assert_eq!(runs[0]["hosts"][0]["state"], "cancelled");
-    let remote: i32 = fs::read_to_string(&pid_file)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
-    // SAFETY: signal 0 only checks whether the process exists.
-    let alive = unsafe { libc::kill(remote, 0) } == 0;
+    let remote = read_pid(&pid_file);
     assert!(
-        !alive,
+        !alive(remote),
         "the cancelled command (pid {remote}) is still running"
     );
 }
@@ -530,29 +530,11 @@ fn ctrl_c_cancels_the_run_and_exits_130() {
 
 use support::sshd::{FleetOptions, SshdFleet, sshd_or_skip};
 
-/// A home whose hosts.toml lists the fleet's aliases, plus `extra` entries.
-fn ssh_home(fleet: &SshdFleet, extra: &str) -> tempfile::TempDir {
-    let home = tempfile::tempdir().unwrap();
-    fs::create_dir_all(home.path().join("config")).unwrap();
-    let hosts = home.path().join("config/hosts.toml");
-    fleet.write_hosts_toml(&hosts).unwrap();
-    let mut text = fs::read_to_string(&hosts).unwrap();
-    text.push_str(extra);
-    fs::write(&hosts, text).unwrap();
-    home
-}
-
 fn ssh_run(home: &Path, fleet: &SshdFleet, args: &[&str]) -> Out {
     let config = fleet.ssh_config_path().to_str().unwrap().to_string();
     let mut all: Vec<&str> = vec!["run", "--ssh-config", &config];
     all.extend_from_slice(args);
     run(home, &all)
-}
-
-/// A loopback port with nothing listening (bound, then released).
-fn closed_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
 }
 
 #[test]
@@ -629,9 +611,7 @@ fn ssh_unreachable_host_exits_3_and_failures_win_with_1() {
         return;
     }
     let fleet = SshdFleet::start(FleetOptions::default()).unwrap();
-    let port = closed_port();
-    let extra = format!("\n[[hosts]]\nname = \"closed\"\naddress = \"127.0.0.1\"\nport = {port}\n");
-    let home = ssh_home(&fleet, &extra);
+    let home = ssh_home(&fleet, &unreachable_host("closed"));
 
     let out = ssh_run(
         home.path(),
@@ -690,7 +670,7 @@ fn ssh_dry_run_shows_where_the_ssh_config_sends_each_host() {
         "{}",
         out.stdout
     );
-    assert!(!home.path().join("data/history.jsonl").exists());
+    assert!(!history_file(home.path()).exists());
 }
 
 #[test]
@@ -700,65 +680,20 @@ fn ssh_ctrl_c_kills_the_remote_command_and_exits_130() {
     }
     let fleet = SshdFleet::start(FleetOptions::default()).unwrap();
     let home = ssh_home(&fleet, "");
-    let marker = home.path().join("started");
-    let pid_file = home.path().join("pid");
-    let cmd = format!(
-        "echo $$ > {}; touch {}; sleep 60",
-        pid_file.display(),
-        marker.display()
-    );
-    let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("fleetdeck"))
-        .arg("--home")
-        .arg(home.path())
-        .arg("run")
-        .arg("--ssh-config")
-        .arg(fleet.ssh_config_path())
-        .args(["-t", "h001", "--", &cmd])
-        .env_remove("FLEETDECK_HOME")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !marker.exists() {
-        if Instant::now() > deadline || child.try_wait().unwrap().is_some() {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the remote command never started: {}", fleet.log_tail(20));
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let pid = i32::try_from(child.id()).unwrap();
-    // SAFETY: signals our own child process.
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("fleetdeck did not exit after SIGINT");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    let (cmd, marker, pid_file) = sleeper(home.path());
+    let config = fleet.ssh_config_path().to_str().unwrap();
+    let args = ["run", "--ssh-config", config, "-t", "h001", "--", &cmd];
+    let (status, stderr) = interrupt_once_started(home.path(), &args, &marker, || {
+        format!("the remote command never started: {}", fleet.log_tail(20))
+    });
     assert_eq!(status.code(), Some(130), "{stderr}");
     let runs = history(home.path());
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0]["status"], "cancelled");
     // The remote shell (same machine: the sshd is on loopback) must be gone, soon.
-    let remote: i32 = fs::read_to_string(&pid_file)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let remote = read_pid(&pid_file);
     let deadline = Instant::now() + Duration::from_secs(10);
-    // SAFETY: signal 0 only checks whether the process exists.
-    while unsafe { libc::kill(remote, 0) } == 0 {
+    while alive(remote) {
         assert!(
             Instant::now() < deadline,
             "the cancelled remote command (pid {remote}) is still running"

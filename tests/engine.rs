@@ -17,6 +17,7 @@ use fleetdeck::store::read_all_as;
 use fleetdeck::transport::local::LocalTransport;
 use fleetdeck::transport::{ErrorKind, ExecSpec, ExitOutcome};
 use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 /// Liveness bound for anything a test waits for (never a speed assertion).
@@ -53,16 +54,21 @@ fn transports() -> Transports {
     Transports::new().with(TransportKind::Local, Arc::new(LocalTransport))
 }
 
-/// Runs `req`, collecting every event as it comes.
-async fn run_collect(req: RunRequest, records: Option<&Records>) -> (RunResult, Vec<EngineEvent>) {
-    let (tx, mut rx) = mpsc::channel(64);
-    let collector = tokio::spawn(async move {
+/// Collects every event `rx` receives, until the run drops its sender.
+fn collector(mut rx: mpsc::Receiver<EngineEvent>) -> JoinHandle<Vec<EngineEvent>> {
+    tokio::spawn(async move {
         let mut all = Vec::new();
         while let Some(ev) = rx.recv().await {
             all.push(ev);
         }
         all
-    });
+    })
+}
+
+/// Runs `req`, collecting every event as it comes.
+async fn run_collect(req: RunRequest, records: Option<&Records>) -> (RunResult, Vec<EngineEvent>) {
+    let (tx, rx) = mpsc::channel(64);
+    let collector = collector(rx);
     let result = tokio::time::timeout(
         PATIENCE,
         run(req, &transports(), records, tx, CancellationToken::new()),
@@ -367,14 +373,8 @@ async fn cancel_stops_in_flight_hosts_and_skips_the_rest() {
     let mut req = request(local_hosts(5), &command);
     req.fanout = 2;
     let cancel = CancellationToken::new();
-    let (tx, mut rx) = mpsc::channel(64);
-    let collector = tokio::spawn(async move {
-        let mut all = Vec::new();
-        while let Some(ev) = rx.recv().await {
-            all.push(ev);
-        }
-        all
-    });
+    let (tx, rx) = mpsc::channel(64);
+    let collector = collector(rx);
     let token = cancel.clone();
     let task = tokio::spawn(async move { run(req, &transports(), None, tx, token).await });
     wait_until("two hosts to start", || lines(&pids).len() == 2).await;
@@ -424,6 +424,34 @@ fn home_records(dir: &Path) -> (Home, Records) {
     (home, records)
 }
 
+/// Starts `req`, recorded, with events queued in a channel of `capacity` that nobody reads
+/// until the caller does.
+fn spawn_unread(
+    req: RunRequest,
+    records: Records,
+    capacity: usize,
+) -> (JoinHandle<RunResult>, mpsc::Receiver<EngineEvent>) {
+    let (tx, rx) = mpsc::channel(capacity);
+    let task = tokio::spawn(async move {
+        run(
+            req,
+            &transports(),
+            Some(&records),
+            tx,
+            CancellationToken::new(),
+        )
+        .await
+    });
+    (task, rx)
+}
+
+/// Appends the events still to come to `events`, until the run drops its sender.
+async fn drain(rx: &mut mpsc::Receiver<EngineEvent>, events: &mut Vec<EngineEvent>) {
+    while let Some(ev) = tokio::time::timeout(PATIENCE, rx.recv()).await.unwrap() {
+        events.push(ev);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_front_end_loses_the_oldest_output_and_is_told_how_much() {
     let dir = tempfile::tempdir().unwrap();
@@ -437,22 +465,10 @@ async fn a_slow_front_end_loses_the_oldest_output_and_is_told_how_much() {
     req.output_cap = cap;
     let id = req.id.clone();
     // A front end that reads nothing until the command has finished.
-    let (tx, mut rx) = mpsc::channel(1);
-    let task = tokio::spawn(async move {
-        run(
-            req,
-            &transports(),
-            Some(&records),
-            tx,
-            CancellationToken::new(),
-        )
-        .await
-    });
+    let (task, mut rx) = spawn_unread(req, records, 1);
     wait_until("the command to finish", || done.exists()).await;
     let mut events = Vec::new();
-    while let Some(ev) = tokio::time::timeout(PATIENCE, rx.recv()).await.unwrap() {
-        events.push(ev);
-    }
+    drain(&mut rx, &mut events).await;
     let result = task.await.unwrap();
 
     let expected = seq_text(300_000);
@@ -526,17 +542,7 @@ async fn a_flooding_host_does_not_hold_up_the_others() {
     let mut req = request(local_hosts(2), &command);
     req.output_cap = cap;
     let id = req.id.clone();
-    let (tx, mut rx) = mpsc::channel(2);
-    let task = tokio::spawn(async move {
-        run(
-            req,
-            &transports(),
-            Some(&records),
-            tx,
-            CancellationToken::new(),
-        )
-        .await
-    });
+    let (task, mut rx) = spawn_unread(req, records, 2);
     // Nobody reads events, yet both commands get all their output out: no host waits for
     // the front end.
     wait_until("both commands to write everything", || {
@@ -582,9 +588,7 @@ async fn a_flooding_host_does_not_hold_up_the_others() {
     );
 
     std::fs::write(path("release"), b"").unwrap();
-    while let Some(ev) = tokio::time::timeout(PATIENCE, rx.recv()).await.unwrap() {
-        events.push(ev);
-    }
+    drain(&mut rx, &mut events).await;
     let result = task.await.unwrap();
     assert!(result.hosts.iter().all(|h| h.state == HostState::Ok));
     assert_eq!(result.hosts[flooder].bytes_out, 50_000_000);

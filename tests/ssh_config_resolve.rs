@@ -48,6 +48,15 @@ fn ssh_g(config: Option<&Path>, extra: &[&str], alias: &str) -> Dump {
     dump
 }
 
+/// Whether there is an ssh client to compare with; says so when not.
+fn ssh_or_skip() -> bool {
+    let available = ssh_available();
+    if !available {
+        eprintln!("skipping: no ssh client");
+    }
+    available
+}
+
 fn one<'a>(dump: &'a Dump, key: &str) -> Option<&'a str> {
     dump.get(key).and_then(|v| v.first()).map(String::as_str)
 }
@@ -277,6 +286,22 @@ Host *
     }
 }
 
+/// The fixture, loaded, and the local home it resolves `~` against.
+fn loaded_fixture() -> (Fixture, SshConfigSource, PathBuf) {
+    let f = fixture();
+    let source = SshConfigSource::load(Some(&f.config)).unwrap();
+    let home = source.local_user().home.clone();
+    (f, source, home)
+}
+
+/// `text` as a config file in a fresh temp dir (kept while the dir lives).
+fn config_file(text: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config");
+    fs::write(&path, text).unwrap();
+    (dir, path)
+}
+
 const ALIASES: &[&str] = &[
     "web01",
     "WEB01",
@@ -299,13 +324,10 @@ const ALIASES: &[&str] = &[
 
 #[test]
 fn fixture_resolves_like_ssh_g_for_every_alias() {
-    if !ssh_available() {
-        eprintln!("skipping: no ssh client");
+    if !ssh_or_skip() {
         return;
     }
-    let f = fixture();
-    let source = SshConfigSource::load(Some(&f.config)).unwrap();
-    let home = source.local_user().home.clone();
+    let (f, source, home) = loaded_fixture();
     for alias in ALIASES {
         let r = source
             .resolve(&Host::ad_hoc(alias))
@@ -316,9 +338,7 @@ fn fixture_resolves_like_ssh_g_for_every_alias() {
 
 #[test]
 fn fixture_values_are_the_expected_ones() {
-    let f = fixture();
-    let source = SshConfigSource::load(Some(&f.config)).unwrap();
-    let home = source.local_user().home.clone();
+    let (f, source, home) = loaded_fixture();
     let resolve = |alias: &str| source.resolve(&Host::ad_hoc(alias)).unwrap();
 
     let web = resolve("web01");
@@ -417,13 +437,10 @@ fn fixture_values_are_the_expected_ones() {
 
 #[test]
 fn inventory_values_win_like_ssh_command_line_options() {
-    if !ssh_available() {
-        eprintln!("skipping: no ssh client");
+    if !ssh_or_skip() {
         return;
     }
-    let f = fixture();
-    let source = SshConfigSource::load(Some(&f.config)).unwrap();
-    let home = source.local_user().home.clone();
+    let (f, source, home) = loaded_fixture();
     let mut host = Host::ad_hoc("web01");
     host.address = Some("10.9.9.9".into());
     host.port = Some(2022);
@@ -463,13 +480,10 @@ fn inventory_values_win_like_ssh_command_line_options() {
 
 #[test]
 fn jump_hops_resolve_through_the_config_like_ssh() {
-    if !ssh_available() {
-        eprintln!("skipping: no ssh client");
+    if !ssh_or_skip() {
         return;
     }
-    let f = fixture();
-    let source = SshConfigSource::load(Some(&f.config)).unwrap();
-    let home = source.local_user().home.clone();
+    let (f, source, home) = loaded_fixture();
     let inner = source.resolve(&Host::ad_hoc("inner")).unwrap();
 
     let relay_hop = &inner.proxy_jump[1];
@@ -509,8 +523,7 @@ fn jump_hops_resolve_through_the_config_like_ssh() {
 
 #[test]
 fn proxy_command_is_refused_with_its_place() {
-    let f = fixture();
-    let source = SshConfigSource::load(Some(&f.config)).unwrap();
+    let (f, source, _) = loaded_fixture();
     let err = source.resolve(&Host::ad_hoc("proxied")).unwrap_err();
     assert_eq!(err.exit_code(), 2);
     let msg = err.to_string();
@@ -523,14 +536,10 @@ fn proxy_command_is_refused_with_its_place() {
 
 #[test]
 fn bad_values_are_reported_with_file_line_and_column() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("config");
-    fs::write(
-        &path,
+    let (_dir, path) = config_file(
         "Host a\n    Port 70000\n    ConnectTimeout soon\n    HostName \"unterminated\n    \
          StrictHostKeyChecking maybe\n    ProxyJump u@\n    SomeFutureOption whatever\n",
-    )
-    .unwrap();
+    );
     let err = SshConfigSource::load(Some(&path)).unwrap_err();
     let Error::Config(diags) = &err else {
         panic!("expected config diagnostics, got {err:?}");
@@ -590,13 +599,9 @@ fn files_are_required_only_when_named() {
 
 #[test]
 fn unknown_tokens_fail_the_host_with_the_place() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("config");
-    fs::write(
-        &path,
+    let (_dir, path) = config_file(
         "Host a\n  IdentityFile ~/.ssh/%Q\nHost b\n  UserKnownHostsFile /kh/${FLEETDECK_SURELY_UNSET_VAR}\n",
-    )
-    .unwrap();
+    );
     let source = SshConfigSource::load(Some(&path)).unwrap();
     let err = source.resolve(&Host::ad_hoc("a")).unwrap_err().to_string();
     assert!(err.contains("%Q") && err.contains(":2:"), "{err}");
@@ -607,8 +612,7 @@ fn unknown_tokens_fail_the_host_with_the_place() {
 
 #[test]
 fn default_files_resolve_like_plain_ssh_g() {
-    if !ssh_available() {
-        eprintln!("skipping: no ssh client");
+    if !ssh_or_skip() {
         return;
     }
     // ~/.ssh/config and /etc/ssh/ssh_config, whatever this machine has.

@@ -103,7 +103,11 @@ impl Outcome {
 
     fn failed(&self) -> (ErrorKind, &str) {
         match &self.end {
-            ExecEvent::Failed(e) => (e.kind, e.message.as_str()),
+            ExecEvent::Failed(e) => {
+                // Shown with --nocapture: the messages are part of the interface.
+                eprintln!("{}: {}", e.kind, e.message);
+                (e.kind, e.message.as_str())
+            }
             other => panic!("expected a failure, got {other:?}"),
         }
     }
@@ -163,13 +167,14 @@ fn spec(command: &str) -> ExecSpec {
 
 /// A marker unique to this test run, to find (or not find) remote processes with pgrep.
 fn marker(name: &str) -> String {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
     format!(
-        "fdmark-{name}-{}-{}",
+        "fdmark-{name}-{}-{nanos}-{}",
         std::process::id(),
-        Instant::now().elapsed().as_nanos()
-            ^ std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos())
+        NEXT.fetch_add(1, Ordering::SeqCst)
     )
 }
 
@@ -690,7 +695,10 @@ async fn proxy_jump_through_an_alias() {
     let o = run(&t, "behind-dead", spec("true")).await;
     let (kind, msg) = o.failed();
     assert_eq!(kind, ErrorKind::Connect, "{msg}");
-    assert!(msg.contains("deadjump"), "{msg}");
+    assert!(
+        msg.contains("behind-dead: through jump host deadjump"),
+        "{msg}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -943,7 +951,17 @@ async fn fanout_measurement() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(200);
-    let fleet = start(hosts);
+    // `FD_FANOUT_KEX=default` keeps OpenSSH's own key exchange list.
+    let kex = match std::env::var("FD_FANOUT_KEX").as_deref() {
+        Ok("default") => None,
+        Ok(other) => Some(other.to_string()),
+        Err(_) => Some("curve25519-sha256".to_string()),
+    };
+    let fleet = start_with(FleetOptions {
+        hosts,
+        kex,
+        ..Default::default()
+    });
     let state = TempDir::new().unwrap();
     let t = transport(&fleet, &state);
     let fanout = Arc::new(tokio::sync::Semaphore::new(64));

@@ -1,9 +1,10 @@
 //! `~/.ssh/config` importer: one `[[hosts]]` entry per concrete `Host` alias.
 //!
 //! How it works, and why:
-//! - A line scanner (OpenSSH's tokenising rules: `Key value`, `Key=value`, quotes, `#`
-//!   comments) walks the file and everything it `Include`s, in OpenSSH's order, recording each
-//!   `Host` pattern with its position. ssh2-config keeps no positions and has no `Match`.
+//! - A line scanner (the ssh transport's lexer, `transport::ssh::config::lexer`: OpenSSH's
+//!   tokenising rules, `Key value`, `Key=value`, quotes, `#` comments) walks the file and
+//!   everything it `Include`s, in OpenSSH's order, recording each `Host` pattern with its
+//!   position. ssh2-config keeps no positions and has no `Match`.
 //! - The scanner writes one flattened config for ssh2-config: includes inlined, every `Match`
 //!   block disabled (its settings would otherwise be credited to the block before it), and the
 //!   blocks of an `Include` made inside a `Host` block narrowed to the aliases that match both.
@@ -20,12 +21,8 @@ use toml::Spanned;
 
 use super::{ImportError, Imported, column_of, is_name_char, is_plain_host_name};
 use crate::inventory::file::{HostEntry, InventoryFile};
-
-mod glob;
-mod line;
-
-use glob::{glob_paths, wildmatch};
-use line::{Line, tokenize};
+use crate::transport::ssh::config::glob::{glob_paths, wildmatch};
+use crate::transport::ssh::config::lexer::{Line, tokenize};
 
 /// OpenSSH refuses deeper `Include` nesting (READCONF_MAX_DEPTH).
 const MAX_INCLUDE_DEPTH: usize = 16;
@@ -83,6 +80,27 @@ fn parse_ssh2(text: &str, home: Option<&Path>) -> Result<SshConfig, SshParserErr
         config = config.home_dir(home);
     }
     config.parse(&mut text.as_bytes(), rules())
+}
+
+/// `line` rewritten so that ssh2-config reads the arguments OpenSSH reads: it only knows
+/// double quotes and strips `#` anywhere. `None` when that cannot be expressed (several
+/// arguments of which one needs quoting); the raw line is used then.
+fn normalized(line: &Line) -> Option<String> {
+    let needs_quotes =
+        |t: &str| t.is_empty() || t.contains(|c: char| c.is_whitespace() || "\"'#\\=".contains(c));
+    let args = match line.args.as_slice() {
+        [one] if needs_quotes(&one.text) => {
+            let escaped = one.text.replace('\\', "\\\\").replace('"', "\\\"");
+            format!("\"{escaped}\"")
+        }
+        many if many.iter().any(|a| needs_quotes(&a.text)) => return None,
+        many => many
+            .iter()
+            .map(|a| a.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
+    };
+    Some(format!("{} {args}", line.keyword))
 }
 
 /// One `Host` pattern: `pattern`, or `!pattern` when negated.
@@ -246,7 +264,7 @@ impl<'a> Scanner<'a> {
                 }
                 _ => self.items.push(Item::Setting {
                     keyword: line.keyword.clone(),
-                    text: line.normalized().unwrap_or_else(|| raw.trim().to_string()),
+                    text: normalized(&line).unwrap_or_else(|| raw.trim().to_string()),
                     origin: at(line.args_offset),
                 }),
             }

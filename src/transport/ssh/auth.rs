@@ -321,7 +321,11 @@ impl Attempt<'_> {
         } else {
             self.tried.join(", ")
         };
-        let hint = if encrypted.is_empty() {
+        let hint = if encrypted.is_empty() && self.offered.is_empty() {
+            "No key could be offered: name an existing key with IdentityFile, or add your key \
+             to ssh-agent (ssh-add)."
+                .to_string()
+        } else if encrypted.is_empty() {
             format!(
                 "Check that one of these public keys is in ~{}/.ssh/authorized_keys on the \
                  host, or load the right key into ssh-agent (ssh-add).",

@@ -39,8 +39,8 @@
 
 mod eval;
 mod expand;
-mod glob;
-mod lexer;
+pub(crate) mod glob;
+pub(crate) mod lexer;
 mod local;
 mod reader;
 mod values;

@@ -6,7 +6,6 @@
 //! SSH-NOTES.md pitfall 2). Output waits in a bounded outbox for the event receiver; only when
 //! that outbox is full does reading stop, back-pressuring this connection alone.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::super::{ErrorKind, ExecEvent, ExecSpec, ExitOutcome, TransportError};
 use super::command::{self, MarkerScan, PidMarker};
+use super::outbox::{Outbox, event_bytes};
 use super::pool::Conn;
 
 /// After the exit status, output still in flight is read this long at most (a background
@@ -29,10 +29,6 @@ const STOP_GRACE: Duration = Duration::from_secs(6);
 const KILL_DEADLINE: Duration = Duration::from_secs(8);
 /// Waiting for the server's CHANNEL_CLOSE after ours.
 const CLOSE_DEADLINE: Duration = Duration::from_secs(2);
-/// Output bytes held for the event receiver before reading pauses.
-const OUTBOX_CAP: usize = 4 * 1024 * 1024;
-/// Adjacent chunks of one stream are merged into events of at most this size.
-const COALESCE_MAX: usize = 64 * 1024;
 /// Channel opens refused by the server retried at most, pausing 20 ms, 40 ms, …
 const OPEN_RETRIES: u32 = 8;
 const OPEN_RETRY_PAUSE: Duration = Duration::from_millis(20);
@@ -75,7 +71,10 @@ pub async fn run(
         channel.exec(true, line.as_bytes()).await
     };
     if let Err(e) = requested.await {
-        return Err(lost(&conn, host, &format!("before the command started ({e})")).into());
+        // The requests never left: the command did not start, so a fresh connection may retry.
+        return Err(ExecError::Stale(
+            lost(&conn, host, &format!("before the command started ({e})")).message,
+        ));
     }
     let (read, write) = channel.split();
     let write = Arc::new(write);
@@ -203,48 +202,6 @@ fn send_stdin(
     }))
 }
 
-/// Events waiting for the receiver; byte-bounded, adjacent output merged.
-#[derive(Default)]
-struct Outbox {
-    events: VecDeque<ExecEvent>,
-    bytes: usize,
-}
-
-impl Outbox {
-    fn has_room(&self) -> bool {
-        self.bytes < OUTBOX_CAP
-    }
-
-    fn push(&mut self, event: ExecEvent) {
-        match (&event, self.events.back_mut()) {
-            (ExecEvent::Stdout(new), Some(ExecEvent::Stdout(last)))
-            | (ExecEvent::Stderr(new), Some(ExecEvent::Stderr(last)))
-                if last.len() + new.len() <= COALESCE_MAX =>
-            {
-                self.bytes += new.len();
-                last.extend_from_slice(new);
-            }
-            _ => {
-                self.bytes += event_bytes(&event);
-                self.events.push_back(event);
-            }
-        }
-    }
-
-    fn pop(&mut self) -> Option<ExecEvent> {
-        let event = self.events.pop_front()?;
-        self.bytes -= event_bytes(&event);
-        Some(event)
-    }
-}
-
-fn event_bytes(event: &ExecEvent) -> usize {
-    match event {
-        ExecEvent::Stdout(b) | ExecEvent::Stderr(b) => b.len(),
-        _ => 0,
-    }
-}
-
 /// Why we stopped the command ourselves.
 #[derive(Clone, Copy)]
 enum Stop {
@@ -309,7 +266,7 @@ impl Session<'_> {
                         break;
                     }
                 }
-                permit = self.tx.reserve(), if !self.outbox.events.is_empty() && !self.receiver_gone => {
+                permit = self.tx.reserve(), if !self.outbox.is_empty() && !self.receiver_gone => {
                     match permit {
                         Ok(p) => {
                             if let Some(ev) = self.outbox.pop() {
@@ -592,21 +549,6 @@ fn millis(d: Duration) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn outbox_merges_adjacent_output_and_counts_bytes() {
-        let mut o = Outbox::default();
-        o.push(ExecEvent::Started { pid: Some(1) });
-        o.push(ExecEvent::Stdout(b"ab".to_vec()));
-        o.push(ExecEvent::Stdout(b"cd".to_vec()));
-        o.push(ExecEvent::Stderr(b"e".to_vec()));
-        assert_eq!(o.bytes, 5);
-        assert_eq!(o.pop(), Some(ExecEvent::Started { pid: Some(1) }));
-        assert_eq!(o.pop(), Some(ExecEvent::Stdout(b"abcd".to_vec())));
-        assert_eq!(o.pop(), Some(ExecEvent::Stderr(b"e".to_vec())));
-        assert_eq!(o.bytes, 0);
-        assert!(o.pop().is_none());
-    }
 
     #[test]
     fn signal_names_drop_the_sig_prefix() {

@@ -4,7 +4,8 @@
 //!
 //! Layout: `config` (ssh_config resolution) and `known_hosts` (trust) describe hosts;
 //! `client` makes one connection (with `handler`, `hostkey`, `auth`); `pool` keeps and caps
-//! connections; `exec` runs one command on a channel (with `command` for the remote line).
+//! connections; `exec` runs one command on a channel (with `command` for the remote line and
+//! `outbox` for output waiting on the receiver).
 
 pub mod config;
 pub mod known_hosts;
@@ -15,6 +16,7 @@ mod command;
 mod exec;
 mod handler;
 mod hostkey;
+mod outbox;
 mod pool;
 
 use std::fmt;

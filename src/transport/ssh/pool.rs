@@ -199,7 +199,16 @@ impl Pool {
         })?;
         let mut via: Option<Arc<Conn>> = None;
         for hop in &chain {
-            via = Some(self.get_one(&hop.alias, hop, via, timeout).await?);
+            let conn = self
+                .get_one(&hop.alias, hop, via, timeout)
+                .await
+                .map_err(|e| {
+                    TransportError::new(
+                        e.kind,
+                        format!("{alias}: through jump host {}: {}", hop.alias, e.message),
+                    )
+                })?;
+            via = Some(conn);
         }
         self.get_one(alias, r, via, timeout).await
     }

@@ -1,15 +1,39 @@
-//! `Include` globbing as glob(3) does it. Copied from the importer's private
-//! `inventory/import/ssh_config/glob.rs`.
+//! Host pattern matching and `Include` globbing, as OpenSSH does them. Shared with the
+//! `~/.ssh/config` importer and the known_hosts reader.
 
 use std::fs;
 use std::path::{Component, Path, PathBuf};
 
 use globset::GlobBuilder;
 
+/// OpenSSH `match_pattern`: `*` any run, `?` any one character; case-sensitive.
+pub(crate) fn wildmatch(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some((pi, ti));
+            pi += 1;
+        } else if let Some((sp, st)) = star {
+            pi = sp + 1;
+            ti = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
+}
+
 /// Expands a glob per path component (`*`, `?`, `[…]`; hidden files only when the component
 /// starts with `.`), results sorted, as OpenSSH's `Include` does. A pattern without wildcards
 /// yields the path if it exists.
-pub(super) fn glob_paths(pattern: &Path) -> Result<Vec<PathBuf>, String> {
+pub(crate) fn glob_paths(pattern: &Path) -> Result<Vec<PathBuf>, String> {
     let mut current = vec![PathBuf::new()];
     for comp in pattern.components() {
         let Component::Normal(part) = comp else {

@@ -1,12 +1,10 @@
 //! Config lines split the way OpenSSH's readconf does (`Key value`, `Key=value`, quotes,
-//! backslash escapes, `#` comments), with byte offsets for error positions.
-//!
-//! Copied from the importer's private scanner (`inventory/import/ssh_config/line.rs`), minus
-//! its ssh2-config rewriting: the two must agree on how a line splits.
+//! backslash escapes, `#` comments), with byte offsets for error positions. Shared with the
+//! `~/.ssh/config` importer, so that both split a line the same way.
 
 /// A tokenised config line: keyword and arguments with their byte offsets in the line.
 #[derive(Debug)]
-pub(super) struct Line {
+pub(crate) struct Line {
     pub keyword: String,
     pub keyword_offset: usize,
     pub args: Vec<Arg>,
@@ -14,14 +12,15 @@ pub(super) struct Line {
 }
 
 #[derive(Debug)]
-pub(super) struct Arg {
+pub(crate) struct Arg {
     pub text: String,
     pub offset: usize,
 }
 
-/// Splits a line as OpenSSH's readconf does: keyword, whitespace or one `=`, then arguments.
-/// `None` for blank and comment lines; `Err((byte offset, message))` for malformed ones.
-pub(super) fn tokenize(raw: &str) -> Result<Option<Line>, (usize, String)> {
+/// Splits a line as OpenSSH's readconf does: keyword, whitespace or one `=`, then arguments
+/// (quotes, backslash escapes, `#` starting a comment at the start of an argument). `None`
+/// for blank and comment lines; `Err((byte offset, message))` for malformed ones.
+pub(crate) fn tokenize(raw: &str) -> Result<Option<Line>, (usize, String)> {
     let line = raw.trim_end();
     let keyword_offset = line.len() - line.trim_start().len();
     let rest = &line[keyword_offset..];

@@ -5,6 +5,8 @@ use russh::keys::PublicKey;
 use russh::keys::ssh_encoding::base64::{Base64, Encoding};
 use russh::keys::ssh_key::public::KeyData;
 
+use crate::transport::ssh::config::glob::wildmatch;
+
 /// `@cert-authority`, `@revoked`, or nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Marker {
@@ -119,30 +121,6 @@ fn parse_hosts(field: &str) -> Result<Hosts, String> {
         list.push((pattern.to_lowercase(), negated));
     }
     Ok(Hosts::Patterns(list))
-}
-
-/// OpenSSH `match_pattern`: `*` any run, `?` any one character.
-fn wildmatch(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
-    let (mut pi, mut ti) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some((pi, ti));
-            pi += 1;
-        } else if let Some((sp, st)) = star {
-            pi = sp + 1;
-            ti = st + 1;
-            star = Some((sp, st + 1));
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|&c| c == '*')
 }
 
 /// The name OpenSSH looks up: `host` for port 22, `[host]:port` otherwise; lowercased.
