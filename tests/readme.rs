@@ -35,5 +35,5 @@ fn sample_home_is_valid() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/home/config");
     Settings::load(&dir.join("config.toml")).unwrap();
     let inv = fleetdeck::inventory::load::load(&dir.join("hosts.toml")).unwrap();
-    assert_eq!(inv.len(), 31);
+    assert_eq!(inv.len(), 35);
 }

@@ -56,6 +56,8 @@ async fn run(
     let mut cmd = Command::new("/bin/sh");
     cmd.arg("-c")
         .arg(&spec.command)
+        // Wrappers (kubectl contexts, cloud accounts) learn which inventory host they stand for.
+        .env("FLEETDECK_HOST", host)
         .envs(spec.env.iter().map(|(k, v)| (k, v)))
         .stdin(if spec.stdin.is_some() {
             Stdio::piped()
@@ -294,12 +296,12 @@ mod tests {
 
     #[tokio::test]
     async fn stdin_env_and_cwd() {
-        let mut spec = ExecSpec::new("read line; echo \"$line $GREETING $(pwd)\"");
+        let mut spec = ExecSpec::new("read line; echo \"$line $GREETING $(pwd) $FLEETDECK_HOST\"");
         spec.stdin = Some(b"secret-value\n".to_vec());
         spec.env = vec![("GREETING".into(), "hello".into())];
         spec.cwd = Some("/tmp".into());
         let (out, _, _) = collect(spec).await;
-        assert_eq!(out, b"secret-value hello /tmp\n");
+        assert_eq!(out, b"secret-value hello /tmp local\n");
     }
 
     #[tokio::test]
