@@ -151,7 +151,7 @@ done
 
 CFG=$WORK/ssh_config
 KH=$WORK/known_hosts
-: >"$CFG"; : >"$KH"
+: >"$CFG"; : >"$KH"; : >"$WORK/global_known_hosts"
 for i in $(seq 1 "$MAXN"); do
   h=$(name "$i")
   printf 'Host %s\n  HostName 127.0.0.1\n  Port %s\n  HostKeyAlias %s\n' "$h" "$PORT" "$h" >>"$CFG"
@@ -163,7 +163,7 @@ Host *
   IdentityFile $KEYDIR/id_ed25519
   IdentitiesOnly yes
   UserKnownHostsFile $KH
-  GlobalKnownHostsFile /dev/null
+  GlobalKnownHostsFile $WORK/global_known_hosts
   StrictHostKeyChecking yes
   BatchMode yes
   ConnectTimeout 30
@@ -276,7 +276,8 @@ tool_cmd() { # TOOL N
         "$BENCH_CMD") ;;
     bssh)
       CMD=(env -u SSH_AUTH_SOCK HOME="$WORK/bssh-home" "$BSSH" -F "$CFG" -H "$(nodeset "$n")"
-        --parallel "$FANOUT" --strict-host-key-checking yes --require-all-success -b
+        -i "$KEYDIR/id_ed25519" --parallel "$FANOUT" --strict-host-key-checking yes
+        --require-all-success -b
         "$BENCH_CMD") ;;
     *) die "unknown tool $tool" ;;
   esac
@@ -285,7 +286,7 @@ tool_cmd() { # TOOL N
 EXPECT=$(hostname)
 # How many hosts printed the expected output (every host runs on this machine, so every host
 # prints the same line).
-count_ok() { # TOOL OUTFILE
+count_ok() { # TOOL OUTFILE N
   local tool=$1 out=$2
   case $tool in
     fleetdeck)
@@ -300,9 +301,15 @@ count_ok() { # TOOL OUTFILE
       awk -v want="$EXPECT" '{ i = index($0, ": "); if (i && substr($0, i + 2) == want) seen[substr($0, 1, i - 1)] = 1 }
         END { print length(seen) }' "$out" ;;
     bssh)
-      # normal mode: "[h001] HOSTNAME" (prefix form checked at the probe)
-      awk -v want="$EXPECT" 'match($0, /^\[[^]]+\] /) { if (substr($0, RLENGTH + 1) == want) seen[substr($0, 2, RLENGTH - 3)] = 1 }
-        END { print length(seen) }' "$out" ;;
+      # bssh names every alias by its destination (root@127.0.0.1:PORT), so hosts cannot be told
+      # apart: count the "✓ destination" headers followed by the expected line, and check its
+      # summary ("N nodes • N successful").
+      sed 's/\x1b\[[0-9;]*m//g' "$out" | awk -v want="  $EXPECT" -v n="$3" '
+        /^✓ / { ok_hdr = 1; next }
+        ok_hdr && $0 == want { c++ }
+        { ok_hdr = 0 }
+        /Summary: / && index($0, n " nodes") && index($0, n " successful") { summary = 1 }
+        END { print (summary ? c + 0 : 0) }' ;;
   esac
 }
 
@@ -325,7 +332,7 @@ run_one() { # MODE N TOOL REP -> appends a row to runs.tsv
   t1=$(sshd_ticks)
   scpu=$(awk -v a="$t0" -v b="$t1" -v hz="$CLK_TCK" 'BEGIN{printf "%.2f", (b - a) / hz}')
   read -r wall user sys rss < <(tail -1 "$base.time")
-  ok=$(count_ok "$tool" "$base.out")
+  ok=$(count_ok "$tool" "$base.out" "$n")
   if ((rc == 0 && ok == n)); then
     status=ok
   else
@@ -361,7 +368,7 @@ probe() { # MODE
     (cd "$WORK/out" && timeout -k 5 60 "${CMD[@]}" >"$WORK/probe/$mode-$tool.out" 2>"$WORK/probe/$mode-$tool.err" </dev/null)
     local rc=$?
     wait_sshd_idle
-    lines=$(count_ok "$tool" "$WORK/probe/$mode-$tool.out")
+    lines=$(count_ok "$tool" "$WORK/probe/$mode-$tool.out" 1)
     KEX_OF[$mode,$tool]=$(grep -m1 -o 'kex: algorithm: [^ ]*' "$WORK/probe/sshd-$mode-$tool.log" | awk '{print $3}')
     if ((rc != 0 || lines != 1)); then
       log "probe $mode $tool: FAILED (exit $rc, $lines/1 hosts ok): $(head -5 "$WORK/probe/$mode-$tool.err" | tr '\n' ' ')"

@@ -37,3 +37,61 @@ fn sample_home_is_valid() {
     let inv = fleetdeck::inventory::load::load(&dir.join("hosts.toml")).unwrap();
     assert_eq!(inv.len(), 35);
 }
+
+/// The default key table in README.md, generated from the built-in keymap: one row per action
+/// per section, keys for the same action joined.
+fn key_table() -> String {
+    use fleetdeck::ui::keymap::{self, Context, key::display_sequence};
+    let km = keymap::builtin().unwrap();
+    let mut out = String::from("| where | keys | action | what it does |\n|---|---|---|---|\n");
+    for ctx in Context::ALL {
+        let mut rows: Vec<(fleetdeck::ui::keymap::Action, Vec<String>)> = Vec::new();
+        for b in km.section(ctx) {
+            let Some(action) = b.action else { continue };
+            let keys = format!("`{}`", display_sequence(&b.keys));
+            match rows.iter_mut().find(|(a, _)| *a == action) {
+                Some((_, k)) => k.push(keys),
+                None => rows.push((action, vec![keys])),
+            }
+        }
+        for (action, keys) in rows {
+            out.push_str(&format!(
+                "| {} | {} | `{}` | {} |\n",
+                ctx.title(),
+                keys.join(" "),
+                action.name(),
+                action.description()
+            ));
+        }
+    }
+    out
+}
+
+#[test]
+fn key_table_matches_the_builtin_keymap() {
+    let readme = include_str!("../README.md");
+    let start = readme
+        .find("<!-- keys:start -->\n")
+        .expect("README lacks the key table markers")
+        + "<!-- keys:start -->\n".len();
+    let end = readme
+        .find("<!-- keys:end -->")
+        .expect("README lacks the key table end marker");
+    let expected = key_table();
+    assert!(
+        readme[start..end] == expected,
+        "README's key table is out of date; replace it with:\n{expected}"
+    );
+}
+
+#[test]
+fn theme_scopes_are_documented() {
+    let readme = include_str!("../README.md");
+    for scope in fleetdeck::ui::theme::scope::SCOPES {
+        assert!(
+            readme.contains(&format!("`{}`", scope.name)),
+            "README lacks scope `{}`",
+            scope.name
+        );
+    }
+}

@@ -8,6 +8,7 @@ use crate::config::{Home, Settings};
 use crate::diag::{Diagnostic, Error};
 use crate::inventory::load;
 use crate::ui::printers::write_stdout;
+use crate::ui::{keymap, theme};
 
 pub fn run(home: &Home) -> Result<ExitCode, Error> {
     let mut ok_lines = Vec::new();
@@ -16,7 +17,10 @@ pub fn run(home: &Home) -> Result<ExitCode, Error> {
     let config = home.config_file();
     if config.exists() {
         match Settings::load(&config) {
-            Ok(_) => ok_lines.push(format!("ok  {}", config.display())),
+            Ok(settings) => match chosen_names_problems(home, &config, &settings) {
+                found if found.is_empty() => ok_lines.push(format!("ok  {}", config.display())),
+                found => problems.extend(found),
+            },
             Err(d) => problems.push(d),
         }
     }
@@ -27,18 +31,46 @@ pub fn run(home: &Home) -> Result<ExitCode, Error> {
             Err(d) => problems.extend(d),
         }
     }
-    // Templates, themes and keymaps get full validation with the features that read them;
-    // until then a file there is at least checked to be well-formed TOML.
-    for dir in [home.actions_dir(), home.themes_dir(), home.keymaps_dir()] {
-        for file in toml_files(&dir, &mut problems) {
-            match std::fs::read_to_string(&file) {
-                Ok(src) => match crate::config::toml_diag::parse_toml::<toml::Table>(&file, &src) {
-                    Ok(_) => ok_lines.push(format!("ok  {}", file.display())),
-                    Err(d) => problems.push(d),
-                },
-                Err(e) => problems.push(Diagnostic::whole_file(&file, format!("cannot read: {e}"))),
-            }
-        }
+    let mut warnings: Vec<Diagnostic> = Vec::new();
+    // Action templates get full validation with the feature that reads them; until then a
+    // file there is at least checked to be well-formed TOML.
+    for_each_file(
+        &home.actions_dir(),
+        &mut ok_lines,
+        &mut problems,
+        |file, src| {
+            crate::config::toml_diag::parse_toml::<toml::Table>(file, src)
+                .err()
+                .into_iter()
+                .collect()
+        },
+    );
+    for_each_file(
+        &home.themes_dir(),
+        &mut ok_lines,
+        &mut problems,
+        |file, src| {
+            let (warn, errors): (Vec<_>, Vec<_>) = theme::validate_file(file, src, home)
+                .into_iter()
+                .partition(theme::is_warning);
+            warnings.extend(warn);
+            errors
+        },
+    );
+    for_each_file(
+        &home.keymaps_dir(),
+        &mut ok_lines,
+        &mut problems,
+        |file, src| {
+            let (warn, errors): (Vec<_>, Vec<_>) = keymap::validate_file(file, src)
+                .into_iter()
+                .partition(keymap::is_warning);
+            warnings.extend(warn);
+            errors
+        },
+    );
+    for d in &warnings {
+        eprintln!("{d}");
     }
 
     if ok_lines.is_empty() && problems.is_empty() {
@@ -72,6 +104,59 @@ pub fn run(home: &Home) -> Result<ExitCode, Error> {
     Ok(ExitCode::from(2))
 }
 
+/// The theme and keymap config.toml names must exist. Problems inside a user file are
+/// reported for that file; here only a missing one is, at config.toml's `theme`/`keymap` line.
+fn chosen_names_problems(home: &Home, config: &Path, settings: &Settings) -> Vec<Diagnostic> {
+    let src = std::fs::read_to_string(config).unwrap_or_default();
+    let mut found = Vec::new();
+    let theme_name = &settings.ui.theme;
+    if !home
+        .themes_dir()
+        .join(format!("{theme_name}.toml"))
+        .exists()
+        && let Err(diags) = theme::load(home, theme_name)
+    {
+        found.push(at_key(config, &src, "theme", &diags));
+    }
+    let keymap_name = &settings.ui.keymap;
+    if !home
+        .keymaps_dir()
+        .join(format!("{keymap_name}.toml"))
+        .exists()
+        && let Err(diags) = keymap::load(home, keymap_name)
+    {
+        found.push(at_key(config, &src, "keymap", &diags));
+    }
+    found
+}
+
+/// The first of `diags`, moved to the value of `key` in config.toml.
+fn at_key(config: &Path, src: &str, key: &str, diags: &[Diagnostic]) -> Diagnostic {
+    let offset = key_offset(src, key).unwrap_or(0);
+    let message = diags.first().map_or_else(
+        || format!("`{key}` cannot be loaded"),
+        |d| d.message.clone(),
+    );
+    Diagnostic::at_offset(config, src, offset, message)
+}
+
+/// Byte offset of the value of `key = …` in a TOML text (first occurrence).
+fn key_offset(src: &str, key: &str) -> Option<usize> {
+    let mut offset = 0;
+    for line in src.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if let Some(rest) = trimmed.strip_prefix(key)
+            && rest.trim_start().starts_with('=')
+        {
+            let eq = line.find('=')?;
+            let value = line[eq + 1..].len() - line[eq + 1..].trim_start().len();
+            return Some(offset + eq + 1 + value);
+        }
+        offset += line.len();
+    }
+    None
+}
+
 /// `*.toml` files of a folder, sorted; a missing folder has none.
 fn toml_files(dir: &Path, problems: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
     let entries = match std::fs::read_dir(dir) {
@@ -92,4 +177,25 @@ fn toml_files(dir: &Path, problems: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
         .collect();
     files.sort();
     files
+}
+
+/// Runs `validate` on every `*.toml` file of `dir`, recording an ok line or its problems.
+fn for_each_file(
+    dir: &Path,
+    ok_lines: &mut Vec<String>,
+    problems: &mut Vec<Diagnostic>,
+    mut validate: impl FnMut(&Path, &str) -> Vec<Diagnostic>,
+) {
+    for file in toml_files(dir, problems) {
+        match std::fs::read_to_string(&file) {
+            Ok(src) => {
+                let found = validate(&file, &src);
+                if found.is_empty() {
+                    ok_lines.push(format!("ok  {}", file.display()));
+                }
+                problems.extend(found);
+            }
+            Err(e) => problems.push(Diagnostic::whole_file(&file, format!("cannot read: {e}"))),
+        }
+    }
 }

@@ -77,7 +77,7 @@ fn sgr_len(s: &str) -> Option<usize> {
     Some(2 + params + 1)
 }
 
-fn push_visible(out: &mut String, c: char) {
+pub fn push_visible(out: &mut String, c: char) {
     match c {
         '\t' | '\n' => out.push(c),
         // C0 controls in caret notation: ESC is ^[, BEL ^G, NUL ^@, CR ^M.
