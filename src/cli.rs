@@ -36,6 +36,8 @@ pub enum Command {
     Run(RunArgs),
     /// Past runs: list them, show one with its output, or rerun it where it failed.
     History(HistoryArgs),
+    /// Open the full-screen console on the inventory (fleet view, filter, marks, `:` commands).
+    Tui,
     /// Validate every configuration file; print each problem as file:line:column: message.
     Check,
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).

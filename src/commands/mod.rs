@@ -7,6 +7,7 @@ mod hosts;
 mod paths;
 mod prompt;
 mod run;
+mod tui;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -47,6 +48,11 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
             let settings = load_settings(&home)?;
             let _log = start_logging(&home, cli.verbose, &settings);
             history::run(&home, &settings, &args)
+        }
+        Command::Tui => {
+            let settings = load_settings(&home)?;
+            let _log = start_logging(&home, cli.verbose, &settings);
+            tui::run(&home, &settings)
         }
     }
 }

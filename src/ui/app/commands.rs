@@ -1,0 +1,228 @@
+//! The `:` command line: editing, tab completion, history (up/down) and the commands
+//! themselves (`:target`, `:theme`, `:help`, `:q`).
+
+use std::collections::BTreeSet;
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::filter;
+use super::model::{Message, Mode, Model, Target};
+use super::update::Effect;
+use crate::diag::did_you_mean;
+use crate::inventory::selector::Selector;
+
+/// Every command name, for completion and typo hints.
+pub const COMMANDS: [&str; 6] = ["help", "q", "quit", "run", "target", "theme"];
+
+/// The most commands kept for up/down.
+const HISTORY_CAP: usize = 200;
+
+pub fn on_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    match key.code {
+        KeyCode::Esc => close(model),
+        KeyCode::Char('c') if ctrl => close(model),
+        KeyCode::Enter => {
+            let line = std::mem::take(&mut model.command.input);
+            close(model);
+            remember(model, &line);
+            return execute(model, line.trim());
+        }
+        KeyCode::Backspace => {
+            if model.command.input.pop().is_none() {
+                close(model);
+            }
+            model.command.candidates.clear();
+        }
+        KeyCode::Tab => complete(model),
+        KeyCode::Up => browse(model, -1),
+        KeyCode::Down => browse(model, 1),
+        KeyCode::Char(c) if !ctrl => {
+            model.command.input.push(c);
+            model.command.history_pos = None;
+            model.command.candidates.clear();
+        }
+        _ => {}
+    }
+    Vec::new()
+}
+
+fn close(model: &mut Model) {
+    model.mode = Mode::Normal;
+    model.command.history_pos = None;
+    model.command.candidates.clear();
+}
+
+fn remember(model: &mut Model, line: &str) {
+    let line = line.trim();
+    if line.is_empty() || model.command.history.last().is_some_and(|l| l == line) {
+        return;
+    }
+    model.command.history.push(line.to_string());
+    if model.command.history.len() > HISTORY_CAP {
+        model.command.history.remove(0);
+    }
+}
+
+/// Up (`step` -1) goes to older commands, down to newer ones and finally back to an empty line.
+fn browse(model: &mut Model, step: isize) {
+    let cl = &mut model.command;
+    if cl.history.is_empty() {
+        return;
+    }
+    let len = cl.history.len() as isize;
+    let at = cl.history_pos.map_or(len, |p| p as isize) + step;
+    if at < 0 {
+        return;
+    }
+    if at >= len {
+        cl.history_pos = None;
+        cl.input.clear();
+        return;
+    }
+    cl.history_pos = Some(at as usize);
+    cl.input = cl.history[at as usize].clone();
+}
+
+/// Tab: completes the word being typed to the longest common prefix of the candidates; when
+/// several remain they are listed above the line.
+fn complete(model: &mut Model) {
+    let input = model.command.input.clone();
+    let (head, word, pool) = match input.split_once(' ') {
+        None => (String::new(), input.as_str(), names(&COMMANDS)),
+        Some((cmd, rest)) => match cmd {
+            "theme" => (format!("{cmd} "), rest, model.theme_names.clone()),
+            "target" => {
+                // Only the last term of a selector is completed: after `,`, `&` or `!`.
+                let cut = rest.rfind([',', '&', '!']).map_or(0, |i| i + 1);
+                (
+                    format!("{cmd} {}", &rest[..cut]),
+                    &rest[cut..],
+                    selector_terms(model),
+                )
+            }
+            _ => return,
+        },
+    };
+    let matches: Vec<String> = pool.into_iter().filter(|c| c.starts_with(word)).collect();
+    let Some(first) = matches.first() else {
+        model.command.candidates.clear();
+        model.message = Some(Message::Error(format!("nothing completes `{word}`")));
+        return;
+    };
+    let common = matches
+        .iter()
+        .fold(first.clone(), |acc, m| common_prefix(&acc, m));
+    let done = matches.len() == 1 && head.is_empty();
+    model.command.input = format!("{head}{common}{}", if done { " " } else { "" });
+    model.command.candidates = if matches.len() > 1 {
+        matches
+    } else {
+        Vec::new()
+    };
+}
+
+fn names(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+fn common_prefix(a: &str, b: &str) -> String {
+    a.chars()
+        .zip(b.chars())
+        .take_while(|(x, y)| x == y)
+        .map(|(x, _)| x)
+        .collect()
+}
+
+/// What a selector term can be: host names, `@group`, `tag:T`, `env:E`.
+fn selector_terms(model: &Model) -> Vec<String> {
+    let inv = &model.inventory;
+    let mut terms: BTreeSet<String> = inv.hosts().iter().map(|h| h.name.clone()).collect();
+    terms.extend(inv.groups().into_iter().map(|g| format!("@{g}")));
+    terms.extend(inv.tags().into_iter().map(|t| format!("tag:{t}")));
+    terms.extend(inv.envs().into_iter().map(|e| format!("env:{e}")));
+    terms.into_iter().collect()
+}
+
+fn execute(model: &mut Model, line: &str) -> Vec<Effect> {
+    let (cmd, arg) = match line.split_once(' ') {
+        Some((c, a)) => (c, a.trim()),
+        None => (line, ""),
+    };
+    match cmd {
+        "" => {}
+        "q" | "quit" => {
+            model.quit = true;
+            return vec![Effect::Quit];
+        }
+        "help" => {
+            model.help_scroll = 0;
+            model.mode = Mode::Help;
+        }
+        "theme" if arg.is_empty() => {
+            model.message = Some(Message::Error(format!(
+                ":theme needs a name: {}",
+                model.theme_names.join(", ")
+            )));
+        }
+        "theme" => return vec![Effect::LoadTheme(arg.to_string())],
+        "target" => target(model, arg),
+        "run" => {
+            model.message = Some(Message::Info(
+                ":run from the console arrives with issue 4; use `fleetdeck run -t SELECTOR -- CMD` meanwhile"
+                    .to_string(),
+            ));
+        }
+        other => {
+            let hint = did_you_mean(other, COMMANDS.iter().copied())
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_default();
+            model.message = Some(Message::Error(format!(
+                "unknown command `:{other}`{hint} (tab completes)"
+            )));
+        }
+    }
+    Vec::new()
+}
+
+/// `:target SELECTOR` shows only the selector's hosts; `:target` alone shows all again.
+fn target(model: &mut Model, selector: &str) {
+    if selector.is_empty() {
+        model.target = None;
+        filter::refresh(model);
+        model.message = Some(Message::Info("target cleared: all hosts".to_string()));
+        return;
+    }
+    let resolved = Selector::parse(selector).and_then(|s| s.resolve(&model.inventory));
+    match resolved {
+        Ok(hosts) => {
+            // The fleet lists inventory hosts only; a plain ssh destination the selector
+            // accepts (`pdsh -w` style) has no row to show.
+            let names: BTreeSet<String> = hosts
+                .iter()
+                .filter(|h| h.in_inventory)
+                .map(|h| h.name.clone())
+                .collect();
+            if names.is_empty() {
+                model.message = Some(Message::Error(format!(
+                    ":target: `{selector}` matches no host of hosts.toml; tab lists names, @groups, tag: and env:"
+                )));
+                return;
+            }
+            let folded = crate::inventory::nodeset::fold(names.iter().map(String::as_str));
+            model.message = Some(Message::Info(format!(
+                "target {selector}: {} hosts: {folded}",
+                names.len()
+            )));
+            model.target = Some(Target {
+                selector: selector.to_string(),
+                names,
+            });
+            // A new target starts unfiltered: a leftover `/` text would hide its hosts.
+            model.filter.clear();
+            model.cursor = 0;
+            filter::refresh(model);
+        }
+        Err(e) => model.message = Some(Message::Error(format!(":target: {e}"))),
+    }
+}

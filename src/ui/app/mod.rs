@@ -1,0 +1,21 @@
+//! The full-screen console (`fleetdeck tui`), shaped like television and gitui: input, ticks
+//! and (later) engine events become [`Msg`]s handled by one [`update`], which returns
+//! [`Effect`]s for the loop to perform; [`views::render`] draws a [`Model`] and never does I/O.
+//!
+//! Built so far: the Fleet view (table, `/` fuzzy filter, marks), the tab bar with honest
+//! notes for the views other work brings, `?` help from the live keymap, the `:` command line
+//! (`:target`, `:theme`, `:help`, `:q`, with completion and history) and the status bar.
+
+mod commands;
+pub mod event_loop;
+mod filter;
+pub mod model;
+pub mod terminal;
+pub mod update;
+pub mod views;
+
+#[cfg(test)]
+mod tests;
+
+pub use model::{Message, Mode, Model, View};
+pub use update::{Effect, Msg, update};

@@ -1,0 +1,198 @@
+//! The console's state: everything a view draws and `update` changes. No I/O lives here.
+
+use std::collections::{BTreeSet, HashMap};
+
+use crate::engine::HostState;
+use crate::inventory::{Host, Inventory};
+use crate::ui::keymap::{Context, KeyDispatcher, Keymap};
+use crate::ui::theme::Theme;
+
+/// The six views, in tab order (`tab`, `1`..`6`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Fleet,
+    Runs,
+    Metrics,
+    Incidents,
+    History,
+    Actions,
+}
+
+impl View {
+    pub const ALL: [View; 6] = [
+        View::Fleet,
+        View::Runs,
+        View::Metrics,
+        View::Incidents,
+        View::History,
+        View::Actions,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            View::Fleet => "fleet",
+            View::Runs => "runs",
+            View::Metrics => "metrics",
+            View::Incidents => "incidents",
+            View::History => "history",
+            View::Actions => "actions",
+        }
+    }
+
+    /// The keymap section that applies while this view is on screen.
+    pub fn context(self) -> Context {
+        match self {
+            View::Fleet => Context::Fleet,
+            View::Runs => Context::Runs,
+            View::Metrics => Context::Metrics,
+            View::Incidents => Context::Incidents,
+            View::History => Context::History,
+            View::Actions => Context::Actions,
+        }
+    }
+
+    /// For views not built yet: which work brings them (shown instead of fake data).
+    pub fn not_built_note(self) -> Option<&'static str> {
+        match self {
+            View::Fleet => None,
+            View::Runs => Some("The runs view arrives with issue 4 (in progress)."),
+            View::History => Some("The history view arrives with issue 4 (in progress)."),
+            View::Actions => Some("The actions view arrives with issue 6."),
+            View::Metrics => Some("The metrics view arrives with a later issue."),
+            View::Incidents => Some("The incidents view arrives with a later issue."),
+        }
+    }
+
+    fn index(self) -> usize {
+        View::ALL.iter().position(|v| *v == self).unwrap_or(0)
+    }
+
+    /// The view `step` tabs away, wrapping around.
+    pub fn shifted(self, step: isize) -> View {
+        let n = View::ALL.len() as isize;
+        let i = (self.index() as isize + step).rem_euclid(n);
+        View::ALL[i as usize]
+    }
+}
+
+/// Who has the keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Keys go through the keymap.
+    Normal,
+    /// `/`: typed characters edit the fleet filter.
+    Filter,
+    /// `:`: typed characters edit the command line.
+    Command,
+    /// `?`: the help popup is open.
+    Help,
+}
+
+/// A line for the message area under the status bar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Message {
+    Info(String),
+    Error(String),
+}
+
+/// The `:` command line: the text being typed, its history and the last completion offered.
+#[derive(Debug, Clone, Default)]
+pub struct CommandLine {
+    pub input: String,
+    /// Commands entered, oldest first.
+    pub history: Vec<String>,
+    /// Position while browsing history with up/down; `None` when editing fresh text.
+    pub history_pos: Option<usize>,
+    /// Candidates the last tab found when more than one matched (shown above the line).
+    pub candidates: Vec<String>,
+}
+
+/// `:target SELECTOR` in force: the selector text and the names it resolved to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub selector: String,
+    pub names: BTreeSet<String>,
+}
+
+/// Everything the console shows.
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub inventory: Inventory,
+    pub view: View,
+    pub mode: Mode,
+    pub keymap: Keymap,
+    pub dispatcher: KeyDispatcher,
+    pub theme: Theme,
+    /// Names `:theme` completes (built-in and user themes, read at start).
+    pub theme_names: Vec<String>,
+    /// The fuzzy filter typed after `/`.
+    pub filter: String,
+    pub target: Option<Target>,
+    /// Indexes into `inventory.hosts()` of the rows shown, best match first while filtering.
+    pub shown: Vec<usize>,
+    /// Row under the cursor, an index into `shown`.
+    pub cursor: usize,
+    /// Each host's state in the newest recorded run that included it (read at start).
+    pub last_result: HashMap<String, HostState>,
+    /// Marked host names (they survive filtering).
+    pub marked: BTreeSet<String>,
+    pub command: CommandLine,
+    pub message: Option<Message>,
+    /// Wall-clock time for the status bar, set by ticks so views never read the clock.
+    pub clock: String,
+    /// Rows the body shows, set on resize; `C-d`/`C-u` move half of it.
+    pub page_rows: usize,
+    /// First line of the help popup shown (j/k scroll it).
+    pub help_scroll: u16,
+    pub quit: bool,
+}
+
+impl Model {
+    pub fn new(
+        inventory: Inventory,
+        keymap: Keymap,
+        theme: Theme,
+        theme_names: Vec<String>,
+    ) -> Model {
+        let shown = (0..inventory.len()).collect();
+        Model {
+            inventory,
+            view: View::Fleet,
+            mode: Mode::Normal,
+            keymap,
+            dispatcher: KeyDispatcher::new(),
+            theme,
+            theme_names,
+            filter: String::new(),
+            target: None,
+            shown,
+            cursor: 0,
+            last_result: HashMap::new(),
+            marked: BTreeSet::new(),
+            command: CommandLine::default(),
+            message: None,
+            clock: String::new(),
+            page_rows: 20,
+            help_scroll: 0,
+            quit: false,
+        }
+    }
+
+    /// The hosts shown, in display order.
+    pub fn shown_hosts(&self) -> impl Iterator<Item = &Host> {
+        let hosts = self.inventory.hosts();
+        self.shown.iter().filter_map(move |&i| hosts.get(i))
+    }
+
+    /// The host under the cursor, if any row is shown.
+    pub fn current_host(&self) -> Option<&Host> {
+        self.shown
+            .get(self.cursor)
+            .and_then(|&i| self.inventory.hosts().get(i))
+    }
+
+    /// The keymap context for the view on screen.
+    pub fn context(&self) -> Context {
+        self.view.context()
+    }
+}

@@ -1,0 +1,225 @@
+//! The one place the model changes: `update(model, msg)` handles a key, tick, resize or the
+//! result of an effect, and returns the effects (I/O) the event loop must perform.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+use super::commands;
+use super::filter;
+use super::model::{Message, Mode, Model, View};
+use crate::ui::keymap::{Action, Lookup};
+use crate::ui::theme::Theme;
+
+/// Everything that can happen to the console.
+#[derive(Debug, Clone)]
+pub enum Msg {
+    Key(KeyEvent),
+    /// The terminal's new size (columns, rows).
+    Resize(u16, u16),
+    /// A clock tick, with the time to show.
+    Tick(String),
+    /// The result of [`Effect::LoadTheme`]: the theme, or the error text (file:line:column).
+    ThemeLoaded(Result<Theme, String>),
+}
+
+/// I/O `update` asks for; the event loop performs it and may answer with a [`Msg`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    Quit,
+    /// Load theme NAME (user file or built-in) and answer with `Msg::ThemeLoaded`.
+    LoadTheme(String),
+}
+
+/// Rows around the body: tabs, status bar and message line.
+const CHROME_ROWS: u16 = 3;
+/// Rows inside the fleet table that are not hosts: borders and header.
+const TABLE_CHROME_ROWS: u16 = 3;
+
+pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Key(key) => on_key(model, key),
+        Msg::Resize(_, rows) => {
+            model.page_rows = rows.saturating_sub(CHROME_ROWS + TABLE_CHROME_ROWS).max(1) as usize;
+            Vec::new()
+        }
+        Msg::Tick(clock) => {
+            model.clock = clock;
+            Vec::new()
+        }
+        Msg::ThemeLoaded(Ok(theme)) => {
+            model.message = Some(Message::Info(format!("theme {}", theme.name())));
+            model.theme = theme;
+            Vec::new()
+        }
+        Msg::ThemeLoaded(Err(e)) => {
+            model.message = Some(Message::Error(e));
+            Vec::new()
+        }
+    }
+}
+
+fn on_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
+    if key.kind == KeyEventKind::Release {
+        return Vec::new();
+    }
+    match model.mode {
+        Mode::Normal => on_normal_key(model, key),
+        Mode::Filter => {
+            on_filter_key(model, key);
+            Vec::new()
+        }
+        Mode::Command => commands::on_key(model, key),
+        Mode::Help => {
+            // Any of the keys that open or close things closes help; others are ignored so a
+            // stray key does not act on the view hidden behind it.
+            let closes =
+                matches!(key.code, KeyCode::Esc | KeyCode::Char('q' | '?')) || is_ctrl_c(&key);
+            match key.code {
+                _ if closes => model.mode = Mode::Normal,
+                KeyCode::Char('j') | KeyCode::Down => {
+                    model.help_scroll = model.help_scroll.saturating_add(1);
+                }
+                KeyCode::Char('k') | KeyCode::Up => {
+                    model.help_scroll = model.help_scroll.saturating_sub(1);
+                }
+                _ => {}
+            }
+            Vec::new()
+        }
+    }
+}
+
+fn is_ctrl_c(key: &KeyEvent) -> bool {
+    key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL)
+}
+
+fn on_normal_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
+    let context = model.context();
+    match model.dispatcher.feed(&model.keymap, context, &key) {
+        Some(Lookup::Matched(action)) => {
+            model.message = None;
+            apply(model, action)
+        }
+        Some(Lookup::NotFound) => {
+            model.message = Some(Message::Error(format!(
+                "no key `{}` in the {} view; ? lists the keys",
+                crate::ui::keymap::key::display_sequence(
+                    &crate::ui::keymap::Key::from_event(&key)
+                        .into_iter()
+                        .collect::<Vec<_>>()
+                ),
+                model.view.title()
+            )));
+            Vec::new()
+        }
+        Some(Lookup::Pending | Lookup::Cancelled) | None => Vec::new(),
+    }
+}
+
+/// Performs one keymap action.
+pub fn apply(model: &mut Model, action: Action) -> Vec<Effect> {
+    let last = model.shown.len().saturating_sub(1);
+    let half = (model.page_rows / 2).max(1);
+    let fleet = model.view == View::Fleet;
+    match action {
+        Action::MoveDown if fleet => model.cursor = (model.cursor + 1).min(last),
+        Action::MoveUp if fleet => model.cursor = model.cursor.saturating_sub(1),
+        Action::Top if fleet => model.cursor = 0,
+        Action::Bottom if fleet => model.cursor = last,
+        Action::HalfPageDown if fleet => model.cursor = (model.cursor + half).min(last),
+        Action::HalfPageUp if fleet => model.cursor = model.cursor.saturating_sub(half),
+        Action::Filter if fleet => {
+            model.dispatcher.reset();
+            model.mode = Mode::Filter;
+        }
+        Action::Mark if fleet => {
+            if let Some(name) = model.current_host().map(|h| h.name.clone()) {
+                if !model.marked.remove(&name) {
+                    model.marked.insert(name);
+                }
+                // Like mutt and ranger: marking moves on, so space space space marks a run.
+                model.cursor = (model.cursor + 1).min(last);
+            }
+        }
+        Action::MarkAllShown if fleet => {
+            let names: Vec<String> = model.shown_hosts().map(|h| h.name.clone()).collect();
+            model.marked.extend(names);
+        }
+        Action::ClearMarks => model.marked.clear(),
+        Action::CommandLine => {
+            model.dispatcher.reset();
+            model.command.input.clear();
+            model.command.history_pos = None;
+            model.command.candidates.clear();
+            model.mode = Mode::Command;
+        }
+        Action::Help => {
+            model.dispatcher.reset();
+            model.help_scroll = 0;
+            model.mode = Mode::Help;
+        }
+        Action::Back => back(model),
+        Action::NextView => model.view = model.view.shifted(1),
+        Action::PrevView => model.view = model.view.shifted(-1),
+        Action::ViewFleet => model.view = View::Fleet,
+        Action::ViewRuns => model.view = View::Runs,
+        Action::ViewMetrics => model.view = View::Metrics,
+        Action::ViewIncidents => model.view = View::Incidents,
+        Action::ViewHistory => model.view = View::History,
+        Action::ViewActions => model.view = View::Actions,
+        Action::Quit => {
+            model.quit = true;
+            return vec![Effect::Quit];
+        }
+        Action::RunCommand | Action::RerunFailed | Action::CancelRun => {
+            model.message = Some(Message::Info(format!(
+                "{}: running from the console arrives with issue 4 (use `fleetdeck run` meanwhile)",
+                action.name()
+            )));
+        }
+        other => {
+            model.message = Some(Message::Info(format!(
+                "{} does nothing in the {} view yet",
+                other.name(),
+                model.view.title()
+            )));
+        }
+    }
+    Vec::new()
+}
+
+/// `esc`/`q`: drop the filter, then the target; with nothing to drop, say how to quit.
+fn back(model: &mut Model) {
+    if !model.filter.is_empty() {
+        model.filter.clear();
+        filter::refresh(model);
+    } else if model.target.is_some() {
+        model.target = None;
+        filter::refresh(model);
+        model.message = Some(Message::Info("target cleared: all hosts".to_string()));
+    } else {
+        model.message = Some(Message::Info("Q, C-c or :q quits".to_string()));
+    }
+}
+
+fn on_filter_key(model: &mut Model, key: KeyEvent) {
+    match key.code {
+        KeyCode::Esc => {
+            model.filter.clear();
+            model.mode = Mode::Normal;
+        }
+        KeyCode::Enter => model.mode = Mode::Normal,
+        KeyCode::Backspace => {
+            model.filter.pop();
+        }
+        KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+            model.filter.clear();
+            model.mode = Mode::Normal;
+        }
+        KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+            model.filter.push(c);
+        }
+        _ => return,
+    }
+    model.cursor = 0;
+    filter::refresh(model);
+}

@@ -1,0 +1,56 @@
+//! Pure renders of the model: each file draws one part; none reads files, the clock or the
+//! network (the model carries everything, the clock included).
+
+mod command_line;
+mod fleet;
+mod help;
+mod status;
+mod tabs;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::widgets::{Block, Paragraph, Wrap};
+
+use super::model::{Mode, Model, View};
+
+/// Draws the whole console: tabs, the view, the status bar, the message or command line, and
+/// the help popup over them when it is open.
+pub fn render(frame: &mut Frame, model: &Model) {
+    let theme = &model.theme;
+    let area = frame.area();
+    frame.render_widget(Block::default().style(theme.background()), area);
+    let [tabs_area, body, status_area, line_area] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    tabs::render(frame, tabs_area, model);
+    match model.view {
+        View::Fleet => fleet::render(frame, body, model),
+        other => not_built(frame, body, model, other),
+    }
+    status::render(frame, status_area, model);
+    command_line::render(frame, line_area, body, model);
+    if model.mode == Mode::Help {
+        help::render(frame, area, model);
+    }
+}
+
+/// A view that later work fills: says so plainly instead of showing made-up data.
+fn not_built(frame: &mut Frame, area: Rect, model: &Model, view: View) {
+    let theme = &model.theme;
+    let block = Block::bordered()
+        .border_style(theme.border(true))
+        .title(format!(" {} ", view.title()))
+        .title_style(theme.title(true));
+    let note = view.not_built_note().unwrap_or_default();
+    frame.render_widget(
+        Paragraph::new(note)
+            .style(theme.dim())
+            .wrap(Wrap { trim: true })
+            .block(block),
+        area,
+    );
+}

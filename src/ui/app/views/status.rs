@@ -1,0 +1,39 @@
+//! The status bar: view, marked count, hosts shown of the total, a chord in progress, clock.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::ui::app::model::Model;
+use crate::ui::theme::scope;
+
+pub fn render(frame: &mut Frame, area: Rect, model: &Model) {
+    let theme = &model.theme;
+    let bar = theme.style(scope::UI_STATUSLINE);
+    let mut left = vec![
+        Span::styled(
+            format!(" {} ", model.view.title().to_uppercase()),
+            theme.style(scope::UI_STATUSLINE_VIEW),
+        ),
+        Span::raw(format!(
+            " {} marked │ {}/{} hosts",
+            model.marked.len(),
+            model.shown.len(),
+            model.inventory.len()
+        )),
+    ];
+    if let Some(t) = &model.target {
+        left.push(Span::raw(format!(" │ target {}", t.selector)));
+    }
+    let pending = model.dispatcher.pending_text();
+    if !pending.is_empty() {
+        left.push(Span::raw(format!(" │ {pending}…")));
+    }
+    let clock = format!("{} ", model.clock);
+    let used: usize = left.iter().map(|s| s.width()).sum();
+    let gap = (area.width as usize).saturating_sub(used + clock.chars().count());
+    left.push(Span::raw(" ".repeat(gap)));
+    left.push(Span::raw(clock));
+    frame.render_widget(Paragraph::new(Line::from(left)).style(bar), area);
+}
