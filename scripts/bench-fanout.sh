@@ -18,7 +18,8 @@
 # below LOAD_MAX, at most LOAD_WAIT_BUDGET seconds over the whole script, and records the load.
 #
 # Knobs (environment):
-#   RUNS=3 FANOUT=64 BENCH_CMD=hostname KEX_MODES="default curve25519"
+#   RUNS=3 FANOUT=64 BENCH_CMD=hostname KEX_MODES="default curve25519" (or "limits": curve25519
+#   with sshd's default MaxStartups/MaxSessions instead of raised ones)
 #   TOOLS="fleetdeck bssh pdsh clush" LOAD_MAX=0.8 LOAD_WAIT_BUDGET=900 RUN_TIMEOUT=300
 #   WORK=/tmp/fleetdeck-bench-fanout  BSSH_ROOT=/tmp/bssh-root  BSSH_VERSION=2.2.3
 #   FLEETDECK_BIN=path  (skip `cargo build --release` and use this binary)
@@ -211,11 +212,16 @@ KbdInteractiveAuthentication no
 PrintMotd no
 PrintLastLog no
 SetEnv SHLVL=1
-MaxStartups 1000
-MaxSessions 64
 LogLevel $level
 EOF
-  [[ $mode == curve25519 ]] && echo "KexAlgorithms curve25519-sha256" >>"$WORK/sshd_config"
+  # "limits": curve25519 with OpenSSH's default MaxStartups 10:30:100 and MaxSessions 10, to see
+  # how each tool copes with sshd dropping handshakes (not in the default KEX_MODES).
+  if [[ $mode != limits ]]; then printf 'MaxStartups 1000\nMaxSessions 64\n' >>"$WORK/sshd_config"; fi
+  case $mode in
+    curve25519 | limits) echo "KexAlgorithms curve25519-sha256" >>"$WORK/sshd_config" ;;
+    default) ;;
+    *) die "unknown server setting '$mode' (default, curve25519, limits)" ;;
+  esac
   /usr/sbin/sshd -t -f "$WORK/sshd_config" || die "sshd rejects $WORK/sshd_config"
 }
 
@@ -250,6 +256,16 @@ wait_sshd_idle() { # until the listener has no children left (they are reaped in
 # Load.
 WAITED=0
 load1() { cut -d' ' -f1 /proc/loadavg; }
+# Share of both cores busy (anything but idle and iowait) over the next 5 s, in %. Sampled
+# before a series, when nothing of ours runs: it shows other work on the machine, whereas the
+# 1-minute load average also still carries the tail of the previous series (pdsh and clush make
+# it jump to 30-50 with their hundreds of ssh processes).
+cpu_busy() {
+  local a b
+  a=$(head -1 /proc/stat); sleep 5; b=$(head -1 /proc/stat)
+  awk -v a="$a" -v b="$b" 'BEGIN { split(a, x); split(b, y); t = 0; for (i = 2; i <= 11; i++) t += y[i] - x[i]
+    idle = (y[5] - x[5]) + (y[6] - x[6]); printf "%.0f", t ? 100 * (t - idle) / t : 0 }'
+}
 wait_quiet() {
   local l
   while :; do
@@ -388,9 +404,10 @@ for mode in $KEX_MODES; do
   probe "$mode"
   start_sshd "$mode" ERROR "$WORK/sshd-$mode.log"
   for n in "${SIZES[@]}"; do
-    if wait_quiet; then q=quiet; else q=busy; QUIET_FAILED=1; fi
-    SERIES_LOAD[$mode,$n]="$(load1) ($q)"
-    log "--- $mode N=$n: load $(load1) ($q; waited ${WAITED}s of ${LOAD_WAIT_BUDGET}s so far)"
+    if wait_quiet; then q=""; else q=" (not quiet)"; QUIET_FAILED=1; fi
+    busy=$(cpu_busy)
+    SERIES_LOAD[$mode,$n]="$(load1)$q · ${busy}%"
+    log "--- $mode N=$n: load $(load1)$q, CPU ${busy}% busy over 5 s (waited ${WAITED}s of ${LOAD_WAIT_BUDGET}s so far)"
     read -r -a order <<<"$TOOLS"
     for rep in $(seq 1 "$RUNS"); do
       for k in "${!order[@]}"; do
@@ -413,17 +430,21 @@ REPORT=$WORK/results.md
   versions
   echo "- measured $(date -u '+%Y-%m-%d %H:%M UTC'); median of $RUNS runs, tools interleaved; command \`$BENCH_CMD\`, fan-out $FANOUT"
   if ((QUIET_FAILED)); then
-    echo "- **the machine never got quiet**: at least one series started with the 1-minute load average at or above $LOAD_MAX after the ${LOAD_WAIT_BUDGET}s waiting budget (other builds running); figures are noisy on the high side"
+    echo "- **the machine was not quiet**: at least one series started with the 1-minute load average at or above $LOAD_MAX once the ${LOAD_WAIT_BUDGET}s waiting budget was spent (other builds running, and the tail of the previous series); the CPU-busy share sampled over 5 s before each series tells the two apart"
   fi
   for mode in $KEX_MODES; do
     echo
-    if [[ $mode == curve25519 ]]; then echo "#### sshd \`KexAlgorithms curve25519-sha256\`"; else echo "#### sshd with OpenSSH's default key exchange"; fi
+    case $mode in
+      curve25519) echo "#### sshd \`KexAlgorithms curve25519-sha256\`" ;;
+      limits) echo "#### sshd \`KexAlgorithms curve25519-sha256\` with the default \`MaxStartups 10:30:100\`, \`MaxSessions 10\`" ;;
+      *) echo "#### sshd with OpenSSH's default key exchange" ;;
+    esac
     echo
     printf 'kex negotiated:'
     for tool in $TOOLS; do printf ' %s `%s`;' "$tool" "${KEX_OF[$mode,$tool]:-?}"; done
     echo
     echo
-    echo "| N | tool | wall s | client CPU s (user+sys) | peak RSS MiB | sshd CPU s | runs ok | load1 at series start |"
+    echo "| N | tool | wall s | client CPU s (user+sys) | peak RSS MiB | sshd CPU s | runs ok | before the series: load1 · CPU busy |"
     echo "|---:|---|---:|---:|---:|---:|---:|---|"
     for n in "${SIZES[@]}"; do
       for tool in $TOOLS; do

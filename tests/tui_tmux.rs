@@ -1,0 +1,162 @@
+//! End to end: the real console in a real terminal (tmux), driven by keys and read back from
+//! the screen. Each test runs its own tmux server (`-L`), which it stops when done.
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use support::cli::home_with;
+
+const INVENTORY: &str = r#"
+[[hosts]]
+name = "web[01-12]"
+env = "prod"
+tags = ["web"]
+
+[[hosts]]
+name = "db[1-3]"
+env = "prod"
+groups = ["database"]
+
+[[hosts]]
+name = "lab[1-2]"
+transport = "local"
+env = "lab"
+"#;
+
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn start(home: &Path, width: u16, height: u16) -> Option<Tmux> {
+        if Command::new("tmux").arg("-V").output().is_err() {
+            assert!(std::env::var_os("CI").is_none(), "tmux is required in CI");
+            eprintln!("skipping: tmux is not installed");
+            return None;
+        }
+        let unique = home.file_name().expect("a temp dir name").to_string_lossy();
+        let socket = format!("fdtest-{}-{unique}", std::process::id());
+        let bin = env!("CARGO_BIN_EXE_fleetdeck");
+        let cmd = format!("{bin} --home {} tui", home.display());
+        let status = Command::new("tmux")
+            .args(["-L", &socket, "-f", "/dev/null", "new-session", "-d"])
+            .args(["-x", &width.to_string(), "-y", &height.to_string()])
+            .arg(cmd)
+            .env_remove("TMUX")
+            .status()
+            .expect("tmux runs");
+        assert!(status.success(), "tmux new-session failed");
+        Some(Tmux { socket })
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            let ok = Command::new("tmux")
+                .args(["-L", &self.socket, "send-keys", "-t", "0", k])
+                .status()
+                .map(|s| s.success())
+                .unwrap_or(false);
+            assert!(ok, "send-keys {k}");
+            // One key at a time: ESC followed at once by another key reads as Alt+key.
+            std::thread::sleep(Duration::from_millis(80));
+        }
+    }
+
+    fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket, "capture-pane", "-p", "-t", "0"])
+            .output()
+            .expect("capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Waits (bounded) until the screen satisfies `pred`; returns the last screen either way.
+    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let screen = self.screen();
+            if pred(&screen) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn session_alive(&self) -> bool {
+        Command::new("tmux")
+            .args(["-L", &self.socket, "has-session"])
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false)
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .status();
+    }
+}
+
+#[test]
+fn filter_mark_help_target_and_quit() {
+    let home = home_with(INVENTORY);
+    let Some(tmux) = Tmux::start(home.path(), 100, 30) else {
+        return;
+    };
+    tmux.wait_for("the fleet table", |s| {
+        s.contains("web01") && s.contains("17/17 hosts")
+    });
+
+    // `/` filters live; the table narrows to the db hosts.
+    tmux.keys(&["/", "d", "b"]);
+    let s = tmux.wait_for("the filter", |s| s.contains("db1") && !s.contains("web01"));
+    assert!(s.contains("db3"), "{s}");
+    tmux.keys(&["Enter"]);
+
+    // Marks: space marks the row under the cursor and moves down; the status bar counts them.
+    tmux.keys(&["Space", "Space"]);
+    tmux.wait_for("two marks", |s| s.contains("2 marked"));
+    tmux.keys(&["u"]);
+    tmux.wait_for("marks cleared", |s| s.contains("0 marked"));
+
+    // `?` shows help generated from the keymap.
+    tmux.keys(&["Escape"]);
+    tmux.keys(&["?"]);
+    let help = tmux.wait_for("the help popup", |s| {
+        s.contains("move_down") || s.contains("move down")
+    });
+    assert!(help.contains("g g"), "{help}");
+    tmux.keys(&["Escape"]);
+
+    // `:target` takes a selector; a bad one is reported in the message line.
+    tmux.keys(&[
+        ":", "t", "a", "r", "g", "e", "t", " ", "@", "n", "o", "p", "e", "Enter",
+    ]);
+    tmux.wait_for("the selector error", |s| s.contains("unknown group"));
+    tmux.keys(&[
+        ":", "t", "a", "r", "g", "e", "t", " ", "l", "a", "b", "*", "Enter",
+    ]);
+    let s = tmux.wait_for("the target", |s| s.contains("lab1") && !s.contains("web01"));
+    assert!(s.contains("lab2"), "{s}");
+
+    // `Q` quits and gives the terminal back.
+    tmux.keys(&["Q"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while tmux.session_alive() {
+        assert!(
+            Instant::now() < deadline,
+            "the console did not quit:\n{}",
+            tmux.screen()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
