@@ -160,3 +160,88 @@ fn filter_mark_help_target_and_quit() {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+#[test]
+fn mark_two_local_hosts_run_see_the_failure_and_the_output() {
+    let home = home_with(INVENTORY);
+    let Some(tmux) = Tmux::start(home.path(), 100, 30) else {
+        return;
+    };
+    tmux.wait_for("the fleet table", |s| s.contains("17/17 hosts"));
+    tmux.keys(&["/", "l", "a", "b", "Enter", "Space", "Space"]);
+    tmux.wait_for("two marks", |s| s.contains("2 marked"));
+
+    // `!` opens the command line with `run `; lab2 fails with exit 3. (No `;` in the text:
+    // tmux would read it as its own command separator.)
+    tmux.keys(&["!"]);
+    tmux.wait_for("the prefilled command line", |s| s.contains(":run"));
+    tmux.keys(&[
+        "echo hi from $FLEETDECK_HOST && test $FLEETDECK_HOST = lab1 || exit 3",
+        "Enter",
+    ]);
+    let popup = tmux.wait_for("the confirmation", |s| s.contains("Run on 2 hosts"));
+    assert!(popup.contains("lab[1-2]"), "{popup}");
+    assert!(popup.contains("environments: lab"), "{popup}");
+    tmux.keys(&["Enter"]);
+
+    let runs = tmux.wait_for("the run to finish", |s| s.contains("[failed]"));
+    assert!(runs.contains("ok 1 · failed 1"), "{runs}");
+    assert!(runs.contains("1 failed"), "{runs}");
+
+    // Enter on lab2 opens its output.
+    tmux.keys(&["j", "Enter"]);
+    tmux.wait_for("lab2's output", |s| s.contains("hi from lab2"));
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the host table again", |s| s.contains("FIRST ERROR LINE"));
+
+    // Nothing in flight: `Q` quits at once.
+    tmux.keys(&["Q"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while tmux.session_alive() {
+        assert!(
+            Instant::now() < deadline,
+            "the console did not quit:\n{}",
+            tmux.screen()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let history = std::fs::read_to_string(home.path().join("data/history.jsonl"))
+        .expect("the run is recorded in history.jsonl");
+    assert!(history.contains("\"status\":\"failed\""), "{history}");
+}
+
+#[test]
+fn quitting_with_a_run_in_flight_asks_then_cancels_and_records_it() {
+    let home = home_with(INVENTORY);
+    let Some(tmux) = Tmux::start(home.path(), 100, 30) else {
+        return;
+    };
+    tmux.wait_for("the fleet table", |s| s.contains("17/17 hosts"));
+    tmux.keys(&["/", "l", "a", "b", "1", "Enter", "Space"]);
+    tmux.wait_for("one mark", |s| s.contains("1 marked"));
+    tmux.keys(&[":", "run sleep 60", "Enter"]);
+    tmux.wait_for("the confirmation", |s| s.contains("Run on 1 host: lab1"));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the run in flight", |s| s.contains("1 running"));
+
+    tmux.keys(&["Q"]);
+    tmux.wait_for("the quit question", |s| {
+        s.contains("in flight will be cancelled")
+    });
+    tmux.keys(&["n"]);
+    tmux.wait_for("the question gone", |s| !s.contains("in flight will be"));
+    tmux.keys(&["Q", "y"]);
+    // Well before the 60 s sleep ends: the cancel stopped it.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while tmux.session_alive() {
+        assert!(
+            Instant::now() < deadline,
+            "the console did not quit:\n{}",
+            tmux.screen()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let history = std::fs::read_to_string(home.path().join("data/history.jsonl"))
+        .expect("the cancelled run is recorded in history.jsonl");
+    assert!(history.contains("\"status\":\"cancelled\""), "{history}");
+}

@@ -19,13 +19,13 @@ use crate::cli::{OutputMode, RunArgs, RunOptions};
 use crate::config::units::format_duration;
 use crate::config::{Home, Settings};
 use crate::diag::Error;
+use crate::engine::launch::{self, LimitFlags, Shape, SshFlags};
 use crate::engine::{self, EngineEvent, Records, RunRequest, RunResult, Transports};
 use crate::inventory::nodeset::fold;
 use crate::inventory::{Host, TransportKind, load};
 use crate::transport::ExecSpec;
-use crate::transport::local::LocalTransport;
 use crate::transport::ssh::config::SshConfigSource;
-use crate::transport::ssh::{DEFAULT_MAX_CHANNELS, PassphraseFn, SshOptions, SshTransport};
+use crate::transport::ssh::{PassphraseFn, SshTransport};
 use crate::ui::printers::run_dry::{DryRunLimits, render_dry_run};
 use crate::ui::printers::run_gather::GatherPrinter;
 use crate::ui::printers::run_json::JsonPrinter;
@@ -89,7 +89,7 @@ pub fn execute(
     options: &RunOptions,
 ) -> Result<ExitCode, Error> {
     let spec = exec_spec(&plan.command, settings, options)?;
-    let output_cap = usize::try_from(settings.run.output_cap_per_host.0).unwrap_or(usize::MAX);
+    let output_cap = launch::output_cap(settings);
     let fanout = options.fanout.unwrap_or(settings.run.fanout) as usize;
     let envs = protected_envs(&plan.hosts, &settings.safety.protected_envs);
     let folded = fold(plan.hosts.iter().map(|h| h.name.as_str()));
@@ -122,18 +122,20 @@ pub fn execute(
     if let Err(e) = home.ensure_writable_dirs() {
         eprintln!("fleetdeck: warning: this run may not be recorded: {e}");
     }
-    let request = RunRequest {
-        id: engine::new_run_id(),
-        user: engine::current_user(),
-        selector: plan.selector,
-        targets: plan.hosts,
-        display_command: plan.command,
-        spec,
-        fanout,
+    let shape = Shape {
+        fanout: options.fanout,
         batch: options.batch,
         max_fail: options.max_fail,
-        output_cap,
     };
+    let request = launch::request(
+        None,
+        plan.hosts,
+        plan.selector,
+        plan.command,
+        spec,
+        settings,
+        shape,
+    );
     tracing::info!(run = %request.id, targets = %folded, count = request.targets.len(), "run starting");
     let engine = Engine {
         transports,
@@ -148,26 +150,12 @@ pub fn execute(
 
 /// The command and its limits: flags win over config.toml; `0s` turns a limit off.
 fn exec_spec(command: &str, settings: &Settings, options: &RunOptions) -> Result<ExecSpec, Error> {
-    let connect_timeout = options
-        .connect_timeout
-        .unwrap_or(settings.run.connect_timeout.0);
-    if connect_timeout.is_zero() {
-        return Err(Error::Invalid(
-            "the connect timeout must be more than 0s (--connect-timeout, or [run] \
-             connect_timeout in config.toml)"
-                .to_string(),
-        ));
-    }
-    let non_zero = |d: Duration| (!d.is_zero()).then_some(d);
-    let mut spec = ExecSpec::new(command);
-    spec.connect_timeout = connect_timeout;
-    spec.timeout = options
-        .timeout
-        .map_or_else(|| settings.command_timeout(), non_zero);
-    spec.idle_timeout = options
-        .idle_timeout
-        .map_or_else(|| settings.idle_timeout(), non_zero);
-    Ok(spec)
+    let flags = LimitFlags {
+        connect_timeout: options.connect_timeout,
+        timeout: options.timeout,
+        idle_timeout: options.idle_timeout,
+    };
+    launch::exec_spec(command, settings, flags)
 }
 
 fn dry_run_limits(spec: &ExecSpec, fanout: usize, options: &RunOptions) -> DryRunLimits {
@@ -223,8 +211,7 @@ fn ssh_destinations(hosts: &[Host], options: &RunOptions) -> Result<Vec<Option<S
         .collect())
 }
 
-/// The transports the targets need. SSH is set up only when a target uses it, so a run on
-/// local hosts never reads ssh configs or keys.
+/// The transports the targets need (see `launch::transports`).
 fn transports(
     hosts: &[Host],
     home: &Home,
@@ -232,10 +219,6 @@ fn transports(
     options: &RunOptions,
     progress: Option<ProgressBar>,
 ) -> Result<(Transports, Option<SshTransport>), Error> {
-    let transports = Transports::new().with(TransportKind::Local, Arc::new(LocalTransport));
-    if !hosts.iter().any(|h| h.transport == TransportKind::Ssh) {
-        return Ok((transports, None));
-    }
     // Passphrases are asked for only when someone is at the terminal; otherwise an encrypted
     // key gives a clear error instead of a hang.
     let passphrase: Option<PassphraseFn> = std::io::stdin().is_terminal().then(|| {
@@ -245,17 +228,12 @@ fn transports(
         });
         ask
     });
-    let ssh = SshTransport::new(SshOptions {
+    let flags = SshFlags {
         ssh_config: options.ssh_config.clone(),
-        extra_known_hosts: options.known_hosts.clone(),
-        fleetdeck_known_hosts: home.known_hosts_file(),
+        known_hosts: options.known_hosts.clone(),
         accept_new: options.accept_new,
-        max_handshakes: settings.run.max_handshakes as usize,
-        max_channels_per_connection: DEFAULT_MAX_CHANNELS,
-        passphrase,
-    })?;
-    let transports = transports.with(TransportKind::Ssh, Arc::new(ssh.clone()));
-    Ok((transports, Some(ssh)))
+    };
+    launch::transports(hosts, home, settings, &flags, passphrase)
 }
 
 /// What `drive` needs besides the request.

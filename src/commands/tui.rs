@@ -24,6 +24,7 @@ pub fn run(home: &Home, settings: &Settings) -> Result<ExitCode, Error> {
         ))
     })?;
     let mut model = Model::new(inventory, keymap, theme, theme::available(home));
+    model.protected_envs = settings.safety.protected_envs.clone();
     match last_results(home, settings) {
         Ok(last) => model.last_result = last,
         // The console is still useful without the last results: say so and go on.
@@ -39,7 +40,7 @@ pub fn run(home: &Home, settings: &Settings) -> Result<ExitCode, Error> {
         &mut guard.terminal,
         &mut model,
         home,
-        settings.ui.max_fps,
+        settings,
     ));
     drop(guard);
     result.map_err(|e| Error::Invalid(format!("the console's terminal failed: {e}")))?;

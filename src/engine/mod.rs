@@ -5,6 +5,7 @@
 mod execution;
 pub mod fd_limit;
 mod forwarder;
+pub mod launch;
 mod output;
 pub mod records;
 mod run_output;

@@ -1,5 +1,5 @@
 //! The `:` command line: editing, tab completion, history (up/down) and the commands
-//! themselves (`:target`, `:theme`, `:help`, `:q`).
+//! themselves (`:target`, `:theme`, `:run`, `:help`, `:q`).
 
 use std::collections::BTreeSet;
 
@@ -151,10 +151,7 @@ fn execute(model: &mut Model, line: &str) -> Vec<Effect> {
     };
     match cmd {
         "" => {}
-        "q" | "quit" => {
-            model.quit = true;
-            return vec![Effect::Quit];
-        }
+        "q" | "quit" => return super::confirm::ask_quit(model),
         "help" => {
             model.help_scroll = 0;
             model.mode = Mode::Help;
@@ -167,12 +164,7 @@ fn execute(model: &mut Model, line: &str) -> Vec<Effect> {
         }
         "theme" => return vec![Effect::LoadTheme(arg.to_string())],
         "target" => target(model, arg),
-        "run" => {
-            model.message = Some(Message::Info(
-                ":run from the console arrives with issue 4; use `fleetdeck run -t SELECTOR -- CMD` meanwhile"
-                    .to_string(),
-            ));
-        }
+        "run" => super::confirm::ask_run(model, arg),
         other => {
             let hint = did_you_mean(other, COMMANDS.iter().copied())
                 .map(|s| format!("; did you mean `{s}`?"))

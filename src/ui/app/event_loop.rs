@@ -1,7 +1,8 @@
-//! The console's loop: key and resize events (from a reader thread), a clock tick and SIGTERM
-//! become `Msg`s for `update`; the screen is redrawn only after something changed, and at
-//! most `max_fps` times a second.
+//! The console's loop: key and resize events (from a reader thread), engine events of the
+//! runs it started (bounded channel), a clock tick and SIGTERM become `Msg`s for `update`; the
+//! screen is redrawn only after something changed, and at most `max_fps` times a second.
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use ratatui::DefaultTerminal;
@@ -10,22 +11,28 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior};
 
 use super::model::Model;
+use super::run_task::{ENGINE_CHANNEL, RunTask, spawn_run};
 use super::update::{Effect, Msg, update};
 use super::views;
-use crate::config::Home;
+use crate::config::{Home, Settings};
+use crate::engine::{EngineEvent, RunId};
 use crate::ui::theme::{ColorSupport, utf8_locale};
 
 /// How often the status-bar clock is refreshed.
 const CLOCK_TICK: Duration = Duration::from_secs(1);
+/// How long quitting waits for cancelled runs to stop their commands and be recorded.
+const QUIT_GRACE: Duration = Duration::from_secs(10);
 
 /// Runs until the user quits or SIGTERM arrives. Drawing errors (a closed terminal) end it.
 pub async fn run(
     terminal: &mut DefaultTerminal,
     model: &mut Model,
     home: &Home,
-    max_fps: u32,
+    settings: &Settings,
 ) -> std::io::Result<()> {
-    let frame_gap = Duration::from_secs(1) / max_fps.clamp(1, 240);
+    let frame_gap = Duration::from_secs(1) / settings.ui.max_fps.clamp(1, 240);
+    let (engine_tx, mut engine_rx) = mpsc::channel::<(RunId, EngineEvent)>(ENGINE_CHANNEL);
+    let mut tasks: Vec<(RunId, RunTask)> = Vec::new();
     let (tx, mut rx) = mpsc::unbounded_channel::<Event>();
     // crossterm's reads block; a thread keeps them off the runtime. It ends with the process
     // (or when the channel closes after the loop returns and the next event arrives).
@@ -58,21 +65,66 @@ pub async fn run(
                 // The reader thread ended: the terminal is gone.
                 None => return Ok(()),
             },
+            Some((run, event)) = engine_rx.recv() => Msg::Engine { run, event },
             _ = clock.tick() => Msg::Tick(now_text()),
-            _ = sigterm.recv() => return Ok(()),
+            _ = sigterm.recv() => {
+                stop_runs(tasks, engine_rx).await;
+                return Ok(());
+            }
             // Only armed while a frame waits for the fps cap.
             _ = tokio::time::sleep_until(next_frame), if dirty => continue,
         };
         dirty = true;
-        for effect in update(model, msg) {
+        // In order: an effect's answer may bring effects of its own, which come after.
+        let mut effects: VecDeque<Effect> = update(model, msg).into();
+        while let Some(effect) = effects.pop_front() {
             match effect {
-                Effect::Quit => return Ok(()),
+                Effect::Quit => {
+                    stop_runs(tasks, engine_rx).await;
+                    return Ok(());
+                }
                 Effect::LoadTheme(name) => {
                     let loaded = load_theme(home, &name);
-                    update(model, Msg::ThemeLoaded(loaded));
+                    effects.extend(update(model, Msg::ThemeLoaded(loaded)));
+                }
+                Effect::StartRun(start) => {
+                    let id = start.id.clone();
+                    match spawn_run(home, settings, start, engine_tx.clone()) {
+                        Ok(task) => tasks.push((id, task)),
+                        Err(error) => {
+                            effects.extend(update(model, Msg::RunNotStarted { run: id, error }));
+                        }
+                    }
+                }
+                Effect::CancelRun(id) => {
+                    if let Some((_, task)) = tasks.iter().find(|(run, _)| *run == id) {
+                        task.cancel.cancel();
+                    }
                 }
             }
         }
+        // Finished runs need nothing more from the loop.
+        tasks.retain(|(_, task)| !task.task.is_finished());
+    }
+}
+
+/// Cancels every run still in flight and waits (up to `QUIT_GRACE`) for the engine to stop
+/// their commands and record them. Closing the event channel first lets the runs finish
+/// without anyone reading their events.
+async fn stop_runs(tasks: Vec<(RunId, RunTask)>, engine_rx: mpsc::Receiver<(RunId, EngineEvent)>) {
+    drop(engine_rx);
+    for (_, task) in &tasks {
+        task.cancel.cancel();
+    }
+    let all = async {
+        for (id, task) in tasks {
+            if let Err(e) = task.task.await {
+                tracing::error!(run = %id, error = %e, "a console run task failed");
+            }
+        }
+    };
+    if tokio::time::timeout(QUIT_GRACE, all).await.is_err() {
+        tracing::warn!("runs did not stop within {QUIT_GRACE:?}; quitting anyway");
     }
 }
 

@@ -1,19 +1,27 @@
 //! The full-screen console (`fleetdeck tui`), shaped like television and gitui: input, ticks
-//! and (later) engine events become [`Msg`]s handled by one [`update`], which returns
+//! and engine events become [`Msg`]s handled by one [`update`], which returns
 //! [`Effect`]s for the loop to perform; [`views::render`] draws a [`Model`] and never does I/O.
 //!
-//! Built so far: the Fleet view (table, `/` fuzzy filter, marks), the tab bar with honest
-//! notes for the views other work brings, `?` help from the live keymap, the `:` command line
-//! (`:target`, `:theme`, `:help`, `:q`, with completion and history) and the status bar.
+//! Built so far: the Fleet view (table, `/` fuzzy filter, marks), running from the console
+//! (`!` / `:run CMD` → confirmation → the engine in a task, `run_task`) and a first Runs view
+//! (header, host table, one host's output pane), the tab bar with honest notes for the views
+//! other work brings, `?` help from the live keymap, the `:` command line (`:run`, `:target`,
+//! `:theme`, `:help`, `:q`, with completion and history) and the status bar.
 
 mod commands;
+mod confirm;
 pub mod event_loop;
 mod filter;
 pub mod model;
+pub mod run_task;
+pub mod runs;
+mod runs_keys;
 pub mod terminal;
 pub mod update;
 pub mod views;
 
+#[cfg(test)]
+mod run_tests;
 #[cfg(test)]
 mod tests;
 

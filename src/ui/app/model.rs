@@ -2,9 +2,11 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use super::runs::{RunStart, RunView};
 use crate::engine::HostState;
 use crate::inventory::{Host, Inventory};
 use crate::ui::keymap::{Context, KeyDispatcher, Keymap};
+use crate::ui::pane::{PaneState, Viewport};
 use crate::ui::theme::Theme;
 
 /// The six views, in tab order (`tab`, `1`..`6`).
@@ -55,7 +57,7 @@ impl View {
     pub fn not_built_note(self) -> Option<&'static str> {
         match self {
             View::Fleet => None,
-            View::Runs => Some("The runs view arrives with issue 4 (in progress)."),
+            View::Runs => None,
             View::History => Some("The history view arrives with issue 4 (in progress)."),
             View::Actions => Some("The actions view arrives with issue 6."),
             View::Metrics => Some("The metrics view arrives with a later issue."),
@@ -86,6 +88,27 @@ pub enum Mode {
     Command,
     /// `?`: the help popup is open.
     Help,
+    /// A confirmation popup (`model.confirm`) has the keys.
+    Confirm,
+}
+
+/// What a confirmation popup asks about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfirmKind {
+    Run(RunStart),
+    /// Quit while runs are in flight (they are cancelled first).
+    Quit,
+}
+
+/// A confirmation popup: what it confirms and, for protected environments, the text to type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Confirm {
+    pub kind: ConfirmKind,
+    /// Distinct environments of the targets (`-` for hosts without one).
+    pub envs: Vec<String>,
+    /// The protected environment names the operator must type (joined by `,`), if any.
+    pub required: Option<String>,
+    pub typed: String,
 }
 
 /// A line for the message area under the status bar.
@@ -114,8 +137,8 @@ pub struct Target {
     pub names: BTreeSet<String>,
 }
 
-/// Everything the console shows.
-#[derive(Debug, Clone)]
+/// Everything the console shows. (Not `Clone`: run outputs are large and owned once.)
+#[derive(Debug)]
 pub struct Model {
     pub inventory: Inventory,
     pub view: View,
@@ -145,6 +168,21 @@ pub struct Model {
     /// First line of the help popup shown (j/k scroll it).
     pub help_scroll: u16,
     pub quit: bool,
+    /// `[safety] protected_envs`: runs touching them need the env name typed.
+    pub protected_envs: Vec<String>,
+    /// The open confirmation popup (with `Mode::Confirm`).
+    pub confirm: Option<Confirm>,
+    /// Runs started from the console, oldest first.
+    pub runs: Vec<RunView>,
+    /// The run the Runs view shows, an index into `runs`.
+    pub run_selected: usize,
+    /// Host row under the cursor in the Runs view's host table.
+    pub run_cursor: usize,
+    /// The selected host's output pane is open (enter; esc closes it).
+    pub pane_open: bool,
+    pub pane: PaneState,
+    /// The pane's text area, set on resize, for scrolling and follow.
+    pub pane_viewport: Viewport,
 }
 
 impl Model {
@@ -175,6 +213,17 @@ impl Model {
             page_rows: 20,
             help_scroll: 0,
             quit: false,
+            protected_envs: Vec::new(),
+            confirm: None,
+            runs: Vec::new(),
+            run_selected: 0,
+            run_cursor: 0,
+            pane_open: false,
+            pane: PaneState::new(),
+            pane_viewport: Viewport {
+                width: 78,
+                height: 16,
+            },
         }
     }
 
@@ -191,8 +240,22 @@ impl Model {
             .and_then(|&i| self.inventory.hosts().get(i))
     }
 
-    /// The keymap context for the view on screen.
+    /// The keymap context for the view on screen (an open pane has its own keys).
     pub fn context(&self) -> Context {
-        self.view.context()
+        if self.view == View::Runs && self.pane_open {
+            Context::Pane
+        } else {
+            self.view.context()
+        }
+    }
+
+    /// The run the Runs view shows.
+    pub fn selected_run(&self) -> Option<&RunView> {
+        self.runs.get(self.run_selected)
+    }
+
+    /// Runs the engine is still working on.
+    pub fn runs_in_flight(&self) -> usize {
+        self.runs.iter().filter(|r| r.in_flight()).count()
     }
 }

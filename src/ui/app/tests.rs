@@ -43,7 +43,7 @@ transport = "local"
 env = "lab"
 "#;
 
-fn model() -> Model {
+pub(super) fn model() -> Model {
     let inventory = parse(Path::new("hosts.toml"), HOSTS).unwrap();
     let theme = Theme::builtin("dark").unwrap();
     let names = vec!["dark".into(), "high-contrast".into(), "light".into()];
@@ -52,13 +52,13 @@ fn model() -> Model {
     m
 }
 
-fn key(code: KeyCode) -> KeyEvent {
+pub(super) fn key(code: KeyCode) -> KeyEvent {
     KeyEvent::new(code, KeyModifiers::NONE)
 }
 
 /// Feeds keys written like a keymap file, space separated (`g g`, `C-d`, `esc`), except that
 /// a lone `space` word means the space bar.
-fn press(m: &mut Model, keys: &str) -> Vec<Effect> {
+pub(super) fn press(m: &mut Model, keys: &str) -> Vec<Effect> {
     let mut effects = Vec::new();
     for word in keys.split(' ') {
         let k = crate::ui::keymap::Key::parse(word).unwrap();
@@ -69,7 +69,7 @@ fn press(m: &mut Model, keys: &str) -> Vec<Effect> {
 }
 
 /// Types text into whatever has the focus (filter or command line).
-fn type_text(m: &mut Model, text: &str) {
+pub(super) fn type_text(m: &mut Model, text: &str) {
     for c in text.chars() {
         update(m, Msg::Key(key(KeyCode::Char(c))));
     }
@@ -288,13 +288,13 @@ fn unknown_command_suggests_and_theme_asks_for_a_load() {
 
 // ---- snapshots ----
 
-fn draw(m: &Model, width: u16, height: u16) -> Buffer {
+pub(super) fn draw(m: &Model, width: u16, height: u16) -> Buffer {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
     terminal.draw(|f| views::render(f, m)).unwrap();
     terminal.backend().buffer().clone()
 }
 
-fn text(buf: &Buffer) -> String {
+pub(super) fn text(buf: &Buffer) -> String {
     let area = buf.area;
     (0..area.height)
         .map(|y| {

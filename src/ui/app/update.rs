@@ -4,9 +4,13 @@
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::commands;
+use super::confirm;
 use super::filter;
 use super::model::{Message, Mode, Model, View};
+use super::runs::RunStart;
+use crate::engine::{EngineEvent, RunId};
 use crate::ui::keymap::{Action, Lookup};
+use crate::ui::pane::pane_viewport;
 use crate::ui::theme::Theme;
 
 /// Everything that can happen to the console.
@@ -19,12 +23,27 @@ pub enum Msg {
     Tick(String),
     /// The result of [`Effect::LoadTheme`]: the theme, or the error text (file:line:column).
     ThemeLoaded(Result<Theme, String>),
+    /// An event of a run the loop started.
+    Engine {
+        run: RunId,
+        event: EngineEvent,
+    },
+    /// [`Effect::StartRun`] failed before the engine ran anything (the error says why).
+    RunNotStarted {
+        run: RunId,
+        error: String,
+    },
 }
 
 /// I/O `update` asks for; the event loop performs it and may answer with a [`Msg`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
+    /// Quit, cancelling runs in flight first (the user confirmed).
     Quit,
+    /// Start the engine on a confirmed run; its events come back as `Msg::Engine`.
+    StartRun(RunStart),
+    /// Cancel a run in flight (the engine's cancellation token).
+    CancelRun(RunId),
     /// Load theme NAME (user file or built-in) and answer with `Msg::ThemeLoaded`.
     LoadTheme(String),
 }
@@ -37,8 +56,11 @@ const TABLE_CHROME_ROWS: u16 = 3;
 pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Key(key) => on_key(model, key),
-        Msg::Resize(_, rows) => {
+        Msg::Resize(cols, rows) => {
             model.page_rows = rows.saturating_sub(CHROME_ROWS + TABLE_CHROME_ROWS).max(1) as usize;
+            model.pane_viewport = pane_viewport(crate::ui::app::views::runs::pane_area(
+                ratatui::layout::Rect::new(0, 0, cols, rows),
+            ));
             Vec::new()
         }
         Msg::Tick(clock) => {
@@ -54,6 +76,36 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             model.message = Some(Message::Error(e));
             Vec::new()
         }
+        Msg::Engine { run, event } => {
+            on_engine_event(model, &run, &event);
+            Vec::new()
+        }
+        Msg::RunNotStarted { run, error } => {
+            if let Some(r) = model.runs.iter_mut().find(|r| r.id == run) {
+                r.start_error = Some(error.clone());
+            }
+            model.message = Some(Message::Error(format!("run {run} did not start: {error}")));
+            Vec::new()
+        }
+    }
+}
+
+fn on_engine_event(model: &mut Model, run: &str, event: &EngineEvent) {
+    let Some(r) = model.runs.iter_mut().find(|r| r.id == run) else {
+        return;
+    };
+    r.apply(event);
+    if let EngineEvent::RunFinished { result } = event {
+        let c = r.counts();
+        let text = format!(
+            "run {} {}: {} ok, {} failed",
+            result.id, result.status, c.ok, c.failed
+        );
+        model.message = Some(if c.failed > 0 {
+            Message::Error(text)
+        } else {
+            Message::Info(text)
+        });
     }
 }
 
@@ -68,6 +120,7 @@ fn on_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
             Vec::new()
         }
         Mode::Command => commands::on_key(model, key),
+        Mode::Confirm => confirm::on_key(model, key),
         Mode::Help => {
             // Any of the keys that open or close things closes help; others are ignored so a
             // stray key does not act on the view hidden behind it.
@@ -120,6 +173,11 @@ pub fn apply(model: &mut Model, action: Action) -> Vec<Effect> {
     let last = model.shown.len().saturating_sub(1);
     let half = (model.page_rows / 2).max(1);
     let fleet = model.view == View::Fleet;
+    if model.view == View::Runs
+        && let Some(effects) = super::runs_keys::apply(model, action)
+    {
+        return effects;
+    }
     match action {
         Action::MoveDown if fleet => model.cursor = (model.cursor + 1).min(last),
         Action::MoveUp if fleet => model.cursor = model.cursor.saturating_sub(1),
@@ -166,15 +224,19 @@ pub fn apply(model: &mut Model, action: Action) -> Vec<Effect> {
         Action::ViewIncidents => model.view = View::Incidents,
         Action::ViewHistory => model.view = View::History,
         Action::ViewActions => model.view = View::Actions,
-        Action::Quit => {
-            model.quit = true;
-            return vec![Effect::Quit];
+        Action::Quit => return confirm::ask_quit(model),
+        Action::RunCommand => {
+            model.dispatcher.reset();
+            model.command.input = "run ".to_string();
+            model.command.history_pos = None;
+            model.command.candidates.clear();
+            model.mode = Mode::Command;
         }
-        Action::RunCommand | Action::RerunFailed | Action::CancelRun => {
-            model.message = Some(Message::Info(format!(
-                "{}: running from the console arrives with issue 4 (use `fleetdeck run` meanwhile)",
-                action.name()
-            )));
+        Action::RerunFailed => {
+            model.message = Some(Message::Info(
+                "rerun_failed: rerunning from the console is not built yet; use `fleetdeck history rerun ID --failed`"
+                    .to_string(),
+            ));
         }
         other => {
             model.message = Some(Message::Info(format!(

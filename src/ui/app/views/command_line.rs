@@ -15,7 +15,7 @@ pub fn render(frame: &mut Frame, line: Rect, body: Rect, model: &Model) {
     let (prompt, text) = match model.mode {
         Mode::Command => (":", model.command.input.as_str()),
         Mode::Filter => ("/", model.filter.as_str()),
-        Mode::Normal | Mode::Help => {
+        Mode::Normal | Mode::Help | Mode::Confirm => {
             let (style, text) = match &model.message {
                 Some(Message::Info(t)) => (theme.style(scope::UI_MESSAGE_INFO), t.as_str()),
                 Some(Message::Error(t)) => (theme.style(scope::UI_MESSAGE_ERROR), t.as_str()),

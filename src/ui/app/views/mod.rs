@@ -2,8 +2,10 @@
 //! network (the model carries everything, the clock included).
 
 mod command_line;
+mod confirm;
 mod fleet;
 mod help;
+pub mod runs;
 mod status;
 mod tabs;
 
@@ -29,12 +31,16 @@ pub fn render(frame: &mut Frame, model: &Model) {
     tabs::render(frame, tabs_area, model);
     match model.view {
         View::Fleet => fleet::render(frame, body, model),
+        View::Runs => runs::render(frame, body, model),
         other => not_built(frame, body, model, other),
     }
     status::render(frame, status_area, model);
     command_line::render(frame, line_area, body, model);
     if model.mode == Mode::Help {
         help::render(frame, area, model);
+    }
+    if model.mode == Mode::Confirm {
+        confirm::render(frame, area, model);
     }
 }
 

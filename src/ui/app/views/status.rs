@@ -1,4 +1,5 @@
-//! The status bar: view, marked count, hosts shown of the total, a chord in progress, clock.
+//! The status bar: view, marked count, hosts shown of the total, runs in flight and failures,
+//! a chord in progress, clock.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -23,6 +24,18 @@ pub fn render(frame: &mut Frame, area: Rect, model: &Model) {
             model.inventory.len()
         )),
     ];
+    let running = model.runs_in_flight();
+    if running > 0 {
+        left.push(Span::raw(format!(" │ {running} running")));
+    }
+    // Failures of the run shown: what the on-call engineer acts on next.
+    let failed = model.selected_run().map_or(0, |r| r.counts().failed);
+    if failed > 0 {
+        left.push(Span::styled(
+            format!(" │ {failed} failed"),
+            theme.style(scope::UI_MESSAGE_ERROR),
+        ));
+    }
     if let Some(t) = &model.target {
         left.push(Span::raw(format!(" │ target {}", t.selector)));
     }

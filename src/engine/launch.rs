@@ -1,0 +1,122 @@
+//! Engine setup shared by the front ends (`fleetdeck run`, `history rerun` and the console):
+//! the transports a set of hosts needs, the command's limits from config.toml and flags, and
+//! the `RunRequest`. One place, so the console adds no second way to run things.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::{Home, Settings};
+use crate::diag::Error;
+use crate::engine::{Limit, RunRequest, Transports, current_user, new_run_id};
+use crate::inventory::{Host, TransportKind};
+use crate::transport::ExecSpec;
+use crate::transport::local::LocalTransport;
+use crate::transport::ssh::{DEFAULT_MAX_CHANNELS, PassphraseFn, SshOptions, SshTransport};
+
+/// SSH client choices a front end may override (`--ssh-config`, `--known-hosts`,
+/// `--accept-new`); the default uses the ssh config files and known_hosts as ssh does.
+#[derive(Debug, Clone, Default)]
+pub struct SshFlags {
+    pub ssh_config: Option<PathBuf>,
+    pub known_hosts: Vec<PathBuf>,
+    pub accept_new: bool,
+}
+
+/// Limits that override config.toml (`None`: use config.toml; `Some(0s)`: off, except the
+/// connect timeout, which must be more than 0s).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LimitFlags {
+    pub connect_timeout: Option<Duration>,
+    pub timeout: Option<Duration>,
+    pub idle_timeout: Option<Duration>,
+}
+
+/// The command and its limits: flags win over config.toml; `0s` turns a limit off.
+pub fn exec_spec(command: &str, settings: &Settings, flags: LimitFlags) -> Result<ExecSpec, Error> {
+    let connect_timeout = flags
+        .connect_timeout
+        .unwrap_or(settings.run.connect_timeout.0);
+    if connect_timeout.is_zero() {
+        return Err(Error::Invalid(
+            "the connect timeout must be more than 0s (--connect-timeout, or [run] \
+             connect_timeout in config.toml)"
+                .to_string(),
+        ));
+    }
+    let non_zero = |d: Duration| (!d.is_zero()).then_some(d);
+    let mut spec = ExecSpec::new(command);
+    spec.connect_timeout = connect_timeout;
+    spec.timeout = flags
+        .timeout
+        .map_or_else(|| settings.command_timeout(), non_zero);
+    spec.idle_timeout = flags
+        .idle_timeout
+        .map_or_else(|| settings.idle_timeout(), non_zero);
+    Ok(spec)
+}
+
+/// The output kept per host, from `[run] output_cap_per_host`.
+pub fn output_cap(settings: &Settings) -> usize {
+    usize::try_from(settings.run.output_cap_per_host.0).unwrap_or(usize::MAX)
+}
+
+/// The transports the targets need. SSH is set up only when a target uses it, so a run on
+/// local hosts never reads ssh configs or keys. The `SshTransport` is returned too, so the
+/// caller can close its pooled connections politely at the end.
+pub fn transports(
+    hosts: &[Host],
+    home: &Home,
+    settings: &Settings,
+    flags: &SshFlags,
+    passphrase: Option<PassphraseFn>,
+) -> Result<(Transports, Option<SshTransport>), Error> {
+    let transports = Transports::new().with(TransportKind::Local, Arc::new(LocalTransport));
+    if !hosts.iter().any(|h| h.transport == TransportKind::Ssh) {
+        return Ok((transports, None));
+    }
+    let ssh = SshTransport::new(SshOptions {
+        ssh_config: flags.ssh_config.clone(),
+        extra_known_hosts: flags.known_hosts.clone(),
+        fleetdeck_known_hosts: home.known_hosts_file(),
+        accept_new: flags.accept_new,
+        max_handshakes: settings.run.max_handshakes as usize,
+        max_channels_per_connection: DEFAULT_MAX_CHANNELS,
+        passphrase,
+    })?;
+    let transports = transports.with(TransportKind::Ssh, Arc::new(ssh.clone()));
+    Ok((transports, Some(ssh)))
+}
+
+/// How a run is shaped besides its command: `None` fields come from config.toml.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Shape {
+    pub fanout: Option<u32>,
+    pub batch: Option<Limit>,
+    pub max_fail: Option<Limit>,
+}
+
+/// The request for `hosts`, with a new id unless `id` is given (the console shows a run
+/// before the engine starts it).
+pub fn request(
+    id: Option<String>,
+    hosts: Vec<Host>,
+    selector: String,
+    command: String,
+    spec: ExecSpec,
+    settings: &Settings,
+    shape: Shape,
+) -> RunRequest {
+    RunRequest {
+        id: id.unwrap_or_else(new_run_id),
+        user: current_user(),
+        selector,
+        targets: hosts,
+        display_command: command,
+        spec,
+        fanout: shape.fanout.unwrap_or(settings.run.fanout) as usize,
+        batch: shape.batch,
+        max_fail: shape.max_fail,
+        output_cap: output_cap(settings),
+    }
+}

@@ -1,0 +1,154 @@
+//! Confirmation popups: before a run (host count, folded node set, environments; protected
+//! environments need their name typed) and before quitting with runs in flight.
+
+use std::collections::BTreeSet;
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::model::{Confirm, ConfirmKind, Message, Mode, Model, View};
+use super::runs::{RunStart, RunView};
+use super::update::Effect;
+use crate::engine::new_run_id;
+use crate::inventory::Host;
+use crate::inventory::nodeset::fold;
+
+/// `:run CMD` / `!`: asks to run `command` on the marked hosts, or the shown ones if none
+/// are marked.
+pub fn ask_run(model: &mut Model, command: &str) {
+    let command = command.trim();
+    if command.is_empty() {
+        model.message = Some(Message::Error(
+            ":run needs a command, e.g. :run uptime".to_string(),
+        ));
+        return;
+    }
+    let hosts: Vec<Host> = if model.marked.is_empty() {
+        model.shown_hosts().cloned().collect()
+    } else {
+        let hosts = model.inventory.hosts();
+        hosts
+            .iter()
+            .filter(|h| model.marked.contains(&h.name))
+            .cloned()
+            .collect()
+    };
+    if hosts.is_empty() {
+        model.message = Some(Message::Error(
+            ":run: no hosts shown or marked; clear the filter (esc) or :target".to_string(),
+        ));
+        return;
+    }
+    let envs: BTreeSet<String> = hosts
+        .iter()
+        .map(|h| h.env.clone().unwrap_or_else(|| "-".to_string()))
+        .collect();
+    let protected: Vec<String> = envs
+        .iter()
+        .filter(|e| model.protected_envs.contains(e))
+        .cloned()
+        .collect();
+    let start = RunStart {
+        id: new_run_id(),
+        selector: fold(hosts.iter().map(|h| h.name.as_str())),
+        hosts,
+        command: command.to_string(),
+    };
+    model.dispatcher.reset();
+    model.confirm = Some(Confirm {
+        kind: ConfirmKind::Run(start),
+        envs: envs.into_iter().collect(),
+        required: (!protected.is_empty()).then(|| protected.join(",")),
+        typed: String::new(),
+    });
+    model.mode = Mode::Confirm;
+}
+
+/// `Q` / `:q`: quits at once, or asks first while runs are in flight.
+pub fn ask_quit(model: &mut Model) -> Vec<Effect> {
+    if model.runs_in_flight() == 0 {
+        model.quit = true;
+        return vec![Effect::Quit];
+    }
+    model.dispatcher.reset();
+    model.confirm = Some(Confirm {
+        kind: ConfirmKind::Quit,
+        envs: Vec::new(),
+        required: None,
+        typed: String::new(),
+    });
+    model.mode = Mode::Confirm;
+    Vec::new()
+}
+
+pub fn on_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
+    let Some(confirm) = model.confirm.as_mut() else {
+        model.mode = Mode::Normal;
+        return Vec::new();
+    };
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    let cancel = key.code == KeyCode::Esc || (ctrl && key.code == KeyCode::Char('c'));
+    if cancel {
+        return close(model, "cancelled: nothing was run");
+    }
+    let quit = confirm.kind == ConfirmKind::Quit;
+    match (quit, confirm.required.clone()) {
+        (true, _) => match key.code {
+            KeyCode::Char('y' | 'Y') | KeyCode::Enter => {
+                model.confirm = None;
+                model.mode = Mode::Normal;
+                model.quit = true;
+                vec![Effect::Quit]
+            }
+            KeyCode::Char('n' | 'N' | 'q') => close(model, "not quitting"),
+            _ => Vec::new(),
+        },
+        (false, Some(required)) => {
+            match key.code {
+                // Enter does nothing until the typed text matches: a reflex press cannot
+                // run on a protected environment.
+                KeyCode::Enter if confirm.typed == required => return start(model),
+                KeyCode::Backspace => {
+                    confirm.typed.pop();
+                }
+                KeyCode::Char(c) if !ctrl => confirm.typed.push(c),
+                _ => {}
+            }
+            Vec::new()
+        }
+        (false, None) => match key.code {
+            KeyCode::Enter | KeyCode::Char('y' | 'Y') => start(model),
+            KeyCode::Char('n' | 'N' | 'q') => close(model, "cancelled: nothing was run"),
+            _ => Vec::new(),
+        },
+    }
+}
+
+fn close(model: &mut Model, note: &str) -> Vec<Effect> {
+    model.confirm = None;
+    model.mode = Mode::Normal;
+    model.message = Some(Message::Info(note.to_string()));
+    Vec::new()
+}
+
+/// The run is confirmed: it shows in the Runs view at once and the loop starts the engine.
+fn start(model: &mut Model) -> Vec<Effect> {
+    model.mode = Mode::Normal;
+    let Some(Confirm {
+        kind: ConfirmKind::Run(start),
+        ..
+    }) = model.confirm.take()
+    else {
+        return Vec::new();
+    };
+    model.runs.push(RunView::new(&start));
+    model.run_selected = model.runs.len() - 1;
+    model.run_cursor = 0;
+    model.pane_open = false;
+    model.view = View::Runs;
+    model.message = Some(Message::Info(format!(
+        "run {} started on {} hosts",
+        start.id,
+        start.hosts.len()
+    )));
+    vec![Effect::StartRun(start)]
+}

@@ -1,0 +1,72 @@
+//! The confirmation popup: before a run, the host count, folded node set and environments
+//! (and, for protected environments, the name to type); before quitting with runs in flight.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+
+use crate::ui::app::model::{ConfirmKind, Model};
+use crate::ui::printers::sanitize::sanitize;
+use crate::ui::theme::scope;
+
+pub fn render(frame: &mut Frame, screen: Rect, model: &Model) {
+    let Some(confirm) = &model.confirm else {
+        return;
+    };
+    let theme = &model.theme;
+    let (title, lines) = match &confirm.kind {
+        ConfirmKind::Quit => (
+            " quit? ",
+            vec![
+                Line::raw(format!(
+                    "{} run(s) in flight will be cancelled (remote commands stopped) and recorded.",
+                    model.runs_in_flight()
+                )),
+                Line::raw(""),
+                Line::raw("y quit · n / esc stay"),
+            ],
+        ),
+        ConfirmKind::Run(start) => {
+            let n = start.hosts.len();
+            let noun = if n == 1 { "host" } else { "hosts" };
+            let mut lines = vec![
+                Line::raw(format!("Run on {n} {noun}: {}", start.selector)),
+                Line::raw(format!("environments: {}", confirm.envs.join(", "))),
+                Line::raw(format!("$ {}", sanitize(start.command.as_bytes(), false))),
+                Line::raw(""),
+            ];
+            match &confirm.required {
+                Some(required) => {
+                    lines.push(Line::styled(
+                        format!("protected environment: type `{required}` then enter"),
+                        theme.style(scope::UI_MESSAGE_ERROR),
+                    ));
+                    lines.push(Line::raw(format!("> {}", confirm.typed)));
+                    lines.push(Line::raw("esc cancels"));
+                }
+                None => lines.push(Line::raw("enter / y run · esc / n cancel")),
+            }
+            (" run? ", lines)
+        }
+    };
+    let height = lines.len() as u16 + 2;
+    let [row] = Layout::vertical([Constraint::Length(height)])
+        .flex(Flex::Center)
+        .areas(screen);
+    let [area] = Layout::horizontal([Constraint::Max(70)])
+        .flex(Flex::Center)
+        .areas(row);
+    let block = Block::bordered()
+        .border_style(theme.border(true))
+        .title(title)
+        .title_style(theme.title(true));
+    frame.render_widget(Clear, area);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .style(theme.text())
+            .wrap(Wrap { trim: false })
+            .block(block),
+        area,
+    );
+}
