@@ -318,14 +318,14 @@ count_ok() { # TOOL OUTFILE N
         END { print length(seen) }' "$out" ;;
     bssh)
       # bssh names every alias by its destination (root@127.0.0.1:PORT), so hosts cannot be told
-      # apart: count the "✓ destination" headers followed by the expected line, and check its
-      # summary ("N nodes • N successful").
-      sed 's/\x1b\[[0-9;]*m//g' "$out" | awk -v want="  $EXPECT" -v n="$3" '
+      # apart: count the "✓ destination" headers followed by the expected line (its summary,
+      # "N nodes • N successful", must agree, or nothing counts).
+      sed 's/\x1b\[[0-9;]*m//g' "$out" | awk -v want="  $EXPECT" '
         /^✓ / { ok_hdr = 1; next }
         ok_hdr && $0 == want { c++ }
         { ok_hdr = 0 }
-        /Summary: / && index($0, n " nodes") && index($0, n " successful") { summary = 1 }
-        END { print (summary ? c + 0 : 0) }' ;;
+        /Summary: / { if (match($0, /[0-9]+ successful/)) s = substr($0, RSTART, RLENGTH) + 0; else s = 0; seen = 1 }
+        END { print ((seen && s == c) ? c + 0 : 0) }' ;;
   esac
 }
 

@@ -19,8 +19,11 @@ use super::client::{AttemptError, Connector, Route};
 use super::config::{ResolvedHost, SshConfigSource};
 use super::handler::{ClientHandler, LinkState};
 
-/// Retries of a handshake the server dropped (4 attempts in all).
-const HANDSHAKE_RETRIES: u32 = 3;
+/// Retries of a handshake the server dropped (9 attempts in all): a throttling sshd
+/// (MaxStartups) under a large fan-out can drop the same host several times in a row.
+const HANDSHAKE_RETRIES: u32 = 8;
+/// Longest pause between two handshake attempts.
+const BACKOFF_MAX: Duration = Duration::from_secs(2);
 /// First backoff; doubles per retry, with ±50% jitter so retries do not arrive together.
 const BACKOFF_BASE: Duration = Duration::from_millis(250);
 /// The per-endpoint handshake cap never shrinks below this.
@@ -432,9 +435,11 @@ async fn disconnect(conn: &Conn) {
     }
 }
 
-/// `BACKOFF_BASE × 2^attempt`, jittered to 50-150%.
+/// `BACKOFF_BASE × 2^attempt` up to `BACKOFF_MAX`, jittered to 50-150%.
 fn backoff(attempt: u32) -> Duration {
-    let base = BACKOFF_BASE.saturating_mul(1 << attempt.min(6));
+    let base = BACKOFF_BASE
+        .saturating_mul(1 << attempt.min(6))
+        .min(BACKOFF_MAX);
     let jitter = 0.5 + random_fraction();
     base.mul_f64(jitter)
 }

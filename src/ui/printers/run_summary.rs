@@ -103,7 +103,10 @@ pub fn human_ms(ms: u64) -> String {
 pub fn error_line(h: &HostResult) -> String {
     let what = describe(&h.state);
     match h.first_error_line.as_deref().filter(|l| !l.is_empty()) {
-        Some(line) if !what.ends_with(line) => format!("{what}: {line}"),
+        // The first error line of an unreachable host is its (possibly shortened) message.
+        Some(line) if !what.contains(line.trim_end_matches('…').trim_end()) => {
+            format!("{what}: {line}")
+        }
         _ => what,
     }
 }
