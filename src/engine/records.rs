@@ -1,7 +1,6 @@
 //! What a run leaves behind: a line in history.jsonl (the `RunResult`), its output in
 //! runs/<id>.jsonl, and who/what/where/result lines in audit.jsonl.
 
-use std::ffi::CStr;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
@@ -111,51 +110,13 @@ impl Records {
 /// "user@machine" for history and audit: the login name of this process's uid and the host
 /// name, falling back to `$USER` and "unknown".
 pub fn current_user() -> String {
-    let user = login_name()
-        .or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()))
-        .unwrap_or_else(|| "unknown".to_string());
-    let machine = host_name().unwrap_or_else(|| "unknown".to_string());
-    format!("{user}@{machine}")
-}
-
-fn login_name() -> Option<String> {
-    // SAFETY: sysconf only reads a constant.
-    let hint = unsafe { libc::sysconf(libc::_SC_GETPW_R_SIZE_MAX) };
-    let mut buf = vec![0u8; usize::try_from(hint).unwrap_or(0).clamp(1024, 1 << 20)];
-    // SAFETY: an all-zero passwd is a valid value for getpwuid_r to overwrite.
-    let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
-    let mut found: *mut libc::passwd = std::ptr::null_mut();
-    // SAFETY: every pointer refers to memory we own, with its true length; the strings in
-    // `pwd` point into `buf`, which outlives their use below.
-    let rc = unsafe {
-        libc::getpwuid_r(
-            libc::getuid(),
-            &mut pwd,
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-            &mut found,
-        )
+    let me = crate::transport::ssh::config::LocalUser::current();
+    let machine = if me.host_name.is_empty() {
+        "unknown"
+    } else {
+        &me.host_name
     };
-    if rc != 0 || found.is_null() || pwd.pw_name.is_null() {
-        return None;
-    }
-    // SAFETY: pw_name is a NUL-terminated string inside `buf` (checked non-null above).
-    let name = unsafe { CStr::from_ptr(pwd.pw_name) }
-        .to_string_lossy()
-        .into_owned();
-    (!name.is_empty()).then_some(name)
-}
-
-fn host_name() -> Option<String> {
-    let mut buf = [0u8; 256];
-    // SAFETY: gethostname writes at most buf.len() bytes into our buffer.
-    if unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) } != 0 {
-        return None;
-    }
-    // POSIX does not promise a NUL when the name is truncated: stop at the buffer's end.
-    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
-    let name = String::from_utf8_lossy(&buf[..end]).into_owned();
-    (!name.is_empty()).then_some(name)
+    format!("{}@{machine}", me.name)
 }
 
 #[cfg(test)]
