@@ -4,7 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState};
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
 
 use crate::ui::app::model::Model;
 use crate::ui::theme::scope;
@@ -94,13 +94,6 @@ pub fn render(frame: &mut Frame, area: Rect, model: &Model) {
     ]);
     titles.extend(["ENV", "LAST RUN", "TAGS"]);
     let header = Row::new(titles).style(theme.style(scope::UI_TABLE_HEADER));
-    let table = Table::new(rows, widths)
-        .header(header)
-        .block(block)
-        .column_spacing(1)
-        .row_highlight_style(theme.selection());
-    // A fresh state each frame keeps the render pure; ratatui scrolls it so the cursor shows.
-    let mut state = TableState::default();
-    state.select(Some(model.cursor));
-    frame.render_stateful_widget(table, area, &mut state);
+    let table = Table::new(rows, widths).header(header).block(block);
+    super::render_table(frame, area, table, theme, model.cursor);
 }

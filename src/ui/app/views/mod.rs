@@ -60,3 +60,20 @@ fn not_built(frame: &mut Frame, area: Rect, model: &Model, view: View) {
         area,
     );
 }
+
+/// Draws a view's table the one way every view does: spacing, highlighted cursor row.
+pub(super) fn render_table(
+    frame: &mut Frame,
+    area: Rect,
+    table: ratatui::widgets::Table<'_>,
+    theme: &crate::ui::theme::Theme,
+    cursor: usize,
+) {
+    let table = table
+        .column_spacing(1)
+        .row_highlight_style(theme.selection());
+    // A fresh state each frame keeps the render pure; ratatui scrolls it so the cursor shows.
+    let mut state = ratatui::widgets::TableState::default();
+    state.select(Some(cursor));
+    frame.render_stateful_widget(table, area, &mut state);
+}

@@ -5,7 +5,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState};
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
 
 use crate::ui::app::model::Model;
 use crate::ui::app::runs::RunView;
@@ -117,7 +117,10 @@ fn hosts_table(frame: &mut Frame, area: Rect, model: &Model, run: &RunView) {
         let exit = result
             .and_then(|r| r.exit_code)
             .map_or_else(|| "-".to_string(), |c| c.to_string());
-        let duration = result.map_or_else(|| "-".to_string(), |r| duration_text(r.duration_ms));
+        let duration = result.map_or_else(
+            || "-".to_string(),
+            |r| crate::ui::printers::run_summary::human_ms(r.duration_ms),
+        );
         let error = result
             .and_then(|r| r.first_error_line.as_deref())
             .map(|l| sanitize(l.as_bytes(), false))
@@ -144,24 +147,8 @@ fn hosts_table(frame: &mut Frame, area: Rect, model: &Model, run: &RunView) {
     ];
     let header = Row::new(["STATE", "HOST", "EXIT", "TIME", "FIRST ERROR LINE"])
         .style(theme.style(scope::UI_TABLE_HEADER));
-    let table = Table::new(rows, widths)
-        .header(header)
-        .block(block)
-        .column_spacing(1)
-        .row_highlight_style(theme.selection());
-    // A fresh state each frame keeps the render pure; ratatui scrolls it so the cursor shows.
-    let mut state = TableState::default();
-    state.select(Some(model.run_cursor));
-    frame.render_stateful_widget(table, area, &mut state);
-}
-
-/// `850ms`, `12.3s`, `4m05s`.
-fn duration_text(ms: u64) -> String {
-    match ms {
-        0..1_000 => format!("{ms}ms"),
-        1_000..60_000 => format!("{:.1}s", ms as f64 / 1000.0),
-        _ => format!("{}m{:02}s", ms / 60_000, (ms / 1000) % 60),
-    }
+    let table = Table::new(rows, widths).header(header).block(block);
+    super::render_table(frame, area, table, theme, model.run_cursor);
 }
 
 /// The theme's styles for output panes.
