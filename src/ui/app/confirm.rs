@@ -38,6 +38,19 @@ pub fn ask_run(model: &mut Model, command: &str) {
         ));
         return;
     }
+    ask_run_on(model, hosts, command);
+}
+
+/// Asks to run `command` on exactly `hosts` (a rerun of failed hosts from the Runs or
+/// History view, or the marked hosts): the same popup and protected-env check as `:run`.
+pub fn ask_run_on(model: &mut Model, hosts: Vec<Host>, command: &str) {
+    let command = command.trim();
+    if hosts.is_empty() || command.is_empty() {
+        model.message = Some(Message::Error(
+            "nothing to run: no hosts or no command".to_string(),
+        ));
+        return;
+    }
     let envs: BTreeSet<String> = hosts
         .iter()
         .map(|h| h.env.clone().unwrap_or_else(|| "-".to_string()))
