@@ -1,6 +1,7 @@
 //! Transports: how a command reaches a host. SSH, the agent and local processes implement one
 //! trait and must look identical to the engine: same events, same error kinds, same cancel.
 
+pub mod agent;
 pub mod local;
 pub mod ssh;
 

@@ -1,0 +1,1 @@
+//! Alerts: watchers and the on-disk alert journal with sequence numbers.

@@ -1,0 +1,1 @@
+//! The agent's metrics sampler (sysinfo): CPU, memory, disk, load, uptime, network.

@@ -1,0 +1,1 @@
+//! The agent transport: the console's WebSocket client to `fleetdeck agent`.
