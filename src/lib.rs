@@ -3,13 +3,13 @@
 //! Layers (see DESIGN.md): `config` and `inventory` describe the fleet, `store` keeps what
 //! happened, `ui` holds the front ends. Lower layers never touch the terminal.
 
+pub mod agent;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod diag;
 pub mod engine;
 pub mod inventory;
-pub mod agent;
 pub mod logging;
 pub mod protocol;
 pub mod store;
