@@ -376,6 +376,36 @@ pub fn decode_bytes(text: &str) -> Result<Vec<u8>, String> {
     B64.decode(text).map_err(|e| format!("bad base64: {e}"))
 }
 
+/// The pin for an agent's certificate as hosts.toml writes it: `sha256:` and the lowercase
+/// hex SHA-256 of the certificate's DER bytes.
+pub fn cert_fingerprint(der: &[u8]) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, der);
+    let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
+}
+
+/// Reads a pinned fingerprint: `sha256:` then 64 hex digits, colons allowed between byte
+/// pairs (as `openssl x509 -fingerprint -sha256` prints them), any case.
+pub fn parse_fingerprint(text: &str) -> Result<[u8; 32], String> {
+    let body = text
+        .trim()
+        .strip_prefix("sha256:")
+        .or_else(|| text.trim().strip_prefix("SHA256:"))
+        .ok_or_else(|| format!("fingerprint `{text}` must start with sha256:"))?;
+    let hex: String = body.chars().filter(|c| *c != ':').collect();
+    if hex.len() != 64 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(format!(
+            "fingerprint `{text}` must be sha256: and 64 hex digits (the agent prints it at `fleetdeck agent init`)"
+        ));
+    }
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16)
+            .map_err(|e| format!("fingerprint `{text}`: {e}"))?;
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -495,5 +525,19 @@ mod tests {
         let bad_exec = r#"{"v":1,"type":"exec","id":"j1","op":{"op":"nope"}}"#;
         let e = Frame::decode(bad_exec).unwrap_err();
         assert_eq!(e.id.as_deref(), Some("j1"), "the error names the job");
+    }
+
+    #[test]
+    fn fingerprints_print_and_parse_in_both_spellings() {
+        let fp = cert_fingerprint(b"not really a certificate");
+        assert!(fp.starts_with("sha256:") && fp.len() == 7 + 64, "{fp}");
+        let bytes = parse_fingerprint(&fp).unwrap();
+        let colons: Vec<String> = bytes.iter().map(|b| format!("{b:02X}")).collect();
+        assert_eq!(
+            parse_fingerprint(&format!("SHA256:{}", colons.join(":"))).unwrap(),
+            bytes
+        );
+        assert!(parse_fingerprint("md5:00").is_err());
+        assert!(parse_fingerprint("sha256:abcd").is_err());
     }
 }
