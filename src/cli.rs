@@ -9,9 +9,10 @@ use crate::config::units::parse_duration;
 use crate::engine::Limit;
 
 /// A terminal operations console for on-call engineers: run commands across a fleet over SSH
-/// or fleetdeck's agent, watch the output, keep an audit trail.
+/// or fleetdeck's agent, watch the output, keep an audit trail. Without a command, opens the
+/// console (`fleetdeck tui`).
 #[derive(Debug, Parser)]
-#[command(name = "fleetdeck", version, about, arg_required_else_help = true)]
+#[command(name = "fleetdeck", version, about)]
 pub struct Cli {
     /// Keep config, data, state and logs under this one folder instead of the XDG folders.
     #[arg(long, global = true, env = "FLEETDECK_HOME", value_name = "DIR")]
@@ -23,7 +24,7 @@ pub struct Cli {
     pub verbose: u8,
 
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -36,8 +37,16 @@ pub enum Command {
     Run(RunArgs),
     /// Past runs: list them, show one with its output, or rerun it where it failed.
     History(HistoryArgs),
-    /// Open the full-screen console on the inventory (fleet view, filter, marks, `:` commands).
-    Tui,
+    /// Open the full-screen console on the inventory (fleet view, filter, marks, `:` commands);
+    /// also what `fleetdeck` alone does.
+    Tui(TuiArgs),
+    /// Start N local agents on 127.0.0.1 (temporary home, TLS, generated inventory and sample
+    /// actions) and open the console on them; everything is stopped and removed on exit.
+    Demo(DemoArgs),
+    /// The agent for target hosts: `agent init` makes its certificate, tokens and policy,
+    /// `agent run --listen ADDR` serves consoles over WebSocket/TLS.
+    #[command(subcommand)]
+    Agent(AgentCommand),
     /// Validate every configuration file; print each problem as file:line:column: message.
     Check,
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -45,6 +54,93 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+}
+
+/// `fleetdeck demo`: how big a demo fleet.
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// How many agents to start (1..=64).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub hosts: u32,
+
+    /// Do not open the console: print the temporary home and each agent (name, pid, url),
+    /// then keep them running until stdin closes or a signal comes (for scripts and tests).
+    #[arg(long)]
+    pub print_home: bool,
+}
+
+/// `fleetdeck tui`: the SSH client choices `fleetdeck run` has.
+#[derive(Debug, Clone, Default, Args)]
+pub struct TuiArgs {
+    /// Use this OpenSSH client config instead of ~/.ssh/config and /etc/ssh/ssh_config.
+    #[arg(long, value_name = "FILE")]
+    pub ssh_config: Option<PathBuf>,
+
+    /// Also trust the host keys in this known_hosts file (repeatable).
+    #[arg(long = "known-hosts", value_name = "FILE")]
+    pub known_hosts: Vec<PathBuf>,
+
+    /// Trust and record the key of a host seen for the first time (a changed key is still
+    /// refused).
+    #[arg(long)]
+    pub accept_new: bool,
+}
+
+impl TuiArgs {
+    pub fn ssh_flags(&self) -> crate::engine::launch::SshFlags {
+        crate::engine::launch::SshFlags {
+            ssh_config: self.ssh_config.clone(),
+            known_hosts: self.known_hosts.clone(),
+            accept_new: self.accept_new,
+        }
+    }
+}
+
+/// `fleetdeck agent …` (docs/agent.md).
+#[derive(Debug, Subcommand)]
+pub enum AgentCommand {
+    /// Create the agent folder: self-signed certificate and key, agent.toml with the default
+    /// (conservative) policy, a read and an exec token (stored hashed; the tokens themselves
+    /// are written once to read.token and exec.token). Prints the hosts.toml entry to paste.
+    Init(AgentInitArgs),
+    /// Serve consoles: WebSocket over TLS (plain only with --insecure-plaintext, loopback only).
+    Run(AgentRunArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AgentInitArgs {
+    /// The agent folder (default: `agent` under fleetdeck's data folder; see `fleetdeck paths`).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// The agent's name in consoles and in the printed hosts.toml entry (default: host name).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// A DNS name or IP address for the certificate (repeatable); the first one is the
+    /// printed URL's host. The name, localhost, 127.0.0.1 and ::1 are always included.
+    #[arg(long = "san", value_name = "NAME_OR_IP")]
+    pub sans: Vec<String>,
+    /// Add a glob to the policy's allowlist of programs (repeatable), e.g. /bin/sh.
+    #[arg(long = "allow", value_name = "GLOB")]
+    pub allow: Vec<String>,
+    /// Replace an existing agent folder's certificate, tokens and agent.toml.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AgentRunArgs {
+    /// The agent folder `agent init` made (default: `agent` under fleetdeck's data folder).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Address and port to listen on, e.g. 0.0.0.0:7443 or 127.0.0.1:0 (any free port).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: std::net::SocketAddr,
+    /// Plain WebSocket without TLS, for loopback demos only (refused on other addresses).
+    #[arg(long)]
+    pub insecure_plaintext: bool,
+    /// Once listening, write the URL (`wss://127.0.0.1:PORT`) to this file.
+    #[arg(long, value_name = "PATH")]
+    pub ready_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

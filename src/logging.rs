@@ -21,11 +21,18 @@ const KEEP_DAYS: usize = 14;
 /// The filter in force: `FLEETDECK_LOG` (tracing syntax) wins, then `-v`, then config.
 pub fn filter(env: Option<&str>, verbose: u8, configured: LogLevel) -> Result<EnvFilter, Error> {
     if let Some(spec) = env.filter(|s| !s.trim().is_empty()) {
-        return EnvFilter::try_new(spec).map_err(|e| {
+        // A directive of the user's for tungstenite would beat ours (more specific wins).
+        let spec = spec
+            .split(',')
+            .filter(|d| !is_websocket_directive(d))
+            .collect::<Vec<_>>()
+            .join(",");
+        let filter = EnvFilter::try_new(&spec).map_err(|e| {
             Error::Invalid(format!(
                 "FLEETDECK_LOG=`{spec}` is not a valid log filter ({e}); try e.g. FLEETDECK_LOG=debug"
             ))
-        });
+        })?;
+        return Ok(without_secrets(filter));
     }
     let level = match verbose {
         0 => configured.as_str(),
@@ -34,7 +41,22 @@ pub fn filter(env: Option<&str>, verbose: u8, configured: LogLevel) -> Result<En
     };
     // Dependencies stay at warn so -v shows fleetdeck's own detail, not every russh packet.
     EnvFilter::try_new(format!("warn,fleetdeck={level}"))
+        .map(without_secrets)
         .map_err(|e| Error::Invalid(format!("log level `{level}`: {e}")))
+}
+
+fn is_websocket_directive(directive: &str) -> bool {
+    let target = directive.trim().trim_start_matches('[');
+    target.starts_with("tungstenite") || target.starts_with("tokio_tungstenite")
+}
+
+/// tungstenite logs the whole upgrade request, `Authorization: Bearer` included, at debug and
+/// trace: its targets are held at info whatever the filter asks, so tokens never reach a log.
+fn without_secrets(filter: EnvFilter) -> EnvFilter {
+    ["tungstenite=info", "tokio_tungstenite=info"]
+        .into_iter()
+        .filter_map(|d| d.parse().ok())
+        .fold(filter, EnvFilter::add_directive)
 }
 
 /// Starts file logging. Returns the guard to hold for the life of the process.
@@ -77,16 +99,35 @@ mod tests {
         };
         assert_eq!(
             directives(filter(Some("trace"), 0, LogLevel::Info).unwrap()),
-            "trace"
+            "tokio_tungstenite=info,trace,tungstenite=info"
         );
         assert_eq!(
             directives(filter(None, 1, LogLevel::Warn).unwrap()),
-            "fleetdeck=debug,warn"
+            "fleetdeck=debug,tokio_tungstenite=info,tungstenite=info,warn"
         );
         assert_eq!(
             directives(filter(None, 0, LogLevel::Error).unwrap()),
-            "fleetdeck=error,warn"
+            "fleetdeck=error,tokio_tungstenite=info,tungstenite=info,warn"
         );
         assert!(filter(Some("fleetdeck=loud"), 0, LogLevel::Info).is_err());
+    }
+
+    #[test]
+    fn the_websocket_handshake_is_never_traced_even_when_asked() {
+        use tracing_subscriber::layer::SubscriberExt;
+        for spec in [
+            "trace",
+            "tungstenite=trace",
+            "tungstenite::handshake=trace,trace",
+        ] {
+            let subscriber =
+                tracing_subscriber::registry().with(filter(Some(spec), 0, LogLevel::Info).unwrap());
+            tracing::subscriber::with_default(subscriber, || {
+                assert!(
+                    !tracing::enabled!(target: "tungstenite::handshake::client", tracing::Level::DEBUG),
+                    "{spec}"
+                );
+            });
+        }
     }
 }

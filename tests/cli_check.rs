@@ -1,5 +1,7 @@
 //! `fleetdeck check` against one fixture per kind of configuration error. Each fixture names
 //! the file it stands for and the exact diagnostic it must produce in its header comments.
+//! A target is relative to the config folder, except `agent/…`: the agent folder's files
+//! (`data/agent/` of the home), whose expected path is then relative to the data folder.
 
 mod support;
 
@@ -24,6 +26,14 @@ fn fixtures() -> Vec<PathBuf> {
     files
 }
 
+/// Writes `HOME/data/NAME` (NAME starts with `agent/`: the agent folder `paths` lists).
+fn write_agent_file(home: &Path, name: &str, contents: &str) -> PathBuf {
+    let path = home.join("data").join(name);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(&path, contents).unwrap();
+    path
+}
+
 #[test]
 fn every_fixture_gives_its_diagnostic_and_exit_2() {
     let mut failures = Vec::new();
@@ -34,10 +44,15 @@ fn every_fixture_gives_its_diagnostic_and_exit_2() {
         let target = header(&text, "target").expect("fixture without `# target:`");
         let expect = header(&text, "expect").expect("fixture without `# expect:`");
         let home = tempfile::tempdir().unwrap();
-        write_config(home.path(), &target, &text);
+        let wanted = if target.starts_with("agent/") {
+            write_agent_file(home.path(), &target, &text);
+            format!("data/{expect}")
+        } else {
+            write_config(home.path(), &target, &text);
+            format!("config/{expect}")
+        };
         let out = fleetdeck(home.path()).arg("check").output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
-        let wanted = format!("config/{expect}");
         if out.status.code() != Some(2) || !stderr.contains(&wanted) {
             failures.push(format!(
                 "{}: exit {:?}, wanted a line containing\n  {wanted}\ngot stderr:\n{stderr}",
@@ -50,7 +65,12 @@ fn every_fixture_gives_its_diagnostic_and_exit_2() {
             .unwrap()
             .map(|e| e.unwrap().file_name())
             .collect();
-        if written.iter().any(|n| n != "config" && n != "logs") {
+        let placed = if target.starts_with("agent/") {
+            "data"
+        } else {
+            "config"
+        };
+        if written.iter().any(|n| n != placed && n != "logs") {
             failures.push(format!("{}: check wrote {written:?}", fixture.display()));
         }
     }
@@ -143,4 +163,155 @@ fn empty_home_is_fine() {
     let out = fleetdeck(home.path()).arg("check").output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("every setting is at its default"));
+}
+
+/// `fleetdeck agent init` into the home's agent folder; the hosts.toml entry it prints.
+fn agent_init(home: &Path) -> String {
+    let out = fleetdeck(home)
+        .args(["agent", "init", "--name", "app7"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let start = stdout
+        .find("[[hosts]]")
+        .expect("no hosts.toml entry printed");
+    let entry: String = stdout[start..]
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(entry.contains("fingerprint = \"sha256:"), "{entry}");
+    entry
+}
+
+#[test]
+fn a_fresh_agent_folder_and_its_printed_entry_pass() {
+    let home = tempfile::tempdir().unwrap();
+    let entry = agent_init(home.path());
+    write_config(home.path(), "hosts.toml", &entry);
+    let out = fleetdeck(home.path()).arg("check").output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for file in [
+        "data/agent/agent.toml (0 watcher(s))",
+        "data/agent/tokens.toml",
+        "config/hosts.toml (1 hosts)",
+    ] {
+        assert!(stdout.contains(file), "{file} missing:\n{stdout}");
+    }
+}
+
+#[test]
+fn agent_folder_problems_are_reported_with_the_config_ones() {
+    let home = tempfile::tempdir().unwrap();
+    agent_init(home.path());
+    let agent = home.path().join("data/agent");
+    let mut config = fs::read_to_string(agent.join("agent.toml")).unwrap();
+    config.push_str(
+        "\n[[watchers]]\nname = \"root-disk\"\nkind = \"metric\"\nmetric = \"disk_pct\"\nabove = 90.0\n",
+    );
+    fs::write(agent.join("agent.toml"), &config).unwrap();
+    fs::write(agent.join("tokens.toml"), "[[tokens]]\nscope = \"exec\"\n").unwrap();
+    write_config(home.path(), "config.toml", "[ui]\nthem = \"dark\"\n");
+    let out = fleetdeck(home.path()).arg("check").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let watchers_line = config.lines().position(|l| l == "[[watchers]]").unwrap() + 1;
+    assert!(
+        stderr.contains(&format!(
+            "data/agent/agent.toml:{watchers_line}:1: watcher `root-disk` (kind = \"metric\"): `mount` is required"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("data/agent/tokens.toml:1:1: missing field `sha256`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.trim_end().ends_with("3 problems in 3 file(s)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_missing_agent_file_is_a_warning() {
+    let home = tempfile::tempdir().unwrap();
+    agent_init(home.path());
+    fs::remove_file(home.path().join("data/agent/tokens.toml")).unwrap();
+    let out = fleetdeck(home.path()).arg("check").output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("data/agent/tokens.toml:1:1: warning: missing"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_remote_agent_token_file_missing_here_is_only_a_warning() {
+    let fp = "sha256:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+    let home = tempfile::tempdir().unwrap();
+    write_config(
+        home.path(),
+        "hosts.toml",
+        format!(
+            "[[hosts]]\nname = \"app7\"\ntransport = \"agent\"\nagent = {{ url = \"wss://10.0.0.7:7443\", token_file = \"tokens/app7.token\", fingerprint = \"{fp}\" }}\n"
+        ),
+    );
+    let out = fleetdeck(home.path()).arg("check").output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    // Relative to hosts.toml's folder, as the transport reads it.
+    let token = home.path().join("config/tokens/app7.token");
+    assert!(
+        stderr.contains(&format!(
+            "config/hosts.toml:4:53: warning: host `app7`: token file {} does not exist",
+            token.display()
+        )),
+        "{stderr}"
+    );
+    // Once the file is there, the same entry is clean; the token never reaches the output.
+    write_config(home.path(), "tokens/app7.token", "s3cret-token\n");
+    let out = fleetdeck(home.path()).arg("check").output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+    assert!(!stdout.contains("s3cret"), "{stdout}");
+}
+
+#[test]
+fn a_loopback_agent_token_file_missing_here_is_an_error() {
+    let home = tempfile::tempdir().unwrap();
+    write_config(
+        home.path(),
+        "hosts.toml",
+        "[[hosts]]\nname = \"demo1\"\ntransport = \"agent\"\nagent = { url = \"ws://127.0.0.1:7443\", token_file = \"demo.token\" }\n",
+    );
+    let out = fleetdeck(home.path()).arg("check").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let token = home.path().join("config/demo.token");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "config/hosts.toml:4:53: host `demo1`: token file {} does not exist",
+            token.display()
+        )),
+        "{stderr}"
+    );
+    write_config(home.path(), "demo.token", "t0ken\n");
+    let out = fleetdeck(home.path()).arg("check").output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

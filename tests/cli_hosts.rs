@@ -154,13 +154,53 @@ fn paths_lists_every_file_under_home() {
         "runs",
         "logs",
         "known_hosts",
+        "agent",
+        "agent_config",
+        "agent_tokens",
+        "agent_journal",
     ] {
         let p = doc[key].as_str().unwrap_or_default();
         assert!(p.starts_with(&root), "{key}: {p}");
     }
+    // The agent's files are where `fleetdeck agent init` (without --dir) puts them.
+    let agent = home.path().join("data/agent");
+    for (key, path) in [
+        ("agent", agent.clone()),
+        ("agent_config", agent.join("agent.toml")),
+        ("agent_tokens", agent.join("tokens.toml")),
+        ("agent_journal", agent.join("journal")),
+    ] {
+        assert_eq!(doc[key].as_str(), Some(path.to_str().unwrap()), "{key}");
+    }
     let table = stdout(fleetdeck(home.path()).arg("paths"));
     assert!(table.contains("(--home / FLEETDECK_HOME)"), "{table}");
     assert!(table.contains("history.jsonl"), "{table}");
+    let agent_row = table
+        .lines()
+        .find(|l| l.starts_with("agent_config "))
+        .unwrap_or_default();
+    assert!(agent_row.contains("(not created yet)"), "{table}");
+
+    let init = fleetdeck(home.path())
+        .args(["agent", "init", "--name", "a1"])
+        .output()
+        .unwrap();
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    let table = stdout(fleetdeck(home.path()).arg("paths"));
+    for name in ["agent ", "agent_config ", "agent_tokens "] {
+        let row = table
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_default();
+        assert!(
+            !row.is_empty() && !row.contains("not created"),
+            "{name}:\n{table}"
+        );
+    }
 }
 
 #[test]

@@ -7,7 +7,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use support::cli::home_with;
+use support::cli::{home_with, ssh_home};
+use support::sshd::{FleetOptions, SshdFleet, sshd_or_skip};
 
 const INVENTORY: &str = r#"
 [[hosts]]
@@ -32,6 +33,11 @@ struct Tmux {
 
 impl Tmux {
     fn start(home: &Path, width: u16, height: u16) -> Option<Tmux> {
+        Tmux::start_with(home, &[], width, height)
+    }
+
+    /// Starts `fleetdeck --home HOME tui ARGS…` in a fresh tmux server of its own.
+    fn start_with(home: &Path, args: &[&str], width: u16, height: u16) -> Option<Tmux> {
         if Command::new("tmux").arg("-V").output().is_err() {
             assert!(std::env::var_os("CI").is_none(), "tmux is required in CI");
             eprintln!("skipping: tmux is not installed");
@@ -40,7 +46,11 @@ impl Tmux {
         let unique = home.file_name().expect("a temp dir name").to_string_lossy();
         let socket = format!("fdtest-{}-{unique}", std::process::id());
         let bin = env!("CARGO_BIN_EXE_fleetdeck");
-        let cmd = format!("{bin} --home {} tui", home.display());
+        let mut cmd = format!("{bin} --home {} tui", home.display());
+        for arg in args {
+            cmd.push(' ');
+            cmd.push_str(arg);
+        }
         let status = Command::new("tmux")
             .args(["-L", &socket, "-f", "/dev/null", "new-session", "-d"])
             .args(["-x", &width.to_string(), "-y", &height.to_string()])
@@ -92,6 +102,7 @@ impl Tmux {
     fn session_alive(&self) -> bool {
         Command::new("tmux")
             .args(["-L", &self.socket, "has-session"])
+            .stderr(std::process::Stdio::null())
             .status()
             .map(|s| s.success())
             .unwrap_or(false)
@@ -100,8 +111,10 @@ impl Tmux {
 
 impl Drop for Tmux {
     fn drop(&mut self) {
+        // Quiet: after `Q` the server is usually gone already.
         let _ = Command::new("tmux")
             .args(["-L", &self.socket, "kill-server"])
+            .stderr(std::process::Stdio::null())
             .status();
     }
 }
@@ -184,7 +197,9 @@ fn mark_two_local_hosts_run_see_the_failure_and_the_output() {
     assert!(popup.contains("environments: lab"), "{popup}");
     tmux.keys(&["Enter"]);
 
-    let runs = tmux.wait_for("the run to finish", |s| s.contains("[failed]"));
+    let runs = tmux.wait_for("the run to finish", |s| {
+        s.contains("ok 1") && s.contains("failed 1")
+    });
     assert!(runs.contains("ok 1 · failed 1"), "{runs}");
     assert!(runs.contains("1 failed"), "{runs}");
 
@@ -244,4 +259,88 @@ fn quitting_with_a_run_in_flight_asks_then_cancels_and_records_it() {
     let history = std::fs::read_to_string(home.path().join("data/history.jsonl"))
         .expect("the cancelled run is recorded in history.jsonl");
     assert!(history.contains("\"status\":\"cancelled\""), "{history}");
+}
+
+/// The issue's flow on real SSH: the console on the sshd harness fleet (keys, known_hosts and
+/// the ssh_config through `tui --ssh-config`), filter, mark three hosts, run a command one of
+/// them fails, see the output and the failure, then find and open the run in History.
+#[test]
+fn ssh_fleet_mark_three_run_one_fails_then_open_it_in_history() {
+    if !sshd_or_skip("ssh_fleet_mark_three_run_one_fails_then_open_it_in_history") {
+        return;
+    }
+    let fleet = SshdFleet::start(FleetOptions {
+        hosts: 4,
+        ..FleetOptions::default()
+    })
+    .expect("the sshd harness starts");
+    // A local host too, so the filter has something to hide.
+    let home = ssh_home(
+        &fleet,
+        "\n[[hosts]]\nname = \"lab1\"\ntransport = \"local\"\n",
+    );
+    let config = fleet.ssh_config_path().display().to_string();
+    let Some(tmux) = Tmux::start_with(home.path(), &["--ssh-config", &config], 120, 32) else {
+        return;
+    };
+    tmux.wait_for("the fleet table", |s| {
+        s.contains("h004") && s.contains("lab1")
+    });
+    tmux.keys(&["/", "h", "0", "0"]);
+    tmux.wait_for("the filter", |s| s.contains("h001") && !s.contains("lab1"));
+    tmux.keys(&["Enter", "Space", "Space", "Space"]);
+    tmux.wait_for("three marks", |s| s.contains("3 marked"));
+
+    // Two slots for three hosts: mkdir is atomic, so exactly one host finds none and fails
+    // with exit 7. (Which one is the scheduler's business; the counts are not.)
+    let slots = tempfile::tempdir().unwrap();
+    let dir = slots.path().display();
+    let command = format!(
+        "mkdir {dir}/a 2>/dev/null || mkdir {dir}/b 2>/dev/null || (echo no slot left >&2 && exit 7) && echo got a slot"
+    );
+    tmux.keys(&[":", &format!("run {command}"), "Enter"]);
+    let popup = tmux.wait_for("the confirmation", |s| s.contains("Run on 3 hosts"));
+    assert!(popup.contains("h[001-003]"), "{popup}");
+    tmux.keys(&["Enter"]);
+    let runs = tmux.wait_for("the run to end with one failure", |s| {
+        s.contains("ok 2") && s.contains("failed 1")
+    });
+    assert!(
+        runs.contains("no slot left"),
+        "the failure's first line: {runs}"
+    );
+    tmux.keys(&["Enter"]);
+    let pane = tmux.wait_for("a host's output", |s| {
+        s.contains("got a slot") || s.contains("no slot left")
+    });
+    assert!(pane.contains("h00"), "{pane}");
+    tmux.keys(&["Escape"]);
+
+    // History lists the run (read from history.jsonl), newest first; enter opens it.
+    tmux.keys(&["5"]);
+    let list = tmux.wait_for("the run in history", |s| {
+        s.contains("mkdir") && s.contains("2/3")
+    });
+    assert!(list.contains("failed"), "{list}");
+    assert!(list.contains("h[001-003]"), "{list}");
+    tmux.keys(&["/", "s", "l", "o", "t", "Enter", "Enter"]);
+    let open = tmux.wait_for("the opened run", |s| s.contains("exit 7: no slot left"));
+    assert!(open.contains("h001") && open.contains("h003"), "{open}");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("h001's recorded output", |s| {
+        s.contains("got a slot") || s.contains("no slot left")
+    });
+    tmux.keys(&["Escape", "Escape"]);
+    tmux.wait_for("the list again", |s| s.contains("STARTED UTC"));
+
+    tmux.keys(&["Q"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while tmux.session_alive() {
+        assert!(
+            Instant::now() < deadline,
+            "the console did not quit:\n{}",
+            tmux.screen()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }

@@ -1,5 +1,9 @@
 //! `fleetdeck check`: validate every configuration file there is and report every problem as
-//! `file:line:column: message`. Exit 2 if there is any.
+//! `file:line:column: message`. Exit 2 if there is any. The agent's files (its folder under
+//! the home, and the agent hosts of hosts.toml) are checked in `check/`.
+
+mod agent_folder;
+mod agent_hosts;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -24,14 +28,22 @@ pub fn run(home: &Home) -> Result<ExitCode, Error> {
             Err(d) => problems.push(d),
         }
     }
+    let mut warnings: Vec<Diagnostic> = Vec::new();
     let hosts = home.hosts_file();
     if hosts.exists() {
         match load::load(&hosts) {
-            Ok(inv) => ok_lines.push(format!("ok  {} ({} hosts)", hosts.display(), inv.len())),
+            Ok(inv) => {
+                // The loader read it a moment ago; the agent checks need the text for positions.
+                let src = std::fs::read_to_string(&hosts).unwrap_or_default();
+                let before = problems.len();
+                agent_hosts::check(&hosts, &src, &mut problems, &mut warnings);
+                if problems.len() == before {
+                    ok_lines.push(format!("ok  {} ({} hosts)", hosts.display(), inv.len()));
+                }
+            }
             Err(d) => problems.extend(d),
         }
     }
-    let mut warnings: Vec<Diagnostic> = Vec::new();
     // Action templates get full validation with the feature that reads them; until then a
     // file there is at least checked to be well-formed TOML.
     for_each_file(
@@ -68,6 +80,12 @@ pub fn run(home: &Home) -> Result<ExitCode, Error> {
             warnings.extend(warn);
             errors
         },
+    );
+    agent_folder::check(
+        &home.agent_dir(),
+        &mut ok_lines,
+        &mut problems,
+        &mut warnings,
     );
     for d in &warnings {
         eprintln!("{d}");

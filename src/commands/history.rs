@@ -10,7 +10,7 @@ use crate::config::{Home, Settings};
 use crate::diag::Error;
 use crate::engine::{HostState, OutputRecord, Records, RunResult};
 use crate::inventory::nodeset::fold;
-use crate::inventory::{Host, load};
+use crate::inventory::load;
 use crate::store::{
     CorruptLine, LineNumbering, ReadReport, for_each_record, read_all_as, read_newest_as,
     rotated_path,
@@ -77,33 +77,17 @@ fn rerun(
     args: &RerunArgs,
 ) -> Result<ExitCode, Error> {
     let run = find_run(&records.history_path(), &args.id)?;
-    let names: Vec<&str> = run
-        .hosts
-        .iter()
-        .filter(|h| h.state != HostState::Ok)
-        .map(|h| h.host.as_str())
-        .collect();
-    if names.is_empty() {
+    if run.hosts.iter().all(|h| h.state == HostState::Ok) {
         write_stdout(&format!(
             "nothing to rerun: every host of run {} ended ok\n",
             short_id(&run.id)
         ))?;
         return Ok(ExitCode::SUCCESS);
     }
-    // Hosts as the inventory describes them today; a name no longer there is still a valid
-    // ssh destination, like a plain name given to -t.
     let inventory = load::load(&home.hosts_file()).map_err(Error::Config)?;
-    let hosts: Vec<Host> = names
-        .iter()
-        .map(|name| {
-            inventory
-                .get(name)
-                .cloned()
-                .unwrap_or_else(|| Host::ad_hoc(name))
-        })
-        .collect();
+    let hosts = run.rerun_targets(&inventory);
     let plan = Plan {
-        selector: fold(names.iter().copied()),
+        selector: fold(hosts.iter().map(|h| h.name.as_str())),
         hosts,
         command: run.command.clone(),
     };

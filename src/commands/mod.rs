@@ -1,7 +1,9 @@
 //! One file per subcommand: each loads what it needs, calls the engine/store layers, and hands
 //! the result to a printer. Errors carry their exit code (`diag::Error::exit_code`).
 
+mod agent;
 mod check;
+mod demo;
 mod history;
 mod hosts;
 mod paths;
@@ -14,7 +16,7 @@ use std::process::ExitCode;
 
 use clap::CommandFactory;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, TuiArgs};
 use crate::config::{Home, Settings};
 use crate::diag::Error;
 use crate::logging;
@@ -22,7 +24,9 @@ use crate::logging;
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     let home = Home::resolve(cli.home.as_deref())?;
-    match cli.command {
+    // Bare `fleetdeck` opens the console, like `fleetdeck tui`.
+    let command = cli.command.unwrap_or(Command::Tui(TuiArgs::default()));
+    match command {
         // Neither needs a valid config: they are how you find and fix a broken one.
         Command::Paths(args) => paths::run(&home, &args),
         Command::Check => check::run(&home),
@@ -49,10 +53,16 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
             let _log = start_logging(&home, cli.verbose, &settings);
             history::run(&home, &settings, &args)
         }
-        Command::Tui => {
+        Command::Agent(cmd) => agent::run(&home, cli.verbose, &cmd),
+        // Its own temporary home, whatever --home says.
+        Command::Demo(args) => demo::run(&args, cli.verbose),
+        Command::Tui(args) => {
             let settings = load_settings(&home)?;
             let _log = start_logging(&home, cli.verbose, &settings);
-            tui::run(&home, &settings)
+            let options = tui::ConsoleOptions {
+                ssh: args.ssh_flags(),
+            };
+            tui::run(&home, &settings, options)
         }
     }
 }

@@ -8,6 +8,8 @@ use crate::diag::Error;
 use crate::ui::printers::paths::{PathRow, print_paths};
 
 pub fn run(home: &Home, args: &PathsArgs) -> Result<ExitCode, Error> {
+    // `fleetdeck agent init|run` default to this folder; `--dir` puts an agent elsewhere.
+    let agent = home.agent_dir();
     let rows = vec![
         PathRow::new("config", "settings", home.config_file()),
         PathRow::new("hosts", "inventory", home.hosts_file()),
@@ -25,6 +27,26 @@ pub fn run(home: &Home, args: &PathsArgs) -> Result<ExitCode, Error> {
             home.known_hosts_file(),
         ),
         PathRow::new("logs", "daily JSON logs", home.log_dir.clone()),
+        PathRow::new(
+            "agent",
+            "`fleetdeck agent` folder (certificate, key)",
+            agent.clone(),
+        ),
+        PathRow::new(
+            "agent_config",
+            "agent name, policy, watchers",
+            agent.join("agent.toml"),
+        ),
+        PathRow::new(
+            "agent_tokens",
+            "token hashes the agent accepts",
+            agent.join("tokens.toml"),
+        ),
+        PathRow::new(
+            "agent_journal",
+            "agent's alert journal (JSONL)",
+            agent.join("journal"),
+        ),
     ];
     print_paths(home, &rows, args.json)?;
     Ok(ExitCode::SUCCESS)

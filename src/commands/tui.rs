@@ -1,20 +1,44 @@
-//! `fleetdeck tui`: loads the inventory, keymap and theme (every error reported before the
-//! screen is taken over), then runs the console until the user quits.
+//! `fleetdeck tui` (and bare `fleetdeck`): loads the inventory, keymap and theme (every error
+//! reported before the screen is taken over), then runs the console until the user quits, and
+//! closes its pooled connections after giving the terminal back.
 
 use std::collections::HashMap;
+use std::io::IsTerminal;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use crate::config::{Home, Settings};
 use crate::diag::Error;
+use crate::engine::launch::SshFlags;
 use crate::engine::{HostState, Records, RunResult};
 use crate::inventory::load;
 use crate::store::read_newest_as;
 use crate::ui::app::event_loop::{self, load_theme};
 use crate::ui::app::model::{Message, Model};
 use crate::ui::app::terminal::TerminalGuard;
+use crate::ui::app::transports::ConsoleTransports;
 use crate::ui::{keymap, theme};
 
-pub fn run(home: &Home, settings: &Settings) -> Result<ExitCode, Error> {
+/// How long quitting waits for the SSH servers to take their goodbyes.
+const DISCONNECT_GRACE: Duration = Duration::from_secs(3);
+
+/// How the console is opened (`fleetdeck tui` flags; `fleetdeck demo` passes its own).
+#[derive(Debug, Clone, Default)]
+pub struct ConsoleOptions {
+    /// `--ssh-config`, `--known-hosts`, `--accept-new`, as `fleetdeck run` takes them.
+    pub ssh: SshFlags,
+}
+
+pub fn run(home: &Home, settings: &Settings, options: ConsoleOptions) -> Result<ExitCode, Error> {
+    // Full-screen drawing into a pipe or file would only garble it.
+    if !std::io::stdout().is_terminal() {
+        return Err(Error::Invalid(
+            "the console needs a terminal, and stdout is not one; for scripts use \
+             `fleetdeck run`, `fleetdeck hosts` or `fleetdeck history` (`fleetdeck --help` \
+             lists every command)"
+                .to_string(),
+        ));
+    }
     let inventory = load::load(&home.hosts_file()).map_err(Error::Config)?;
     let (keymap, _warnings) = keymap::load(home, &settings.ui.keymap).map_err(Error::Config)?;
     let theme = load_theme(home, &settings.ui.theme).map_err(|e| {
@@ -23,6 +47,12 @@ pub fn run(home: &Home, settings: &Settings) -> Result<ExitCode, Error> {
             home.config_file().display()
         ))
     })?;
+    let mut transports = ConsoleTransports::new(
+        home.clone(),
+        settings.clone(),
+        options.ssh,
+        inventory.hosts().to_vec(),
+    );
     let mut model = Model::new(inventory, keymap, theme, theme::available(home));
     model.protected_envs = settings.safety.protected_envs.clone();
     match last_results(home, settings) {
@@ -41,8 +71,11 @@ pub fn run(home: &Home, settings: &Settings) -> Result<ExitCode, Error> {
         &mut model,
         home,
         settings,
+        &mut transports,
     ));
     drop(guard);
+    // After the terminal is back: the goodbyes may take a moment on slow links.
+    runtime.block_on(transports.shutdown(DISCONNECT_GRACE));
     result.map_err(|e| Error::Invalid(format!("the console's terminal failed: {e}")))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -95,6 +95,10 @@ impl Home {
     pub fn metrics_dir(&self) -> PathBuf {
         self.data_dir.join("metrics")
     }
+    /// `fleetdeck agent`'s folder (certificate, key, tokens, policy, alert journal).
+    pub fn agent_dir(&self) -> PathBuf {
+        self.data_dir.join("agent")
+    }
     /// fleetdeck's own known_hosts, consulted after the user's.
     pub fn known_hosts_file(&self) -> PathBuf {
         self.state_dir.join("known_hosts")

@@ -11,6 +11,7 @@ use crate::diag::Error;
 use crate::engine::{Limit, RunRequest, Transports, current_user, new_run_id};
 use crate::inventory::{Host, TransportKind};
 use crate::transport::ExecSpec;
+use crate::transport::agent::AgentTransport;
 use crate::transport::local::LocalTransport;
 use crate::transport::ssh::{DEFAULT_MAX_CHANNELS, PassphraseFn, SshOptions, SshTransport};
 
@@ -71,7 +72,15 @@ pub fn transports(
     flags: &SshFlags,
     passphrase: Option<PassphraseFn>,
 ) -> Result<(Transports, Option<SshTransport>), Error> {
-    let transports = Transports::new().with(TransportKind::Local, Arc::new(LocalTransport));
+    let mut transports = Transports::new().with(TransportKind::Local, Arc::new(LocalTransport));
+    if hosts.iter().any(|h| h.transport == TransportKind::Agent) {
+        // Connects lazily; shared within the process so the console's views see the same
+        // heartbeats and alerts.
+        transports = transports.with(
+            TransportKind::Agent,
+            Arc::new(AgentTransport::for_home(home)),
+        );
+    }
     if !hosts.iter().any(|h| h.transport == TransportKind::Ssh) {
         return Ok((transports, None));
     }

@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::inventory::Host;
+use crate::inventory::{Host, Inventory};
 use crate::transport::{ErrorKind, ExecSpec, ExitOutcome};
 
 /// A run's id: a ULID (sortable by time), printed in history and used for runs/<id>.jsonl.
@@ -226,6 +226,23 @@ impl RunResult {
         } else {
             0
         }
+    }
+
+    /// The hosts a rerun retries: every host that did not end ok (failed, timed out,
+    /// unreachable, cancelled or skipped), as the inventory describes them today; a name no
+    /// longer there is still a valid ssh destination, like a plain name given to `-t`. The one
+    /// rule for `fleetdeck history rerun`, the Runs view and the History view.
+    pub fn rerun_targets(&self, inventory: &Inventory) -> Vec<Host> {
+        self.hosts
+            .iter()
+            .filter(|h| h.state != HostState::Ok)
+            .map(|h| {
+                inventory
+                    .get(&h.host)
+                    .cloned()
+                    .unwrap_or_else(|| Host::ad_hoc(&h.host))
+            })
+            .collect()
     }
 }
 

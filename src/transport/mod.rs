@@ -162,7 +162,32 @@ pub struct ExecHandle {
 /// continuously; when this fills, the transport waits, which back-pressures only this host.
 pub const EVENT_BUFFER: usize = 256;
 
+/// What a transport knows of its link to one host, for the console's Fleet view and status
+/// bar. Cheap to ask (no I/O): transports keep it as they connect.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum ConnState {
+    /// This transport does not track connections.
+    #[default]
+    NotTracked,
+    /// Nothing to connect to: commands run as processes on this machine.
+    Local,
+    /// No connection open: never connected, or closed (idle, or the link ended).
+    Closed,
+    /// A connection is being made (TCP, handshake, authentication).
+    Connecting,
+    /// An open, authenticated connection that later commands reuse.
+    Connected,
+    /// The last attempt to connect failed; `reason` says why.
+    Failed { kind: ErrorKind, reason: String },
+}
+
 /// A way to reach hosts. `exec` must not block: it starts a task and returns at once.
 pub trait Transport: Send + Sync {
     fn exec(&self, host: &Host, spec: ExecSpec) -> ExecHandle;
+
+    /// The state of this transport's link to `host`; must not block or do I/O. The default
+    /// is for transports that keep no connections they could report.
+    fn connection(&self, _host: &Host) -> ConnState {
+        ConnState::NotTracked
+    }
 }

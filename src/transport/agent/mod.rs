@@ -1,1 +1,221 @@
-//! The agent transport: the console's WebSocket client to `fleetdeck agent`.
+//! The agent transport: the console's WebSocket client to `fleetdeck agent`. Agent hosts look
+//! exactly like SSH hosts to the engine (same events, error kinds, timeouts and cancel); on
+//! top, agents push heartbeats (newest metrics per host) and alerts (to one subscriber,
+//! exactly once).
+//!
+//! Layout: `endpoint` (url, pin and token file of a host), `tls` (certificate pinning),
+//! `connect` (one connection: socket, WebSocket upgrade via tokio-tungstenite, hello),
+//! `session` (a live connection shared by jobs), `link` (keeps a host's connection up,
+//! reconnecting with backoff), `job` (one command), `feed` (heartbeats and alerts).
+
+mod connect;
+mod endpoint;
+mod feed;
+mod job;
+mod link;
+mod session;
+mod tls;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
+
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::{
+    ConnState, EVENT_BUFFER, ExecEvent, ExecHandle, ExecSpec, ExitOutcome, Transport,
+    TransportError,
+};
+use crate::config::Home;
+use crate::inventory::Host;
+pub use endpoint::{Endpoint, is_loopback};
+use feed::Feed;
+pub use feed::{AgentAlert, HostMetrics};
+use link::{Link, LinkState};
+
+/// Where a host's connection is, for display.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AgentConnection {
+    /// Never used in this process.
+    Unused,
+    Connecting,
+    Connected,
+    /// The last attempt failed or the connection dropped (reconnecting unless the error is
+    /// about credentials or the pin).
+    Down(TransportError),
+}
+
+/// Runs commands through agents. Cheap to clone (shared inside); connections close when the
+/// last clone is dropped or at [`shutdown`](AgentTransport::shutdown).
+#[derive(Clone)]
+pub struct AgentTransport {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// The folder of hosts.toml: relative token files are found from there.
+    base_dir: PathBuf,
+    /// The name alerts are acknowledged under (`user@machine`).
+    consumer: String,
+    links: Mutex<HashMap<String, Arc<Link>>>,
+    feed: Arc<Feed>,
+    shutdown: CancellationToken,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl AgentTransport {
+    /// A transport whose relative token paths start at `base_dir` (the folder of hosts.toml)
+    /// and whose alert acknowledgements go under `consumer`.
+    pub fn new(base_dir: impl Into<PathBuf>, consumer: impl Into<String>) -> AgentTransport {
+        AgentTransport {
+            inner: Arc::new(Inner {
+                base_dir: base_dir.into(),
+                consumer: consumer.into(),
+                links: Mutex::new(HashMap::new()),
+                feed: Arc::new(Feed::default()),
+                shutdown: CancellationToken::new(),
+            }),
+        }
+    }
+
+    /// The transport of this home, shared within the process while anyone holds it: every
+    /// run of a console uses the same connections, and its metrics and alerts are there for
+    /// the views. Consumer: the current `user@machine`.
+    pub fn for_home(home: &Home) -> AgentTransport {
+        static SHARED: OnceLock<Mutex<HashMap<PathBuf, Weak<Inner>>>> = OnceLock::new();
+        let registry = SHARED.get_or_init(|| Mutex::new(HashMap::new()));
+        let mut map = lock(registry);
+        map.retain(|_, w| w.strong_count() > 0);
+        if let Some(inner) = map.get(&home.config_dir).and_then(Weak::upgrade)
+            && !inner.shutdown.is_cancelled()
+        {
+            return AgentTransport { inner };
+        }
+        let t = AgentTransport::new(&home.config_dir, crate::engine::current_user());
+        map.insert(home.config_dir.clone(), Arc::downgrade(&t.inner));
+        t
+    }
+
+    pub fn base_dir(&self) -> &Path {
+        &self.inner.base_dir
+    }
+
+    /// The newest heartbeat of `host`, if one arrived in this process.
+    pub fn latest_metrics(&self, host: &str) -> Option<HostMetrics> {
+        self.inner.feed.latest_metrics(host)
+    }
+
+    /// Alerts from every agent host, each once, in order per host. Each is acknowledged to
+    /// its agent after it was put in this channel. One subscriber at a time: a new call
+    /// replaces the previous receiver. Alerts that arrive with no subscriber wait (bounded)
+    /// for one.
+    pub fn subscribe_alerts(&self) -> mpsc::Receiver<AgentAlert> {
+        self.inner.feed.subscribe()
+    }
+
+    /// Connects to `host` now (without running anything), so its heartbeats and alerts flow;
+    /// the connection is kept up from then on. Must be called inside the tokio runtime.
+    pub fn watch(&self, host: &Host) -> Result<(), TransportError> {
+        self.link(host).map(|_| ())
+    }
+
+    /// Where the connection to `host` is.
+    pub fn connection(&self, host: &str) -> AgentConnection {
+        let Some(link) = lock(&self.inner.links).get(host).cloned() else {
+            return AgentConnection::Unused;
+        };
+        match link.state() {
+            LinkState::Connecting { .. } => AgentConnection::Connecting,
+            LinkState::Up { session, .. } if session.is_alive() => AgentConnection::Connected,
+            LinkState::Up { .. } => AgentConnection::Connecting,
+            LinkState::Down { error, .. } => AgentConnection::Down(error),
+        }
+    }
+
+    /// Closes every connection; jobs still running fail as lost.
+    pub fn shutdown(&self) {
+        self.inner.shutdown.cancel();
+        lock(&self.inner.links).clear();
+    }
+
+    /// The link for `host`, started if needed (or restarted if its agent table changed).
+    fn link(&self, host: &Host) -> Result<Arc<Link>, TransportError> {
+        let endpoint = Endpoint::resolve(host, &self.inner.base_dir)?;
+        let mut links = lock(&self.inner.links);
+        if let Some(link) = links.get(&host.name)
+            && link.endpoint == endpoint
+            && !link.is_stopped()
+        {
+            return Ok(link.clone());
+        }
+        if let Some(old) = links.remove(&host.name) {
+            old.stop();
+        }
+        let link = Link::start(
+            &host.name,
+            endpoint,
+            self.inner.consumer.clone(),
+            self.inner.feed.clone(),
+            self.inner.shutdown.child_token(),
+        );
+        links.insert(host.name.clone(), link.clone());
+        Ok(link)
+    }
+}
+
+impl Transport for AgentTransport {
+    fn exec(&self, host: &Host, spec: ExecSpec) -> ExecHandle {
+        let (tx, rx) = mpsc::channel(EVENT_BUFFER);
+        let cancel = CancellationToken::new();
+        let token = cancel.clone();
+        let this = self.clone();
+        let host = host.clone();
+        tokio::spawn(async move {
+            let _ = tx.send(ExecEvent::Connecting).await;
+            let event = match this.run(&host, &spec, &tx, &token).await {
+                Ok(outcome) => ExecEvent::Exited(outcome),
+                Err(e) => ExecEvent::Failed(e),
+            };
+            let _ = tx.send(event).await;
+        });
+        ExecHandle { events: rx, cancel }
+    }
+
+    fn connection(&self, host: &Host) -> ConnState {
+        match AgentTransport::connection(self, &host.name) {
+            AgentConnection::Unused => ConnState::Closed,
+            AgentConnection::Connecting => ConnState::Connecting,
+            AgentConnection::Connected => ConnState::Connected,
+            AgentConnection::Down(e) => ConnState::Failed {
+                kind: e.kind,
+                reason: e.message,
+            },
+        }
+    }
+}
+
+impl AgentTransport {
+    async fn run(
+        &self,
+        host: &Host,
+        spec: &ExecSpec,
+        tx: &mpsc::Sender<ExecEvent>,
+        cancel: &CancellationToken,
+    ) -> Result<ExitOutcome, TransportError> {
+        let link = self.link(host)?;
+        let Some(session) = link.session(spec.connect_timeout, cancel).await? else {
+            return Ok(ExitOutcome::Cancelled);
+        };
+        job::run(session, spec, tx, cancel).await
+    }
+}

@@ -28,7 +28,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::{
-    EVENT_BUFFER, ErrorKind, ExecEvent, ExecHandle, ExecSpec, ExitOutcome, Transport,
+    ConnState, EVENT_BUFFER, ErrorKind, ExecEvent, ExecHandle, ExecSpec, ExitOutcome, Transport,
     TransportError,
 };
 use crate::inventory::Host;
@@ -146,6 +146,12 @@ impl SshTransport {
     pub async fn close_idle(&self, idle_for: Duration) -> usize {
         self.inner.pool.close_idle(idle_for).await
     }
+
+    /// Connections made (TCP, handshake and login) over this transport's life: a second run
+    /// on the same hosts over warm connections adds none.
+    pub fn connections_made(&self) -> usize {
+        self.inner.pool.connections_made()
+    }
 }
 
 impl Transport for SshTransport {
@@ -164,6 +170,10 @@ impl Transport for SshTransport {
             let _ = tx.send(event).await;
         });
         ExecHandle { events: rx, cancel }
+    }
+
+    fn connection(&self, host: &Host) -> ConnState {
+        self.inner.pool.connection(&host.name)
     }
 }
 

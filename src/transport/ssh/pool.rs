@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use russh::Disconnect;
@@ -14,7 +14,7 @@ use russh::client::Handle;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
-use super::super::{ErrorKind, TransportError};
+use super::super::{ConnState, ErrorKind, TransportError};
 use super::client::{AttemptError, Connector, Route};
 use super::config::{ResolvedHost, SshConfigSource};
 use super::handler::{ClientHandler, LinkState};
@@ -105,6 +105,54 @@ struct SlotState {
     last_failure: Option<(Instant, TransportError)>,
 }
 
+/// What a slot shows to [`Pool::connection`], readable without waiting for the slot's lock
+/// (which is held for a whole handshake). Holds the connection weakly, so showing it never
+/// keeps it open.
+#[derive(Default)]
+struct SlotView {
+    conn: Weak<Conn>,
+    connecting: bool,
+    failure: Option<TransportError>,
+}
+
+/// One pool entry: its state (locked across a handshake, so one connects and the others
+/// wait for it) and what the console may read of it at any time.
+#[derive(Default)]
+struct Slot {
+    state: tokio::sync::Mutex<SlotState>,
+    view: Mutex<SlotView>,
+}
+
+impl Slot {
+    fn show(&self, change: impl FnOnce(&mut SlotView)) {
+        let mut view = match self.view.lock() {
+            Ok(v) => v,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        change(&mut view);
+    }
+
+    fn state_now(&self) -> ConnState {
+        let view = match self.view.lock() {
+            Ok(v) => v,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if view.connecting {
+            return ConnState::Connecting;
+        }
+        if view.conn.upgrade().is_some_and(|c| c.is_alive()) {
+            return ConnState::Connected;
+        }
+        match &view.failure {
+            Some(e) => ConnState::Failed {
+                kind: e.kind,
+                reason: e.message.clone(),
+            },
+            None => ConnState::Closed,
+        }
+    }
+}
+
 /// Adaptive handshake limit for one endpoint (sshd), shrunk by drops, regrown by successes.
 struct Gate {
     sem: Arc<Semaphore>,
@@ -160,7 +208,11 @@ impl Gate {
 pub struct Pool {
     connector: Connector,
     config: Arc<SshConfigSource>,
-    slots: Mutex<HashMap<String, Arc<tokio::sync::Mutex<SlotState>>>>,
+    slots: Mutex<HashMap<String, Arc<Slot>>>,
+    /// Host name (alias) → the key of the slot it last used, for `connection`.
+    aliases: Mutex<HashMap<String, String>>,
+    /// Connections made (handshake and authentication done) over the pool's life.
+    connections_made: AtomicUsize,
     gates: Mutex<HashMap<String, Arc<Gate>>>,
     handshakes: Arc<Semaphore>,
     max_handshakes: usize,
@@ -178,6 +230,8 @@ impl Pool {
             connector,
             config,
             slots: Mutex::new(HashMap::new()),
+            aliases: Mutex::new(HashMap::new()),
+            connections_made: AtomicUsize::new(0),
             gates: Mutex::new(HashMap::new()),
             handshakes: Arc::new(Semaphore::new(max_handshakes)),
             max_handshakes,
@@ -237,8 +291,9 @@ impl Pool {
             None => (base, format!("{alias} ({})", r.destination())),
         };
         let slot = self.slot(&key);
+        self.remember_alias(alias, &key);
         let asked = Instant::now();
-        let mut state = slot.lock().await;
+        let mut state = slot.state.lock().await;
         if let Some(conn) = &state.conn {
             if conn.is_alive() {
                 conn.touch();
@@ -252,20 +307,66 @@ impl Pool {
         {
             return Err(err.clone());
         }
-        match self.connect(r, via, key, label, timeout).await {
+        slot.show(|v| v.connecting = true);
+        // Dropped mid-handshake (a cancelled run): the view must not stay "connecting".
+        let shown = ConnectingShown(&slot);
+        let result = self.connect(r, via, key, label, timeout).await;
+        drop(shown);
+        match result {
             Ok(conn) => {
+                self.connections_made.fetch_add(1, Ordering::Relaxed);
+                slot.show(|v| {
+                    v.conn = Arc::downgrade(&conn);
+                    v.failure = None;
+                });
                 state.conn = Some(conn.clone());
                 state.last_failure = None;
                 Ok(conn)
             }
             Err(e) => {
+                slot.show(|v| {
+                    v.conn = Weak::new();
+                    v.failure = Some(e.clone());
+                });
                 state.last_failure = Some((Instant::now(), e.clone()));
                 Err(e)
             }
         }
     }
 
-    fn slot(&self, key: &str) -> Arc<tokio::sync::Mutex<SlotState>> {
+    fn remember_alias(&self, alias: &str, key: &str) {
+        let mut aliases = match self.aliases.lock() {
+            Ok(a) => a,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if aliases.get(alias).is_none_or(|k| k != key) {
+            aliases.insert(alias.to_string(), key.to_string());
+        }
+    }
+
+    /// The state of the connection host `alias` last used (`Closed` if it never connected).
+    /// Never waits: the console asks for every host on each tick.
+    pub fn connection(&self, alias: &str) -> ConnState {
+        let key = match self.aliases.lock() {
+            Ok(a) => a.get(alias).cloned(),
+            Err(poisoned) => poisoned.into_inner().get(alias).cloned(),
+        };
+        let Some(key) = key else {
+            return ConnState::Closed;
+        };
+        let slot = match self.slots.lock() {
+            Ok(s) => s.get(&key).cloned(),
+            Err(poisoned) => poisoned.into_inner().get(&key).cloned(),
+        };
+        slot.map_or(ConnState::Closed, |s| s.state_now())
+    }
+
+    /// Connections made over the pool's life (each a TCP connection, handshake and login).
+    pub fn connections_made(&self) -> usize {
+        self.connections_made.load(Ordering::Relaxed)
+    }
+
+    fn slot(&self, key: &str) -> Arc<Slot> {
         let mut slots = match self.slots.lock() {
             Ok(s) => s,
             Err(poisoned) => poisoned.into_inner(),
@@ -351,7 +452,7 @@ impl Pool {
     /// Forgets `conn` if it is still the pooled one (it died under a command).
     pub async fn evict(&self, conn: &Arc<Conn>) {
         let slot = self.slot(&conn.key);
-        let mut state = slot.lock().await;
+        let mut state = slot.state.lock().await;
         if state.conn.as_ref().is_some_and(|c| Arc::ptr_eq(c, conn)) {
             state.conn = None;
         }
@@ -370,7 +471,7 @@ impl Pool {
             let mut idle = Vec::new();
             for slot in slots {
                 // A locked slot is connecting or being used right now.
-                let Ok(mut state) = slot.try_lock() else {
+                let Ok(mut state) = slot.state.try_lock() else {
                     continue;
                 };
                 let unused = state.conn.as_ref().is_some_and(|c| {
@@ -395,6 +496,7 @@ impl Pool {
             slots.retain(|_, slot| {
                 Arc::strong_count(slot) > 1
                     || slot
+                        .state
                         .try_lock()
                         .map_or(true, |s| s.conn.is_some() || s.last_failure.is_some())
             });
@@ -411,17 +513,36 @@ impl Pool {
         let mut conns = Vec::new();
         for slot in slots {
             // A slot locked right now is mid-connect; its task finishes or fails on its own.
-            if let Ok(mut state) = slot.try_lock()
+            if let Ok(mut state) = slot.state.try_lock()
                 && let Some(conn) = state.conn.take()
             {
                 conns.push(conn);
             }
         }
-        // Tunnelled connections first: their keys are longer (they name their jump hosts).
-        conns.sort_by_key(|c| std::cmp::Reverse(c.key.len()));
-        for conn in conns {
-            disconnect(&conn).await;
+        // Tunnelled connections before the jump hosts they go through (the deepest first);
+        // the connections of one depth at once, so hundreds of hosts take one deadline.
+        let depth = |c: &Conn| c.key.matches(" via ").count();
+        let mut depths: Vec<usize> = conns.iter().map(|c| depth(c)).collect();
+        depths.sort_unstable();
+        depths.dedup();
+        for d in depths.into_iter().rev() {
+            let mut bye = tokio::task::JoinSet::new();
+            let (now, later): (Vec<_>, Vec<_>) = conns.into_iter().partition(|c| depth(c) == d);
+            conns = later;
+            for conn in now {
+                bye.spawn(async move { disconnect(&conn).await });
+            }
+            while bye.join_next().await.is_some() {}
         }
+    }
+}
+
+/// Clears a slot's "connecting" when the handshake ends, however it ends.
+struct ConnectingShown<'a>(&'a Slot);
+
+impl Drop for ConnectingShown<'_> {
+    fn drop(&mut self) {
+        self.0.show(|v| v.connecting = false);
     }
 }
 

@@ -1,5 +1,5 @@
 //! The `:` command line: editing, tab completion, history (up/down) and the commands
-//! themselves (`:target`, `:theme`, `:run`, `:help`, `:q`).
+//! themselves (`:target`, `:theme`, `:run`, `:rerun`, `:help`, `:q`).
 
 use std::collections::BTreeSet;
 
@@ -12,7 +12,7 @@ use crate::diag::did_you_mean;
 use crate::inventory::selector::Selector;
 
 /// Every command name, for completion and typo hints.
-pub const COMMANDS: [&str; 6] = ["help", "q", "quit", "run", "target", "theme"];
+pub const COMMANDS: [&str; 7] = ["help", "q", "quit", "rerun", "run", "target", "theme"];
 
 /// The most commands kept for up/down.
 const HISTORY_CAP: usize = 200;
@@ -165,6 +165,7 @@ fn execute(model: &mut Model, line: &str) -> Vec<Effect> {
         "theme" => return vec![Effect::LoadTheme(arg.to_string())],
         "target" => target(model, arg),
         "run" => super::confirm::ask_run(model, arg),
+        "rerun" => super::run_rerun::rerun_selected(model),
         other => {
             let hint = did_you_mean(other, COMMANDS.iter().copied())
                 .map(|s| format!("; did you mean `{s}`?"))

@@ -154,9 +154,9 @@ fn start(model: &mut Model) -> Vec<Effect> {
         return Vec::new();
     };
     model.runs.push(RunView::new(&start));
+    super::runs::prune_finished(&mut model.runs, &mut model.run_selected);
     model.run_selected = model.runs.len() - 1;
     model.run_cursor = 0;
-    model.pane_open = false;
     model.view = View::Runs;
     model.message = Some(Message::Info(format!(
         "run {} started on {} hosts",

@@ -1,6 +1,8 @@
 //! The console's loop: key and resize events (from a reader thread), engine events of the
-//! runs it started (bounded channel), a clock tick and SIGTERM become `Msg`s for `update`; the
-//! screen is redrawn only after something changed, and at most `max_fps` times a second.
+//! runs it started (bounded channel), a clock tick (which also snapshots the connections),
+//! passphrase questions of the SSH transport and SIGTERM become `Msg`s for `update`; the
+//! screen is redrawn only after something changed, at most `max_fps` times a second, each
+//! frame inside a synchronized update.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -10,8 +12,12 @@ use ratatui::crossterm::event::{self, Event};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior};
 
+use super::history_load;
 use super::model::Model;
+use super::passphrase::PassphraseRequest;
 use super::run_task::{ENGINE_CHANNEL, RunTask, spawn_run};
+use super::terminal::draw_synchronized;
+use super::transports::ConsoleTransports;
 use super::update::{Effect, Msg, update};
 use super::views;
 use crate::config::{Home, Settings};
@@ -22,18 +28,24 @@ use crate::ui::theme::{ColorSupport, utf8_locale};
 const CLOCK_TICK: Duration = Duration::from_secs(1);
 /// How long quitting waits for cancelled runs to stop their commands and be recorded.
 const QUIT_GRACE: Duration = Duration::from_secs(10);
+/// How often pooled connections are checked for idleness (closing takes `IDLE_CLOSE_AFTER`).
+const IDLE_CHECK: Duration = Duration::from_secs(30);
 
 /// Runs until the user quits or SIGTERM arrives. Drawing errors (a closed terminal) end it.
+/// Runs go over `transports`, which outlive the loop: the caller closes them.
 pub async fn run(
     terminal: &mut DefaultTerminal,
     model: &mut Model,
     home: &Home,
     settings: &Settings,
+    transports: &mut ConsoleTransports,
 ) -> std::io::Result<()> {
     let frame_gap = Duration::from_secs(1) / settings.ui.max_fps.clamp(1, 240);
     let (engine_tx, mut engine_rx) = mpsc::channel::<(RunId, EngineEvent)>(ENGINE_CHANNEL);
     let mut tasks: Vec<(RunId, RunTask)> = Vec::new();
     let (tx, mut rx) = mpsc::unbounded_channel::<Event>();
+    // Answers of the History view's file reads (one per request a key or a run made).
+    let (load_tx, mut load_rx) = mpsc::unbounded_channel::<Msg>();
     // crossterm's reads block; a thread keeps them off the runtime. It ends with the process
     // (or when the channel closes after the loop returns and the next event arrives).
     std::thread::spawn(move || {
@@ -46,14 +58,25 @@ pub async fn run(
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut clock = tokio::time::interval(CLOCK_TICK);
     clock.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    let mut idle_check = tokio::time::interval(IDLE_CHECK);
+    idle_check.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    // Questions wait here, oldest first; the popup shows the first. Dropped with the loop,
+    // which answers them "declined".
+    let mut asks: VecDeque<PassphraseRequest> = VecDeque::new();
+    let mut ask_rx = transports.take_passphrase_requests();
     let size = terminal.size()?;
     update(model, Msg::Resize(size.width, size.height));
     update(model, Msg::Tick(now_text()));
+    if let Err(e) = transports.ensure() {
+        // Local hosts still run; SSH runs say why they cannot start.
+        update(model, Msg::TransportsUnavailable(e));
+    }
+    update(model, Msg::Connections(transports.snapshot()));
     let mut dirty = true;
     let mut next_frame = Instant::now();
     loop {
         if dirty && Instant::now() >= next_frame {
-            terminal.draw(|frame| views::render(frame, model))?;
+            draw_synchronized(terminal, |frame| views::render(frame, model))?;
             dirty = false;
             next_frame = Instant::now() + frame_gap;
         }
@@ -66,7 +89,27 @@ pub async fn run(
                 None => return Ok(()),
             },
             Some((run, event)) = engine_rx.recv() => Msg::Engine { run, event },
-            _ = clock.tick() => Msg::Tick(now_text()),
+            Some(loaded) = load_rx.recv() => loaded,
+            Some(ask) = recv_ask(&mut ask_rx) => {
+                let key = ask.key.clone();
+                asks.push_back(ask);
+                if asks.len() > 1 {
+                    continue;
+                }
+                Msg::PassphraseWanted(key)
+            }
+            _ = clock.tick() => {
+                let snapshot = transports.snapshot();
+                if snapshot != model.connections {
+                    update(model, Msg::Connections(snapshot));
+                }
+                Msg::Tick(now_text())
+            }
+            _ = idle_check.tick() => {
+                // Answered by the connection states of the next tick.
+                let _ = transports.close_idle_in_background();
+                continue;
+            }
             _ = sigterm.recv() => {
                 stop_runs(tasks, engine_rx).await;
                 return Ok(());
@@ -83,13 +126,31 @@ pub async fn run(
                     stop_runs(tasks, engine_rx).await;
                     return Ok(());
                 }
+                Effect::LoadHistory { request } => {
+                    history_load::spawn_load_history(home, settings, request, load_tx.clone());
+                }
+                Effect::LoadRunOutput(id) => {
+                    history_load::spawn_load_run_output(home, settings, id, load_tx.clone());
+                }
                 Effect::LoadTheme(name) => {
                     let loaded = load_theme(home, &name);
                     effects.extend(update(model, Msg::ThemeLoaded(loaded)));
                 }
+                Effect::AnswerPassphrase(answer) => {
+                    if let Some(ask) = asks.pop_front() {
+                        // The transport may have given up waiting (its run was cancelled).
+                        let _ = ask.reply.send(answer.map(|s| s.expose().to_string()));
+                    }
+                    if let Some(next) = asks.front() {
+                        effects.extend(update(model, Msg::PassphraseWanted(next.key.clone())));
+                    }
+                }
                 Effect::StartRun(start) => {
                     let id = start.id.clone();
-                    match spawn_run(home, settings, start, engine_tx.clone()) {
+                    let started = transports.for_run(&start.hosts).and_then(|shared| {
+                        spawn_run(home, settings, start, shared, engine_tx.clone())
+                    });
+                    match started {
                         Ok(task) => tasks.push((id, task)),
                         Err(error) => {
                             effects.extend(update(model, Msg::RunNotStarted { run: id, error }));
@@ -105,6 +166,16 @@ pub async fn run(
         }
         // Finished runs need nothing more from the loop.
         tasks.retain(|(_, task)| !task.task.is_finished());
+    }
+}
+
+/// The next passphrase question, or never once the transports' channel is gone.
+async fn recv_ask(
+    rx: &mut Option<mpsc::UnboundedReceiver<PassphraseRequest>>,
+) -> Option<PassphraseRequest> {
+    match rx {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
     }
 }
 

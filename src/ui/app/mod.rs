@@ -3,23 +3,37 @@
 //! [`Effect`]s for the loop to perform; [`views::render`] draws a [`Model`] and never does I/O.
 //!
 //! Built so far: the Fleet view (table, `/` fuzzy filter, marks), running from the console
-//! (`!` / `:run CMD` → confirmation → the engine in a task, `run_task`) and a first Runs view
-//! (header, host table, one host's output pane), the tab bar with honest notes for the views
+//! (`!` / `:run CMD` → confirmation → the engine in a task, `run_task`), the Runs view (run
+//! list; host table, pane grid with zoom, merged stream, grouped outputs; pane search; rerun
+//! of failed hosts: `runs*.rs`, `run_*.rs`), the tab bar with honest notes for the views
 //! other work brings, `?` help from the live keymap, the `:` command line (`:run`, `:target`,
 //! `:theme`, `:help`, `:q`, with completion and history) and the status bar.
 
 mod commands;
 mod confirm;
+pub mod connections;
 pub mod event_loop;
 mod filter;
+pub mod history;
+mod history_keys;
+pub mod history_load;
 pub mod model;
+pub mod passphrase;
+pub mod run_layout;
+pub mod run_rerun;
+mod run_search;
 pub mod run_task;
 pub mod runs;
 mod runs_keys;
 pub mod terminal;
+pub mod transports;
 pub mod update;
 pub mod views;
 
+#[cfg(test)]
+mod history_tests;
+#[cfg(test)]
+mod connection_tests;
 #[cfg(test)]
 mod run_tests;
 #[cfg(test)]

@@ -2,11 +2,14 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use ratatui::layout::Rect;
+
+use super::run_layout::RunLayout;
+use super::history::HistoryState;
 use super::runs::{RunStart, RunView};
 use crate::engine::HostState;
 use crate::inventory::{Host, Inventory};
 use crate::ui::keymap::{Context, KeyDispatcher, Keymap};
-use crate::ui::pane::{PaneState, Viewport};
 use crate::ui::theme::Theme;
 
 /// The six views, in tab order (`tab`, `1`..`6`).
@@ -58,7 +61,7 @@ impl View {
         match self {
             View::Fleet => None,
             View::Runs => None,
-            View::History => Some("The history view arrives with issue 4 (in progress)."),
+            View::History => None,
             View::Actions => Some("The actions view arrives with issue 6."),
             View::Metrics => Some("The metrics view arrives with a later issue."),
             View::Incidents => Some("The incidents view arrives with a later issue."),
@@ -90,6 +93,8 @@ pub enum Mode {
     Help,
     /// A confirmation popup (`model.confirm`) has the keys.
     Confirm,
+    /// The passphrase popup (`model.passphrase`) has the keys.
+    Passphrase,
 }
 
 /// What a confirmation popup asks about.
@@ -172,17 +177,24 @@ pub struct Model {
     pub protected_envs: Vec<String>,
     /// The open confirmation popup (with `Mode::Confirm`).
     pub confirm: Option<Confirm>,
+    /// Each host's connection state, as last snapshotted from the transports.
+    pub connections: super::connections::Connections,
+    /// The open passphrase popup (with `Mode::Passphrase`).
+    pub passphrase: Option<super::passphrase::PassphrasePrompt>,
     /// Runs started from the console, oldest first.
     pub runs: Vec<RunView>,
     /// The run the Runs view shows, an index into `runs`.
     pub run_selected: usize,
-    /// Host row under the cursor in the Runs view's host table.
+    /// The Runs view's focused host: the table's cursor row and the grid's focused pane.
     pub run_cursor: usize,
-    /// The selected host's output pane is open (enter; esc closes it).
-    pub pane_open: bool,
-    pub pane: PaneState,
-    /// The pane's text area, set on resize, for scrolling and follow.
-    pub pane_viewport: Viewport,
+    /// How the Runs view shows the selected run (table, grid, merged, grouped).
+    pub run_layout: RunLayout,
+    /// The Runs view's body on screen, set on resize: panes scroll by their real size.
+    pub run_body: Rect,
+    /// The `/` search prompt of the focused pane while it is being typed.
+    pub run_search: Option<String>,
+    /// The History view: runs read from history.jsonl, the filter, the opened run.
+    pub history: HistoryState,
 }
 
 impl Model {
@@ -215,15 +227,15 @@ impl Model {
             quit: false,
             protected_envs: Vec::new(),
             confirm: None,
+            connections: Default::default(),
+            passphrase: None,
             runs: Vec::new(),
             run_selected: 0,
             run_cursor: 0,
-            pane_open: false,
-            pane: PaneState::new(),
-            pane_viewport: Viewport {
-                width: 78,
-                height: 16,
-            },
+            run_layout: RunLayout::Table,
+            run_body: Rect::new(0, 1, 80, 21),
+            run_search: None,
+            history: HistoryState::default(),
         }
     }
 
@@ -240,9 +252,12 @@ impl Model {
             .and_then(|&i| self.inventory.hosts().get(i))
     }
 
-    /// The keymap context for the view on screen (an open pane has its own keys).
+    /// The keymap context for the view on screen (output panes have their own keys).
     pub fn context(&self) -> Context {
-        if self.view == View::Runs && self.pane_open {
+        if self.view == View::History && self.history.pane_open() {
+            return Context::Pane;
+        }
+        if self.view == View::Runs && self.run_layout != RunLayout::Table {
             Context::Pane
         } else {
             self.view.context()

@@ -1,6 +1,9 @@
 //! Starts a confirmed run on the engine in a tokio task, through the same setup as
-//! `fleetdeck run` (`engine::launch`); its events go to the console's loop tagged with the
-//! run id. Cancelling is the engine's own: the run is recorded as cancelled.
+//! `fleetdeck run` (`engine::launch`) over the console's shared transports (`transports.rs`:
+//! their pooled connections outlive the run); its events go to the console's loop tagged with
+//! the run id. Cancelling is the engine's own: the run is recorded as cancelled.
+
+use std::sync::Arc;
 
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -8,8 +11,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::runs::RunStart;
 use crate::config::{Home, Settings};
-use crate::engine::launch::{self, LimitFlags, Shape, SshFlags};
-use crate::engine::{self, EngineEvent, Records, RunId};
+use crate::engine::launch::{self, LimitFlags, Shape};
+use crate::engine::{self, EngineEvent, Records, RunId, Transports};
 
 /// Events waiting between the engine and the console's loop: bounded, so a flood of output
 /// slows the engine (which coalesces and caps it) instead of growing memory.
@@ -21,22 +24,17 @@ pub struct RunTask {
     pub task: JoinHandle<()>,
 }
 
-/// Starts `start` on the engine; must be called inside the tokio runtime. Errors (an ssh
-/// config that does not parse, a bad timeout in config.toml) are returned before anything
-/// runs.
+/// Starts `start` on the engine over `transports`; must be called inside the tokio runtime.
+/// Errors (a bad timeout in config.toml) are returned before anything runs.
 pub fn spawn_run(
     home: &Home,
     settings: &Settings,
     start: RunStart,
+    transports: Arc<Transports>,
     events: mpsc::Sender<(RunId, EngineEvent)>,
 ) -> Result<RunTask, String> {
     let spec = launch::exec_spec(&start.command, settings, LimitFlags::default())
         .map_err(|e| e.to_string())?;
-    // No passphrase prompt: the console owns the terminal. Keys must be in the agent or
-    // unencrypted; an encrypted key fails that host with an error that says so.
-    let (transports, ssh) =
-        launch::transports(&start.hosts, home, settings, &SshFlags::default(), None)
-            .map_err(|e| e.to_string())?;
     if let Err(e) = home.ensure_writable_dirs() {
         tracing::warn!(error = %e, "this run may not be recorded");
     }
@@ -67,9 +65,6 @@ pub fn spawn_run(
         });
         let result = engine::run(request, &transports, Some(&records), tx, token).await;
         tracing::info!(run = %result.id, status = %result.status, "console run finished");
-        if let Some(ssh) = &ssh {
-            ssh.shutdown().await;
-        }
         let _ = forward.await;
     });
     Ok(RunTask { cancel, task })

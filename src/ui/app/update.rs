@@ -1,16 +1,18 @@
 //! The one place the model changes: `update(model, msg)` handles a key, tick, resize or the
 //! result of an effect, and returns the effects (I/O) the event loop must perform.
 
+use std::sync::Arc;
+
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::commands;
 use super::confirm;
 use super::filter;
 use super::model::{Message, Mode, Model, View};
+use super::history::{HistoryPage, RunOutput};
 use super::runs::RunStart;
 use crate::engine::{EngineEvent, RunId};
 use crate::ui::keymap::{Action, Lookup};
-use crate::ui::pane::pane_viewport;
 use crate::ui::theme::Theme;
 
 /// Everything that can happen to the console.
@@ -33,6 +35,23 @@ pub enum Msg {
         run: RunId,
         error: String,
     },
+    /// The transports' connection states now (taken by the loop on ticks).
+    Connections(super::connections::Connections),
+    /// The transports could not be set up (a broken ssh config): SSH runs will not start.
+    TransportsUnavailable(String),
+    /// The SSH transport needs this key file's passphrase: open the masked popup.
+    PassphraseWanted(std::path::PathBuf),
+    /// The answer to [`Effect::LoadHistory`]: the newest runs, or why history.jsonl could
+    /// not be read.
+    HistoryLoaded {
+        request: u64,
+        result: Result<HistoryPage, String>,
+    },
+    /// The answer to [`Effect::LoadRunOutput`]: the run's recorded output, per host.
+    RunOutputLoaded {
+        id: RunId,
+        output: Result<Arc<RunOutput>, String>,
+    },
 }
 
 /// I/O `update` asks for; the event loop performs it and may answer with a [`Msg`].
@@ -46,6 +65,13 @@ pub enum Effect {
     CancelRun(RunId),
     /// Load theme NAME (user file or built-in) and answer with `Msg::ThemeLoaded`.
     LoadTheme(String),
+    /// Answer the oldest passphrase question (`None`: declined).
+    AnswerPassphrase(Option<super::passphrase::Secret>),
+    /// Read the newest runs of history.jsonl (off the runtime) and answer with
+    /// `Msg::HistoryLoaded` carrying `request`.
+    LoadHistory { request: u64 },
+    /// Read runs/<id>.jsonl (bounded per host) and answer with `Msg::RunOutputLoaded`.
+    LoadRunOutput(RunId),
 }
 
 /// Rows around the body: tabs, status bar and message line.
@@ -57,14 +83,15 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Key(key) => on_key(model, key),
         Msg::Resize(cols, rows) => {
+            super::history_keys::on_resize(model, cols, rows);
             model.page_rows = rows.saturating_sub(CHROME_ROWS + TABLE_CHROME_ROWS).max(1) as usize;
-            model.pane_viewport = pane_viewport(crate::ui::app::views::runs::pane_area(
-                ratatui::layout::Rect::new(0, 0, cols, rows),
-            ));
+            model.run_body =
+                super::views::runs::body_area(ratatui::layout::Rect::new(0, 0, cols, rows));
             Vec::new()
         }
         Msg::Tick(clock) => {
             model.clock = clock;
+            super::runs_keys::on_tick(model);
             Vec::new()
         }
         Msg::ThemeLoaded(Ok(theme)) => {
@@ -78,6 +105,32 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         }
         Msg::Engine { run, event } => {
             on_engine_event(model, &run, &event);
+            if matches!(event, EngineEvent::RunFinished { .. }) {
+                super::history_keys::after_run_finished(model)
+            } else {
+                Vec::new()
+            }
+        }
+        Msg::HistoryLoaded { request, result } => {
+            super::history_keys::on_loaded(model, request, result);
+            Vec::new()
+        }
+        Msg::RunOutputLoaded { id, output } => {
+            super::history_keys::on_output_loaded(model, &id, output);
+            Vec::new()
+        }
+        Msg::Connections(connections) => {
+            model.connections = connections;
+            Vec::new()
+        }
+        Msg::TransportsUnavailable(error) => {
+            model.message = Some(Message::Error(format!(
+                "ssh is unavailable, runs on ssh hosts will not start: {error}"
+            )));
+            Vec::new()
+        }
+        Msg::PassphraseWanted(key) => {
+            super::passphrase::open(model, key);
             Vec::new()
         }
         Msg::RunNotStarted { run, error } => {
@@ -97,6 +150,8 @@ fn on_engine_event(model: &mut Model, run: &str, event: &EngineEvent) {
     r.apply(event);
     if let EngineEvent::RunFinished { result } = event {
         let c = r.counts();
+        // Finished runs hold their output: keep the console's memory within its budget.
+        super::runs::prune_finished(&mut model.runs, &mut model.run_selected);
         let text = format!(
             "run {} {}: {} ok, {} failed",
             result.id, result.status, c.ok, c.failed
@@ -113,14 +168,23 @@ fn on_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
     if key.kind == KeyEventKind::Release {
         return Vec::new();
     }
+    // The Runs view's `/` prompt (a pane search) takes the keys while it is open.
+    if model.run_search.is_some() && model.mode == Mode::Normal {
+        return super::run_search::on_key(model, key);
+    }
     match model.mode {
         Mode::Normal => on_normal_key(model, key),
+        Mode::Filter if model.view == View::History => {
+            super::history_keys::on_filter_key(model, key);
+            Vec::new()
+        }
         Mode::Filter => {
             on_filter_key(model, key);
             Vec::new()
         }
         Mode::Command => commands::on_key(model, key),
         Mode::Confirm => confirm::on_key(model, key),
+        Mode::Passphrase => super::passphrase::on_key(model, key),
         Mode::Help => {
             // Any of the keys that open or close things closes help; others are ignored so a
             // stray key does not act on the view hidden behind it.
@@ -173,6 +237,12 @@ pub fn apply(model: &mut Model, action: Action) -> Vec<Effect> {
     let last = model.shown.len().saturating_sub(1);
     let half = (model.page_rows / 2).max(1);
     let fleet = model.view == View::Fleet;
+    let before = model.view;
+    if model.view == View::History
+        && let Some(effects) = super::history_keys::apply(model, action)
+    {
+        return effects;
+    }
     if model.view == View::Runs
         && let Some(effects) = super::runs_keys::apply(model, action)
     {
@@ -245,6 +315,9 @@ pub fn apply(model: &mut Model, action: Action) -> Vec<Effect> {
                 model.view.title()
             )));
         }
+    }
+    if model.view == View::History && before != View::History {
+        return super::history_keys::on_view_shown(model);
     }
     Vec::new()
 }

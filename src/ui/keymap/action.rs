@@ -39,13 +39,19 @@ pub enum Action {
     RunCommand,
     RerunFailed,
     CancelRun,
+    PrevRun,
+    NextRun,
+    CycleLayout,
+    FocusLeft,
+    FocusRight,
+    Refresh,
     Help,
     Quit,
 }
 
 impl Action {
     /// Every action, in the order help lists them.
-    pub const ALL: [Action; 32] = [
+    pub const ALL: [Action; 38] = [
         Action::MoveDown,
         Action::MoveUp,
         Action::Top,
@@ -76,6 +82,12 @@ impl Action {
         Action::RunCommand,
         Action::RerunFailed,
         Action::CancelRun,
+        Action::PrevRun,
+        Action::NextRun,
+        Action::CycleLayout,
+        Action::FocusLeft,
+        Action::FocusRight,
+        Action::Refresh,
         Action::Help,
         Action::Quit,
     ];
@@ -117,6 +129,12 @@ impl Action {
             Action::RunCommand => "run_command",
             Action::RerunFailed => "rerun_failed",
             Action::CancelRun => "cancel_run",
+            Action::PrevRun => "prev_run",
+            Action::NextRun => "next_run",
+            Action::CycleLayout => "cycle_layout",
+            Action::FocusLeft => "focus_left",
+            Action::FocusRight => "focus_right",
+            Action::Refresh => "refresh",
             Action::Help => "help",
             Action::Quit => "quit",
         }
@@ -154,7 +172,13 @@ impl Action {
             Action::Grouped => "group identical outputs under their folded node set",
             Action::RunCommand => "run a command on the marked hosts (asks first)",
             Action::RerunFailed => "run the same command again on the hosts that failed",
-            Action::CancelRun => "cancel the selected run (asks first)",
+            Action::CancelRun => "cancel the selected run",
+            Action::PrevRun => "select the newer run in the run list",
+            Action::NextRun => "select the older run in the run list",
+            Action::CycleLayout => "switch the run's layout: table, grid, merged, grouped",
+            Action::FocusLeft => "focus the pane to the left (zoomed: the previous host)",
+            Action::FocusRight => "focus the pane to the right (zoomed: the next host)",
+            Action::Refresh => "read the list again from disk (history)",
             Action::Help => "show this help",
             Action::Quit => "quit fleetdeck (asks first while runs are in flight)",
         }

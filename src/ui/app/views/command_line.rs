@@ -6,7 +6,7 @@ use ratatui::layout::{Position, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 
-use crate::ui::app::model::{Message, Mode, Model};
+use crate::ui::app::model::{Message, Mode, Model, View};
 use crate::ui::theme::scope;
 
 /// `line` is the bottom row; `body` is the view above, whose last row shows candidates.
@@ -14,8 +14,9 @@ pub fn render(frame: &mut Frame, line: Rect, body: Rect, model: &Model) {
     let theme = &model.theme;
     let (prompt, text) = match model.mode {
         Mode::Command => (":", model.command.input.as_str()),
+        Mode::Filter if model.view == View::History => ("/", model.history.filter.as_str()),
         Mode::Filter => ("/", model.filter.as_str()),
-        Mode::Normal | Mode::Help | Mode::Confirm => {
+        Mode::Normal | Mode::Help | Mode::Confirm | Mode::Passphrase => {
             let (style, text) = match &model.message {
                 Some(Message::Info(t)) => (theme.style(scope::UI_MESSAGE_INFO), t.as_str()),
                 Some(Message::Error(t)) => (theme.style(scope::UI_MESSAGE_ERROR), t.as_str()),

@@ -1,11 +1,14 @@
-//! The Fleet view: the inventory as a table (mark, name, transport, env, tags), filtered and
-//! targeted, with the cursor row highlighted and marked hosts flagged by a symbol and style.
+//! The Fleet view: the inventory as a table (mark, name, transport, connection, env, last
+//! run, tags), filtered and targeted, with the cursor row highlighted and marked hosts flagged
+//! by a symbol and style. Connection states come from the model's snapshot, never from a
+//! transport.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
 
+use crate::ui::app::connections;
 use crate::ui::app::model::Model;
 use crate::ui::theme::scope;
 
@@ -30,7 +33,7 @@ pub fn render(frame: &mut Frame, area: Rect, model: &Model) {
     }
     // Marks need a symbol, not only a style, so they show without colour.
     let mark = if theme.ascii_symbols() { "*" } else { "●" };
-    // Narrow panes drop the transport column so names keep their full width.
+    // Narrow panes drop the transport and connection columns so names keep their width.
     let narrow = area.width < 60;
     let width_of = |len: usize, min: usize, max: usize| len.clamp(min, max) as u16;
     let name_w = width_of(
@@ -68,6 +71,16 @@ pub fn render(frame: &mut Frame, area: Rect, model: &Model) {
         ];
         if !narrow {
             cells.push(Cell::from(h.transport.as_str()));
+            cells.push(match model.connections.get(&h.name) {
+                Some(state) => {
+                    let (_, _, scope) = connections::look(state, theme.ascii_symbols());
+                    Cell::from(Line::styled(
+                        connections::label(state, theme.ascii_symbols()),
+                        theme.style(scope),
+                    ))
+                }
+                None => Cell::from(Line::styled("-", theme.dim())),
+            });
         }
         cells.extend([
             Cell::from(h.env.as_deref().unwrap_or("-")),
@@ -86,6 +99,9 @@ pub fn render(frame: &mut Frame, area: Rect, model: &Model) {
     if !narrow {
         widths.push(Constraint::Length(9));
         titles.push("TRANSPORT");
+        // `↻ connecting` is the longest label.
+        widths.push(Constraint::Length(12));
+        titles.push("CONNECTION");
     }
     widths.extend([
         Constraint::Length(env_w),

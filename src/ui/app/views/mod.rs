@@ -5,6 +5,10 @@ mod command_line;
 mod confirm;
 mod fleet;
 mod help;
+pub mod history;
+mod passphrase;
+mod run_list;
+mod run_panes;
 pub mod runs;
 mod status;
 mod tabs;
@@ -32,6 +36,7 @@ pub fn render(frame: &mut Frame, model: &Model) {
     match model.view {
         View::Fleet => fleet::render(frame, body, model),
         View::Runs => runs::render(frame, body, model),
+        View::History => history::render(frame, body, model),
         other => not_built(frame, body, model, other),
     }
     status::render(frame, status_area, model);
@@ -41,6 +46,9 @@ pub fn render(frame: &mut Frame, model: &Model) {
     }
     if model.mode == Mode::Confirm {
         confirm::render(frame, area, model);
+    }
+    if model.mode == Mode::Passphrase {
+        passphrase::render(frame, area, model);
     }
 }
 

@@ -1,35 +1,57 @@
-//! The Runs view: the selected run's header (id, command, folded targets, counts) over its
-//! host table (state symbol and word, exit code, duration, first error line), or over the
-//! selected host's output pane once enter opened it.
+//! The Runs view: the run list on top (newest first, `[`/`]` select), a line about the
+//! selected run, and the run in its layout below: the host table, a grid of host panes (one
+//! zoomed), the merged stream or the grouped outputs. The `/` prompt of a pane search sits on
+//! the last row while it is typed.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::{Constraint, Layout, Position, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
+use ratatui::widgets::{Block, Cell, Clear, Paragraph, Row, Table};
 
+use super::run_list;
+use super::run_panes;
 use crate::ui::app::model::Model;
+use crate::ui::app::run_layout::RunLayout;
 use crate::ui::app::runs::RunView;
-use crate::ui::pane::{PaneStyles, render_pane};
 use crate::ui::printers::sanitize::sanitize;
 use crate::ui::theme::{Theme, scope};
 
-/// Rows of the run header above the table or pane.
-const HEADER_ROWS: u16 = 2;
+/// The most rows the run list takes (older runs scroll).
+const MAX_LIST_ROWS: u16 = 8;
 
-/// The output pane's area for a terminal of size `screen` (the update needs its viewport for
-/// scrolling): the body without the tabs, status and message rows, below the header.
-pub fn pane_area(screen: Rect) -> Rect {
-    let body = Rect::new(
+/// The list, the selected run's line and the content, for `runs` runs in `body`.
+fn split(body: Rect, runs: usize) -> [Rect; 3] {
+    let list = u16::try_from(runs)
+        .unwrap_or(u16::MAX)
+        .min(MAX_LIST_ROWS)
+        // Panes need the room more than old runs do: a fifth of the body at most.
+        .min((body.height / 5).max(1));
+    Layout::vertical([
+        Constraint::Length(list),
+        Constraint::Length(1),
+        Constraint::Min(1),
+    ])
+    .areas(body)
+}
+
+/// The body of the Runs view for a terminal of size `screen`: without the tab row above and
+/// the status and message rows below.
+pub fn body_area(screen: Rect) -> Rect {
+    Rect::new(
         screen.x,
         screen.y.saturating_add(1),
         screen.width,
         screen.height.saturating_sub(3),
-    );
-    split(body)[1]
+    )
 }
 
-fn split(body: Rect) -> [Rect; 2] {
-    Layout::vertical([Constraint::Length(HEADER_ROWS), Constraint::Min(1)]).areas(body)
+/// Where the selected run's table or panes are drawn in `body` when there are `runs` runs
+/// (the keys scroll panes by this layout).
+pub fn content_area(body: Rect, runs: usize) -> Rect {
+    if runs == 0 {
+        return body;
+    }
+    split(body, runs)[2]
 }
 
 pub fn render(frame: &mut Frame, area: Rect, model: &Model) {
@@ -43,66 +65,73 @@ pub fn render(frame: &mut Frame, area: Rect, model: &Model) {
         frame.render_widget(Paragraph::new(note).style(theme.dim()).block(block), area);
         return;
     };
-    let [header, rest] = split(area);
-    frame.render_widget(Paragraph::new(header_lines(run, theme)), header);
-    if model.pane_open
-        && let (Some(sb), Some(name)) = (
-            run.outputs.get(model.run_cursor),
-            run.hosts.get(model.run_cursor),
-        )
-    {
-        render_pane(
-            rest,
-            frame.buffer_mut(),
-            sb,
-            &model.pane,
-            name,
-            true,
-            &pane_styles(theme),
-        );
-        return;
+    let [list, detail, content] = split(area, model.runs.len());
+    run_list::render(frame, list, model);
+    frame.render_widget(Paragraph::new(detail_line(model, run, theme)), detail);
+    match model.run_layout {
+        RunLayout::Table => hosts_table(frame, content, model, run),
+        RunLayout::Grid => run_panes::grid(frame, content, model, run),
+        RunLayout::Merged => run_panes::merged(frame, content, model, run),
+        RunLayout::Grouped => run_panes::grouped(frame, content, model, run),
     }
-    hosts_table(frame, rest, model, run);
+    if let Some(query) = &model.run_search {
+        search_prompt(frame, content, query, theme);
+    }
 }
 
-fn header_lines<'a>(run: &'a RunView, theme: &Theme) -> Vec<Line<'a>> {
-    let c = run.counts();
-    let status = match (&run.finished, &run.start_error) {
-        (Some(result), _) => result.status.clone(),
-        (None, Some(_)) => "not started".to_string(),
-        (None, None) => "running".to_string(),
-    };
-    let first = Line::from(vec![
+/// `run ID [failed] · 12 hosts: web[01-12] · grid (v)`, or why the run could not start.
+fn detail_line<'a>(model: &Model, run: &'a RunView, theme: &Theme) -> Line<'a> {
+    let mut spans = vec![
         Span::styled(format!("run {} ", run.id), theme.title(true)),
-        Span::styled(format!("[{status}] "), theme.text()),
-        Span::styled(
-            format!("$ {}", sanitize(run.command.as_bytes(), false)),
-            theme.text(),
-        ),
-    ]);
-    let mut counts = format!(
-        "{} hosts: {} │ ok {} · failed {} · running {} · pending {}",
-        run.hosts.len(),
-        run.folded,
-        c.ok,
-        c.failed,
-        c.running,
-        c.pending
+        Span::styled(format!("[{}] ", run.status()), theme.text()),
+    ];
+    let text = match &run.start_error {
+        Some(e) => format!("could not start: {}", sanitize(e.as_bytes(), false)),
+        None => {
+            let c = run.counts();
+            let n = run.hosts.len();
+            let noun = if n == 1 { "host" } else { "hosts" };
+            let mut t = format!(
+                "· {n} {noun}: {} · {} (v)",
+                run.folded,
+                model.run_layout.title()
+            );
+            if c.other > 0 {
+                t.push_str(&format!(" · skipped/cancelled {}", c.other));
+            }
+            t
+        }
+    };
+    spans.push(Span::styled(text, theme.dim()));
+    Line::from(spans)
+}
+
+fn search_prompt(frame: &mut Frame, content: Rect, query: &str, theme: &Theme) {
+    if content.is_empty() {
+        return;
+    }
+    let row = Rect {
+        y: content.bottom() - 1,
+        height: 1,
+        ..content
+    };
+    frame.render_widget(Clear, row);
+    // Typed text, but a pasted escape must not reach the terminal.
+    let shown = sanitize(query.as_bytes(), false);
+    frame.render_widget(
+        Paragraph::new(format!("/{shown}")).style(theme.style(scope::UI_COMMAND_LINE)),
+        row,
     );
-    if c.other > 0 {
-        counts.push_str(&format!(" · skipped/cancelled {}", c.other));
-    }
-    if let Some(e) = &run.start_error {
-        counts = format!("could not start: {e}");
-    }
-    vec![first, Line::styled(counts, theme.dim())]
+    let x =
+        row.x + (1 + shown.chars().count()).min(usize::from(row.width.saturating_sub(1))) as u16;
+    frame.set_cursor_position(Position::new(x, row.y));
 }
 
 fn hosts_table(frame: &mut Frame, area: Rect, model: &Model, run: &RunView) {
     let theme = &model.theme;
     let block = Block::bordered()
         .border_style(theme.border(true))
-        .title(" hosts (enter: output, X: cancel) ")
+        .title(" hosts · enter: output · v: layout ")
         .title_style(theme.title(true));
     let name_w = run
         .hosts
@@ -149,17 +178,4 @@ fn hosts_table(frame: &mut Frame, area: Rect, model: &Model, run: &RunView) {
         .style(theme.style(scope::UI_TABLE_HEADER));
     let table = Table::new(rows, widths).header(header).block(block);
     super::render_table(frame, area, table, theme, model.run_cursor);
-}
-
-/// The theme's styles for output panes.
-fn pane_styles(theme: &Theme) -> PaneStyles {
-    PaneStyles {
-        border: theme.border(false),
-        border_focused: theme.border(true),
-        title: theme.title(true),
-        stderr: theme.style(scope::OUTPUT_STDERR),
-        marker: theme.style(scope::OUTPUT_MARKER),
-        search_match: theme.search_match(false),
-        search_current: theme.search_match(true),
-    }
 }

@@ -1,11 +1,13 @@
 //! The status bar: view, marked count, hosts shown of the total, runs in flight and failures,
-//! a chord in progress, clock.
+//! pooled and failed connections, a chord in progress, clock. (The queue's depth comes with the
+//! queue itself, issue 6.)
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use crate::transport::ConnState;
 use crate::ui::app::model::Model;
 use crate::ui::theme::scope;
 
@@ -35,6 +37,25 @@ pub fn render(frame: &mut Frame, area: Rect, model: &Model) {
             format!(" │ {failed} failed"),
             theme.style(scope::UI_MESSAGE_ERROR),
         ));
+    }
+    // Only where something connects: an all-local fleet has no connections to count.
+    let connecting = model
+        .connections
+        .by_host
+        .values()
+        .any(|s| !matches!(s, ConnState::Local | ConnState::NotTracked));
+    if connecting {
+        left.push(Span::raw(format!(
+            " │ {} pooled",
+            model.connections.pooled()
+        )));
+        let failed = model.connections.failed();
+        if failed > 0 {
+            left.push(Span::styled(
+                format!(", {failed} conn failed"),
+                theme.style(scope::UI_MESSAGE_ERROR),
+            ));
+        }
     }
     if let Some(t) = &model.target {
         left.push(Span::raw(format!(" │ target {}", t.selector)));

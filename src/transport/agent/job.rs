@@ -1,0 +1,209 @@
+//! One command on an agent connection: the engine's `ExecSpec` becomes a `shell_command`
+//! operation (the line through `/bin/sh -c`, as over SSH), the agent's frames become
+//! `ExecEvent`s, and cancel becomes a `cancel` frame answered by the job's `exit`. The agent
+//! enforces the command and idle timeouts; the client keeps a backstop in case it does not.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::time::{Instant, sleep_until};
+use tokio_util::sync::CancellationToken;
+
+use super::session::{JobMsg, Session};
+use crate::protocol::{ErrorCode, Frame, Message, Operation, Stream, encode_bytes};
+use crate::transport::{ErrorKind, ExecEvent, ExecSpec, ExitOutcome, TransportError};
+
+/// How long after the agent should have stopped a command the client stops it itself.
+const BACKSTOP: Duration = Duration::from_secs(5);
+/// After a cancel frame, how long the agent may take to confirm with the job's exit.
+const CANCEL_CONFIRM: Duration = Duration::from_secs(10);
+
+/// The operation for `spec`.
+pub fn operation(spec: &ExecSpec) -> Operation {
+    Operation::ShellCommand {
+        command: spec.command.clone(),
+        args: Vec::new(),
+        shell: true,
+        cwd: spec.cwd.clone(),
+        env: spec.env.clone(),
+        stdin: spec.stdin.as_deref().map(encode_bytes),
+        timeout_ms: spec.timeout.map(millis),
+        idle_timeout_ms: spec.idle_timeout.map(millis),
+    }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Runs `spec` on `session`; `tx` gets `Started` and output (the caller sends the terminal
+/// event).
+pub async fn run(
+    session: Arc<Session>,
+    spec: &ExecSpec,
+    tx: &mpsc::Sender<ExecEvent>,
+    cancel: &CancellationToken,
+) -> Result<ExitOutcome, TransportError> {
+    let host = session.host.clone();
+    if !session.can_exec() {
+        return Err(TransportError::new(
+            ErrorKind::Auth,
+            format!(
+                "{host}: the agent token only has the read scope; point token_file at an exec \
+                 token from `fleetdeck agent init` to run commands"
+            ),
+        ));
+    }
+    if spec.pty {
+        tracing::debug!(host = %host, "the agent runs commands without a PTY");
+    }
+    let (id, mut rx) = session.register().map_err(|why| lost(&host, &why))?;
+    let exec = Frame::new(Message::Exec {
+        id: id.clone(),
+        op: operation(spec),
+    });
+    if let Err(why) = session.send(exec).await {
+        session.unregister(&id);
+        return Err(lost(&host, &why));
+    }
+    let started = Instant::now();
+    let far = started + Duration::from_secs(100 * 365 * 86_400);
+    let hard_deadline = spec.timeout.map(|t| started + t + BACKSTOP);
+    let mut idle_deadline = spec.idle_timeout.map(|t| started + t + BACKSTOP);
+    // Set once we asked the agent to stop: what to report, and how long to wait for it.
+    let mut stopping: Option<(ExitOutcome, Instant)> = None;
+
+    let result = loop {
+        tokio::select! {
+            msg = rx.recv() => match msg {
+                Some(JobMsg::Started(pid)) => {
+                    let _ = tx.send(ExecEvent::Started { pid }).await;
+                }
+                Some(JobMsg::Output(stream, bytes)) => {
+                    idle_deadline = spec.idle_timeout.map(|t| Instant::now() + t + BACKSTOP);
+                    let event = match stream {
+                        Stream::Stdout => ExecEvent::Stdout(bytes),
+                        Stream::Stderr => ExecEvent::Stderr(bytes),
+                    };
+                    let _ = tx.send(event).await;
+                }
+                Some(JobMsg::Exit(outcome)) => break Ok(reported(outcome, stopping.as_ref())),
+                Some(JobMsg::Refused(code, message)) => break Err(refused(&host, code, &message)),
+                Some(JobMsg::Lost(why)) => break Err(lost(&host, &why)),
+                None => break Err(lost(&host, "the connection task ended")),
+            },
+            () = cancel.cancelled(), if stopping.is_none() => {
+                stopping = Some(stop(&session, &id, ExitOutcome::Cancelled).await);
+            }
+            () = sleep_until(hard_deadline.unwrap_or(far)), if hard_deadline.is_some() && stopping.is_none() => {
+                let after_ms = millis(started.elapsed());
+                tracing::warn!(host = %host, "the agent did not enforce the command timeout; cancelling");
+                stopping = Some(stop(&session, &id, ExitOutcome::TimedOut { after_ms }).await);
+            }
+            () = sleep_until(idle_deadline.unwrap_or(far)), if idle_deadline.is_some() && stopping.is_none() => {
+                let after_ms = spec.idle_timeout.map_or(0, millis);
+                tracing::warn!(host = %host, "the agent did not enforce the idle timeout; cancelling");
+                stopping = Some(stop(&session, &id, ExitOutcome::IdleTimedOut { after_ms }).await);
+            }
+            () = sleep_until(stopping.as_ref().map_or(far, |s| s.1)), if stopping.is_some() => {
+                // The agent never confirmed: report what we asked for rather than hang.
+                break Ok(stopping.map_or(ExitOutcome::Cancelled, |s| s.0));
+            }
+        }
+    };
+    session.unregister(&id);
+    result
+}
+
+/// Sends the cancel frame; returns what to report and how long to wait for the exit.
+async fn stop(session: &Session, id: &str, outcome: ExitOutcome) -> (ExitOutcome, Instant) {
+    if let Err(why) = session
+        .send(Frame::new(Message::Cancel { id: id.to_string() }))
+        .await
+    {
+        tracing::debug!(host = %session.host, job = id, "cancel not sent: {why}");
+    }
+    (outcome, Instant::now() + CANCEL_CONFIRM)
+}
+
+/// The agent's exit, unless we stopped the job: then a kill it reports is our cancel or
+/// timeout (a command that finished on its own before the cancel keeps its real status).
+fn reported(outcome: ExitOutcome, stopping: Option<&(ExitOutcome, Instant)>) -> ExitOutcome {
+    match (stopping, &outcome) {
+        (
+            Some((ours, _)),
+            ExitOutcome::Signal { .. } | ExitOutcome::NoStatus | ExitOutcome::Cancelled,
+        ) => ours.clone(),
+        _ => outcome,
+    }
+}
+
+fn refused(host: &str, code: ErrorCode, message: &str) -> TransportError {
+    let (kind, what) = match code {
+        ErrorCode::Forbidden => (ErrorKind::Auth, "the token may not run commands"),
+        ErrorCode::Policy => (ErrorKind::Io, "the agent's policy refused the command"),
+        ErrorCode::Busy => (ErrorKind::Io, "the agent is running its maximum of jobs"),
+        ErrorCode::Failed => (ErrorKind::Io, "the agent could not run the command"),
+        ErrorCode::Malformed | ErrorCode::TooLarge | ErrorCode::Version | ErrorCode::BadId => {
+            (ErrorKind::Protocol, "the agent rejected the request")
+        }
+    };
+    TransportError::new(kind, format!("{host}: {what}: {message}"))
+}
+
+fn lost(host: &str, why: &str) -> TransportError {
+    TransportError::new(
+        ErrorKind::Io,
+        format!("{host}: connection lost to the agent ({why}); the command's fate is unknown"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_spec_becomes_a_shell_command() {
+        let mut spec = ExecSpec::new("echo $X | tr a b");
+        spec.env = vec![("X".into(), "a".into())];
+        spec.cwd = Some("/tmp".into());
+        spec.stdin = Some(b"in".to_vec());
+        spec.timeout = Some(Duration::from_secs(3));
+        spec.idle_timeout = Some(Duration::from_millis(1500));
+        let Operation::ShellCommand {
+            command,
+            shell,
+            stdin,
+            timeout_ms,
+            idle_timeout_ms,
+            env,
+            cwd,
+            args,
+        } = operation(&spec)
+        else {
+            panic!("not a shell command");
+        };
+        assert_eq!(command, "echo $X | tr a b");
+        assert!(shell && args.is_empty());
+        assert_eq!(stdin.as_deref(), Some(encode_bytes(b"in").as_str()));
+        assert_eq!((timeout_ms, idle_timeout_ms), (Some(3000), Some(1500)));
+        assert_eq!(env, spec.env);
+        assert_eq!(cwd.as_deref(), Some("/tmp"));
+    }
+
+    #[test]
+    fn a_kill_after_our_cancel_is_reported_as_the_cancel() {
+        let stopping = (ExitOutcome::Cancelled, Instant::now());
+        let killed = ExitOutcome::Signal {
+            signal: "KILL".into(),
+        };
+        assert_eq!(
+            reported(killed.clone(), Some(&stopping)),
+            ExitOutcome::Cancelled
+        );
+        assert_eq!(reported(killed.clone(), None), killed);
+        let done = ExitOutcome::Code { code: 0 };
+        assert_eq!(reported(done.clone(), Some(&stopping)), done);
+    }
+}

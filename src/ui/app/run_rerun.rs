@@ -1,0 +1,40 @@
+//! Rerunning a run where it did not succeed: `r` in the Runs view and `:rerun` take the
+//! selected finished run's hosts that did not end ok (`RunResult::rerun_targets`, the same
+//! rule as `fleetdeck history rerun` and the History view) into the usual confirmation
+//! (`confirm::ask_run_on`): nothing runs without it.
+
+use super::confirm::ask_run_on;
+use super::model::{Message, Model};
+
+/// `r` / `:rerun`: asks to rerun the selected run's hosts that did not end ok, once the run
+/// has finished.
+pub fn rerun_selected(model: &mut Model) {
+    let Some(run) = model.selected_run() else {
+        model.message = Some(Message::Info(
+            "no run to rerun: run something first (`!` or :run CMD)".to_string(),
+        ));
+        return;
+    };
+    let Some(result) = &run.finished else {
+        let note = if run.in_flight() {
+            format!(
+                "run {} is still in flight: rerun its failures once it ends (X cancels it)",
+                run.id
+            )
+        } else {
+            format!("run {} did not start: nothing to rerun", run.id)
+        };
+        model.message = Some(Message::Info(note));
+        return;
+    };
+    let hosts = result.rerun_targets(&model.inventory);
+    if hosts.is_empty() {
+        model.message = Some(Message::Info(format!(
+            "run {} has no failed, timed-out, unreachable, cancelled or skipped hosts to rerun",
+            run.id
+        )));
+        return;
+    }
+    let command = run.command.clone();
+    ask_run_on(model, hosts, &command);
+}

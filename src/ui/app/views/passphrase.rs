@@ -1,0 +1,69 @@
+//! The passphrase popup: which key file the SSH transport needs, and the typed text masked
+//! (one `*` per character, so the person sees their keystrokes land; never the text).
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Flex, Layout, Position, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+
+use crate::ui::app::model::Model;
+use crate::ui::printers::sanitize::sanitize;
+
+pub fn render(frame: &mut Frame, screen: Rect, model: &Model) {
+    let Some(prompt) = &model.passphrase else {
+        return;
+    };
+    let theme = &model.theme;
+    let height = 8;
+    let [row] = Layout::vertical([Constraint::Length(height)])
+        .flex(Flex::Center)
+        .areas(screen);
+    let [area] = Layout::horizontal([Constraint::Max(70)])
+        .flex(Flex::Center)
+        .areas(row);
+    let inner = area.width.saturating_sub(2) as usize;
+    let key = tail(
+        &sanitize(prompt.key.as_os_str().as_encoded_bytes(), false),
+        inner,
+    );
+    let masked = tail(&"*".repeat(prompt.typed.chars()), inner.saturating_sub(13));
+    let lines = vec![
+        Line::raw("Unlock the encrypted SSH key"),
+        Line::raw(key),
+        Line::raw(""),
+        Line::raw(format!("passphrase: {masked}")),
+        Line::raw(""),
+        Line::styled(
+            "enter unlock · esc skip this key (hosts needing it fail)",
+            theme.dim(),
+        ),
+    ];
+    let block = Block::bordered()
+        .border_style(theme.border(true))
+        .title(" passphrase ")
+        .title_style(theme.title(true));
+    frame.render_widget(Clear, area);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .style(theme.text())
+            .wrap(Wrap { trim: false })
+            .block(block),
+        area,
+    );
+    // The cursor after the mask, where typing goes.
+    let x = area.x + 1 + "passphrase: ".len() as u16 + masked.chars().count() as u16;
+    let y = area.y + 4;
+    if x < area.right().saturating_sub(1) && y < area.bottom() {
+        frame.set_cursor_position(Position::new(x, y));
+    }
+}
+
+/// `text` cut to its last `width` columns behind `…` (a key's file name is at its end).
+fn tail(text: &str, width: usize) -> String {
+    let n = text.chars().count();
+    if n <= width || width == 0 {
+        return text.to_string();
+    }
+    let keep: String = text.chars().skip(n - (width - 1)).collect();
+    format!("…{keep}")
+}

@@ -1,0 +1,291 @@
+//! `fleetdeck demo`: real agents on loopback behind a generated home. Non-interactive
+//! (`--print-home`, driven with `fleetdeck run`) and the real console in tmux; either way every
+//! agent it started is gone afterwards, and so is the temporary home.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_fleetdeck");
+const PATIENCE: Duration = Duration::from_secs(30);
+
+fn alive(pid: u32) -> bool {
+    // SAFETY: signal 0 only checks that the process exists.
+    unsafe { libc::kill(pid as i32, 0) == 0 }
+}
+
+fn wait_until(what: &str, pred: impl Fn() -> bool) {
+    let start = Instant::now();
+    while !pred() {
+        assert!(start.elapsed() < PATIENCE, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The demo folders under a TMPDIR (one per demo run).
+fn demo_roots(tmp: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(tmp)
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with("fleetdeck-demo-"))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `fleetdeck demo --hosts N --print-home` with TMPDIR=`tmp`: the process, the home and the
+/// agents' pids, once it says `ready`.
+fn start_print_home(tmp: &Path, hosts: u32) -> (Child, PathBuf, Vec<u32>) {
+    let mut demo = Command::new(BIN)
+        .args(["demo", "--hosts", &hosts.to_string(), "--print-home"])
+        .env("TMPDIR", tmp)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = demo.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            let done = line == "ready";
+            let _ = tx.send(line);
+            if done {
+                break;
+            }
+        }
+    });
+    let mut home = None;
+    let mut pids = Vec::new();
+    loop {
+        let line = rx
+            .recv_timeout(PATIENCE)
+            .expect("the demo prints its home and agents");
+        if let Some(h) = line.strip_prefix("home ") {
+            home = Some(PathBuf::from(h));
+        } else if let Some(rest) = line.strip_prefix("agent ") {
+            let parts: Vec<&str> = rest.split_whitespace().collect();
+            assert_eq!(parts[1], "pid", "{line}");
+            pids.push(parts[2].parse::<u32>().unwrap());
+            assert!(
+                parts[4].starts_with("wss://127.0.0.1:"),
+                "TLS on loopback: {line}"
+            );
+        } else if line == "ready" {
+            break;
+        }
+    }
+    assert_eq!(pids.len(), hosts as usize);
+    assert!(pids.iter().all(|p| alive(*p)));
+    (demo, home.unwrap(), pids)
+}
+
+fn wait_exit(demo: &mut Child) -> std::process::ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = demo.try_wait().unwrap() {
+            return status;
+        }
+        assert!(start.elapsed() < PATIENCE, "the demo did not stop");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn sigterm_stops_the_agents_and_removes_the_home() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut demo, home, pids) = start_print_home(tmp.path(), 2);
+    assert!(home.exists());
+    // SAFETY: signalling the demo process this test started.
+    unsafe {
+        libc::kill(demo.id() as i32, libc::SIGTERM);
+    }
+    let status = wait_exit(&mut demo);
+    assert!(!status.success(), "{status:?}");
+    for pid in &pids {
+        assert!(!alive(*pid), "agent {pid} outlived the demo");
+    }
+    assert!(
+        demo_roots(tmp.path()).is_empty(),
+        "the temporary home is removed"
+    );
+}
+
+#[test]
+fn print_home_runs_on_the_demo_fleet_and_cleans_up() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut demo, home, pids) = start_print_home(tmp.path(), 3);
+
+    let hosts = std::fs::read_to_string(home.join("config/hosts.toml")).unwrap();
+    assert!(hosts.contains("fingerprint = \"sha256:"), "pinned: {hosts}");
+    assert!(home.join("config/actions/uptime.toml").exists());
+
+    let out = Command::new(BIN)
+        .arg("--home")
+        .arg(&home)
+        .args(["run", "-t", "demo[01-03]", "--yes", "--", "echo hi from $0"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for name in ["demo01", "demo02", "demo03"] {
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with(&format!("{name}:")) && l.ends_with("hi from sh")),
+            "{text}"
+        );
+    }
+    let out = Command::new(BIN)
+        .arg("--home")
+        .arg(&home)
+        .args(["hosts", "-t", "env:prod"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("demo01"));
+
+    // Closing stdin ends the demo: agents stopped, temporary home removed.
+    drop(demo.stdin.take());
+    let status = wait_exit(&mut demo);
+    assert!(status.success(), "{status:?}");
+    for pid in &pids {
+        assert!(!alive(*pid), "agent {pid} outlived the demo");
+    }
+    assert!(
+        demo_roots(tmp.path()).is_empty(),
+        "the temporary home is removed"
+    );
+}
+
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn start(tmp: &Path, args: &str) -> Option<Tmux> {
+        if Command::new("tmux").arg("-V").output().is_err() {
+            assert!(std::env::var_os("CI").is_none(), "tmux is required in CI");
+            eprintln!("skipping: tmux is not installed");
+            return None;
+        }
+        let unique = tmp.file_name().unwrap().to_string_lossy();
+        let socket = format!("fddemo-{}-{unique}", std::process::id());
+        let cmd = format!("TMPDIR={} {BIN} demo {args}", tmp.display());
+        let ok = Command::new("tmux")
+            .args(["-L", &socket, "-f", "/dev/null", "new-session", "-d"])
+            .args(["-x", "120", "-y", "32"])
+            .arg(cmd)
+            .env_remove("TMUX")
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "tmux new-session");
+        Some(Tmux { socket })
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            let ok = Command::new("tmux")
+                .args(["-L", &self.socket, "send-keys", "-t", "0", k])
+                .status()
+                .is_ok_and(|s| s.success());
+            assert!(ok, "send-keys {k}");
+            std::thread::sleep(Duration::from_millis(80));
+        }
+    }
+
+    fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket, "capture-pane", "-p", "-t", "0"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if pred(&screen) {
+                return screen;
+            }
+            assert!(
+                start.elapsed() < PATIENCE,
+                "timed out waiting for {what}; screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn alive(&self) -> bool {
+        Command::new("tmux")
+            .args(["-L", &self.socket, "has-session"])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+#[test]
+fn the_demo_opens_the_console_runs_and_stops_every_agent_on_quit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(tmux) = Tmux::start(tmp.path(), "--hosts 3") else {
+        return;
+    };
+    let screen = tmux.wait_for("the demo fleet", |s| {
+        s.contains("demo01") && s.contains("demo03")
+    });
+    assert!(screen.contains("3/3 hosts"), "{screen}");
+    let roots = demo_roots(tmp.path());
+    assert_eq!(roots.len(), 1, "{roots:?}");
+    let pids: Vec<u32> = ["demo01", "demo02", "demo03"]
+        .iter()
+        .map(|n| {
+            std::fs::read_to_string(roots[0].join("agents").join(n).join("agent.pid"))
+                .unwrap()
+                .trim()
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    assert!(pids.iter().all(|p| alive(*p)));
+
+    // demo02 is in staging (no typed confirmation needed): run on it through its agent.
+    tmux.keys(&["/", "d", "e", "m", "o", "0", "2", "Enter", "Space"]);
+    tmux.wait_for("one mark", |s| s.contains("1 marked"));
+    tmux.keys(&[":", "run echo agent says hi", "Enter"]);
+    tmux.wait_for("the confirmation", |s| s.contains("Run on 1 host: demo02"));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the run to succeed", |s| s.contains("ok 1"));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("demo02's output", |s| s.contains("agent says hi"));
+
+    tmux.keys(&["Escape", "Q"]);
+    wait_until("the console to quit", || !tmux.alive());
+    for pid in &pids {
+        wait_until("the agents to stop", || !alive(*pid));
+    }
+    wait_until("the temporary home to go", || {
+        demo_roots(tmp.path()).is_empty()
+    });
+}
