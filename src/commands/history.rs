@@ -9,8 +9,8 @@ use crate::cli::{HistoryArgs, HistoryCommand, RerunArgs};
 use crate::config::{Home, Settings};
 use crate::diag::Error;
 use crate::engine::{HostState, OutputRecord, Records, RunResult};
-use crate::inventory::nodeset::fold;
 use crate::inventory::load;
+use crate::inventory::nodeset::fold;
 use crate::store::{
     CorruptLine, LineNumbering, ReadReport, for_each_record, read_all_as, read_newest_as,
     rotated_path,

@@ -31,9 +31,9 @@ pub mod update;
 pub mod views;
 
 #[cfg(test)]
-mod history_tests;
-#[cfg(test)]
 mod connection_tests;
+#[cfg(test)]
+mod history_tests;
 #[cfg(test)]
 mod run_tests;
 #[cfg(test)]

@@ -4,8 +4,8 @@ use std::collections::{BTreeSet, HashMap};
 
 use ratatui::layout::Rect;
 
-use super::run_layout::RunLayout;
 use super::history::HistoryState;
+use super::run_layout::RunLayout;
 use super::runs::{RunStart, RunView};
 use crate::engine::HostState;
 use crate::inventory::{Host, Inventory};

@@ -925,7 +925,10 @@ fn r_reruns_every_host_that_did_not_end_ok_after_confirmation() {
     press(&mut m, "r");
     assert_eq!(m.mode, Mode::Confirm);
     let shown = text(&draw(&m, 80, 24));
-    assert!(shown.contains("Run on 4 hosts: db[02-03],web[01-02]"), "{shown}");
+    assert!(
+        shown.contains("Run on 4 hosts: db[02-03],web[01-02]"),
+        "{shown}"
+    );
     assert!(shown.contains("$ df -h /"), "{shown}");
     let effects = enter(&mut m);
     let start = started(&effects);
@@ -938,7 +941,8 @@ fn r_reruns_every_host_that_did_not_end_ok_after_confirmation() {
 }
 
 #[test]
-fn rerun_keeps_hosts_no_longer_in_the_inventory_as_ssh_destinations_and_colon_rerun_does_the_same() {
+fn rerun_keeps_hosts_no_longer_in_the_inventory_as_ssh_destinations_and_colon_rerun_does_the_same()
+{
     let mut m = rerunnable();
     finish(&mut m, DF, "failed");
     // web01 left hosts.toml since the run.
@@ -963,7 +967,11 @@ fn rerun_keeps_hosts_no_longer_in_the_inventory_as_ssh_destinations_and_colon_re
     assert!(web01.tags.is_empty());
     // A run with nothing failed says so and asks nothing.
     let id = m.runs[1].id.clone();
-    feed(&mut m, &id, (0..4).map(|i| state(i, HostState::Ok)).collect());
+    feed(
+        &mut m,
+        &id,
+        (0..4).map(|i| state(i, HostState::Ok)).collect(),
+    );
     finish(&mut m, &id, "ok");
     press(&mut m, "r");
     assert_eq!(m.mode, Mode::Normal);

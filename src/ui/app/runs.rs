@@ -50,10 +50,7 @@ pub fn prune_within(runs: &mut Vec<RunView>, selected: &mut usize, keep: usize, 
         .map(RunView::output_bytes)
         .sum();
     let mut i = 0;
-    while finished > 1
-        && (finished > keep || bytes > budget)
-        && i < runs.len()
-    {
+    while finished > 1 && (finished > keep || bytes > budget) && i < runs.len() {
         if runs[i].in_flight() {
             i += 1;
             continue;
