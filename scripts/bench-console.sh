@@ -89,18 +89,8 @@ trap 'log "interrupted"; exit 130' INT TERM
 
 # ---------------------------------------------------------------------------------------------
 # fleetdeck.
-if [[ -z $FLEETDECK_BIN ]]; then
-  log "building fleetdeck (cargo build --release --locked)"
-  cargo build --release --locked >"$WORK/build.log" 2>&1 || { tail -30 "$WORK/build.log" >&2; die "cargo build --release failed (log: $WORK/build.log)"; }
-  FLEETDECK_BIN=$REPO/target/release/fleetdeck
-fi
-[[ -x $FLEETDECK_BIN ]] || die "no fleetdeck binary at $FLEETDECK_BIN"
-# A private copy, so a rebuild by someone else during the benchmark does not swap it.
-cp "$FLEETDECK_BIN" "$WORK/bin/fleetdeck"
-FD=$WORK/bin/fleetdeck
-FD_NOTE="$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null)"
-dirty=$(git -C "$REPO" status --porcelain -- src Cargo.toml Cargo.lock 2>/dev/null | grep -c .)
-((dirty > 0)) && FD_NOTE+=" + uncommitted changes in $dirty files"
+[[ -z $FLEETDECK_BIN ]] && log "building fleetdeck (cargo build --release --locked)"
+fleet_fleetdeck_copy "$WORK" || die "no fleetdeck binary to benchmark"
 if "$FD" tui --help 2>/dev/null | grep -q -- '--ssh-config'; then HAS_SSH_CONFIG=1; else HAS_SSH_CONFIG=0; fi
 
 # ---------------------------------------------------------------------------------------------

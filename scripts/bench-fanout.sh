@@ -55,19 +55,15 @@ log() { printf '[bench-fanout %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 # ---------------------------------------------------------------------------------------------
-# Cleanup: stop our sshd by its pid (never by name), on any exit, Ctrl-C included.
-SSHD_PID=""
-stop_sshd() {
-  if [[ -n $SSHD_PID ]] && kill -0 "$SSHD_PID" 2>/dev/null; then
-    kill "$SSHD_PID" 2>/dev/null
-    for _ in $(seq 50); do kill -0 "$SSHD_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$SSHD_PID" 2>/dev/null && kill -9 "$SSHD_PID" 2>/dev/null
-    wait "$SSHD_PID" 2>/dev/null
-  fi
-  SSHD_PID=""
-}
-trap 'stop_sshd' EXIT
-trap 'log "interrupted"; stop_sshd; exit 130' INT TERM
+# The fleet (keys, ssh_config, known_hosts, the private sshd) is scripts/lib-fleet.sh's, kept
+# under $WORK. Cleanup: stop our sshd by its pid (never by name), on any exit, Ctrl-C included.
+mkdir -p "$WORK"
+WORK=$(cd "$WORK" && pwd)
+FLEET_DIR=$WORK
+# shellcheck source=scripts/lib-fleet.sh
+source "$REPO/scripts/lib-fleet.sh"
+trap 'fleet_stop_sshd' EXIT
+trap 'log "interrupted"; fleet_stop_sshd; exit 130' INT TERM
 
 # ---------------------------------------------------------------------------------------------
 # Prerequisites.
@@ -88,7 +84,6 @@ if ((${#need_pkgs[@]})); then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_pkgs[@]}" >/dev/null ||
     die "apt-get install ${need_pkgs[*]} failed"
 fi
-mkdir -p /run/sshd 2>/dev/null || true
 
 BSSH=""
 if [[ " $TOOLS " == *" bssh "* ]]; then
@@ -101,84 +96,26 @@ if [[ " $TOOLS " == *" bssh "* ]]; then
   fi
 fi
 
-mkdir -p "$WORK"
-WORK=$(cd "$WORK" && pwd)
 rm -rf "$WORK/out" "$WORK/probe" "$WORK/fd-home" "$WORK/bssh-home"
 mkdir -p "$WORK/out" "$WORK/probe" "$WORK/bin"
 
 FD_NOTE=""
 if [[ " $TOOLS " == *" fleetdeck "* ]]; then
-  if [[ -z $FLEETDECK_BIN ]]; then
-    log "building fleetdeck (cargo build --release --locked)"
-    if cargo build --release --locked >"$WORK/build.log" 2>&1; then
-      FLEETDECK_BIN=$REPO/target/release/fleetdeck
-    else
-      tail -30 "$WORK/build.log" >&2
-      die "cargo build --release failed (log: $WORK/build.log)"
-    fi
-  fi
-  [[ -x $FLEETDECK_BIN ]] || die "no fleetdeck binary at $FLEETDECK_BIN"
-  # A private copy, so a rebuild by someone else during the benchmark does not swap it.
-  cp "$FLEETDECK_BIN" "$WORK/bin/fleetdeck"
-  FD=$WORK/bin/fleetdeck
-  FD_NOTE="fleetdeck $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null)"
-  dirty=$(git -C "$REPO" status --porcelain -- src Cargo.toml Cargo.lock 2>/dev/null | grep -c .)
-  ((dirty > 0)) && FD_NOTE+=" + uncommitted changes in $dirty files"
+  [[ -z $FLEETDECK_BIN ]] && log "building fleetdeck (cargo build --release --locked)"
+  fleet_fleetdeck_copy "$WORK" || die "no fleetdeck binary to benchmark"
+  FD_NOTE="fleetdeck $FD_NOTE"
 fi
 
 # ---------------------------------------------------------------------------------------------
 # The fleet: keys, ssh_config, known_hosts, fleetdeck home, pdsh hosts file.
 MAXN=0
 for n in "${SIZES[@]}"; do ((n > MAXN)) && MAXN=$n; done
-W=3; ((${#MAXN} > 3)) && W=${#MAXN}
-name() { printf "h%0${W}d" "$1"; }
-nodeset() { printf "h[%0${W}d-%0${W}d]" 1 "$1"; }
-
-KEYDIR=$WORK/keys
-mkdir -p "$KEYDIR"
-[[ -f $KEYDIR/host_ed25519 ]] || ssh-keygen -q -t ed25519 -N '' -C bench-host -f "$KEYDIR/host_ed25519"
-[[ -f $KEYDIR/id_ed25519 ]] || ssh-keygen -q -t ed25519 -N '' -C bench-client -f "$KEYDIR/id_ed25519"
-chmod 600 "$KEYDIR/host_ed25519" "$KEYDIR/id_ed25519"
-cp "$KEYDIR/id_ed25519.pub" "$WORK/authorized_keys"
-HOSTKEY_PUB=$(awk '{print $1" "$2}' "$KEYDIR/host_ed25519.pub")
-
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-PORT=""
-for _ in $(seq 50); do
-  p=$((20000 + RANDOM % 40000))
-  if ! port_in_use "$p"; then PORT=$p; break; fi
-done
-[[ -n $PORT ]] || die "no free port found"
-
-CFG=$WORK/ssh_config
-KH=$WORK/known_hosts
-: >"$CFG"; : >"$KH"; : >"$WORK/global_known_hosts"
-for i in $(seq 1 "$MAXN"); do
-  h=$(name "$i")
-  printf 'Host %s\n  HostName 127.0.0.1\n  Port %s\n  HostKeyAlias %s\n' "$h" "$PORT" "$h" >>"$CFG"
-  printf '%s %s\n' "$h" "$HOSTKEY_PUB" >>"$KH"
-done
-cat >>"$CFG" <<EOF
-Host *
-  User $(id -un)
-  IdentityFile $KEYDIR/id_ed25519
-  IdentitiesOnly yes
-  UserKnownHostsFile $KH
-  GlobalKnownHostsFile $WORK/global_known_hosts
-  StrictHostKeyChecking yes
-  BatchMode yes
-  ConnectTimeout 30
-  ControlMaster no
-  ControlPath none
-  ForwardAgent no
-  ForwardX11 no
-  LogLevel ERROR
-EOF
+fleet_setup "$MAXN" || die "fleet setup failed"
 
 mkdir -p "$WORK/fd-home/config"
 cat >"$WORK/fd-home/config/hosts.toml" <<EOF
 [[hosts]]
-name = "$(nodeset "$MAXN")"
+name = "$(fleet_nodeset "$MAXN")"
 env = "bench"
 EOF
 
@@ -186,67 +123,28 @@ EOF
 # ([127.0.0.1]:PORT after the ssh config): give it a private HOME with that file.
 mkdir -p "$WORK/bssh-home/.ssh"
 chmod 700 "$WORK/bssh-home" "$WORK/bssh-home/.ssh"
-{ cat "$KH"; printf '[127.0.0.1]:%s %s\n' "$PORT" "$HOSTKEY_PUB"; } >"$WORK/bssh-home/.ssh/known_hosts"
+{ cat "$FLEET_KH"; printf '[127.0.0.1]:%s %s\n' "$FLEET_PORT" "$FLEET_HOSTKEY_PUB"; } >"$WORK/bssh-home/.ssh/known_hosts"
 
 for n in 1 "${SIZES[@]}"; do
-  for i in $(seq 1 "$n"); do name "$i"; echo; done >"$WORK/hosts-$n"
+  for i in $(seq 1 "$n"); do fleet_name "$i"; echo; done >"$WORK/hosts-$n"
 done
 
 # ---------------------------------------------------------------------------------------------
 # sshd.
-write_sshd_config() { # MODE LOGLEVEL
-  local mode=$1 level=$2
-  cat >"$WORK/sshd_config" <<EOF
-Port $PORT
-ListenAddress 127.0.0.1
-HostKey $KEYDIR/host_ed25519
-PidFile $WORK/sshd.pid
-AuthorizedKeysFile $WORK/authorized_keys
-StrictModes no
-UsePAM no
-UseDNS no
-PermitRootLogin prohibit-password
-PubkeyAuthentication yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PrintMotd no
-PrintLastLog no
-SetEnv SHLVL=1
-LogLevel $level
-EOF
-  # "limits": curve25519 with OpenSSH's default MaxStartups 10:30:100 and MaxSessions 10, to see
-  # how each tool copes with sshd dropping handshakes (not in the default KEX_MODES).
-  if [[ $mode != limits ]]; then printf 'MaxStartups 1000\nMaxSessions 64\n' >>"$WORK/sshd_config"; fi
-  case $mode in
-    curve25519 | limits) echo "KexAlgorithms curve25519-sha256" >>"$WORK/sshd_config" ;;
-    default) ;;
-    *) die "unknown server setting '$mode' (default, curve25519, limits)" ;;
-  esac
-  /usr/sbin/sshd -t -f "$WORK/sshd_config" || die "sshd rejects $WORK/sshd_config"
-}
-
+# "limits" is curve25519 with OpenSSH's default MaxStartups 10:30:100 and MaxSessions 10, to see
+# how each tool copes with sshd dropping handshakes (not in the default KEX_MODES).
 start_sshd() { # MODE LOGLEVEL LOGFILE
-  stop_sshd
-  write_sshd_config "$1" "$2"
-  : >"$3"
-  /usr/sbin/sshd -D -f "$WORK/sshd_config" -E "$3" &
-  SSHD_PID=$!
-  for _ in $(seq 100); do
-    port_in_use "$PORT" && break
-    kill -0 "$SSHD_PID" 2>/dev/null || { cat "$3" >&2; die "sshd exited at start"; }
-    sleep 0.1
-  done
-  port_in_use "$PORT" || die "sshd does not listen on 127.0.0.1:$PORT"
+  fleet_start_sshd "$1" "$2" "$3" || die "sshd did not start (setting $1, log $3)"
   wait_sshd_idle
 }
 
 CLK_TCK=$(getconf CLK_TCK)
 sshd_ticks() { # utime+stime+cutime+cstime of the listener
-  sed 's/.*) //' "/proc/$SSHD_PID/stat" | awk '{print $12 + $13 + $14 + $15}'
+  sed 's/.*) //' "/proc/$FLEET_SSHD_PID/stat" | awk '{print $12 + $13 + $14 + $15}'
 }
 wait_sshd_idle() { # until the listener has no children left (they are reaped into cutime)
   for _ in $(seq 200); do
-    [[ -z $(ps --ppid "$SSHD_PID" -o pid= 2>/dev/null) ]] && return 0
+    [[ -z $(ps --ppid "$FLEET_SSHD_PID" -o pid= 2>/dev/null) ]] && return 0
     sleep 0.05
   done
   return 1
@@ -282,17 +180,17 @@ tool_cmd() { # TOOL N
   local tool=$1 n=$2
   case $tool in
     fleetdeck)
-      CMD=(env -u SSH_AUTH_SOCK "$FD" --home "$WORK/fd-home" run -t "$(nodeset "$n")"
-        --ssh-config "$CFG" --fanout "$FANOUT" --gather -- "$BENCH_CMD") ;;
+      CMD=(env -u SSH_AUTH_SOCK "$FD" --home "$WORK/fd-home" run -t "$(fleet_nodeset "$n")"
+        --ssh-config "$FLEET_CFG" --fanout "$FANOUT" --gather -- "$BENCH_CMD") ;;
     pdsh)
-      CMD=(env -u SSH_AUTH_SOCK PDSH_SSH_ARGS="-F $CFG %h" pdsh -S -R ssh -f "$FANOUT"
+      CMD=(env -u SSH_AUTH_SOCK PDSH_SSH_ARGS="-F $FLEET_CFG %h" pdsh -S -R ssh -f "$FANOUT"
         -w "^$WORK/hosts-$n" "$BENCH_CMD") ;;
     clush)
-      CMD=(env -u SSH_AUTH_SOCK clush -S -f "$FANOUT" -w "$(nodeset "$n")" -o "-F $CFG"
+      CMD=(env -u SSH_AUTH_SOCK clush -S -f "$FANOUT" -w "$(fleet_nodeset "$n")" -o "-F $FLEET_CFG"
         "$BENCH_CMD") ;;
     bssh)
-      CMD=(env -u SSH_AUTH_SOCK HOME="$WORK/bssh-home" "$BSSH" -F "$CFG" -H "$(nodeset "$n")"
-        -i "$KEYDIR/id_ed25519" --parallel "$FANOUT" --strict-host-key-checking yes
+      CMD=(env -u SSH_AUTH_SOCK HOME="$WORK/bssh-home" "$BSSH" -F "$FLEET_CFG" -H "$(fleet_nodeset "$n")"
+        -i "$FLEET_KEY" --parallel "$FANOUT" --strict-host-key-checking yes
         --require-all-success -b
         "$BENCH_CMD") ;;
     *) die "unknown tool $tool" ;;
@@ -365,7 +263,7 @@ run_one() { # MODE N TOOL REP -> appends a row to runs.tsv
 # Versions and machine.
 versions() {
   echo "- machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(. /etc/os-release; echo "$PRETTY_NAME"), kernel $(uname -r)"
-  echo "- server: $(ssh -V 2>&1) (sshd on 127.0.0.1:$PORT, one sshd for every alias)"
+  echo "- server: $(ssh -V 2>&1) (sshd on 127.0.0.1:$FLEET_PORT, one sshd for every alias)"
   [[ " $TOOLS " == *" fleetdeck "* ]] && echo "- fleetdeck: $("$FD" --version 2>&1 | head -1) ($FD_NOTE; $(rustc --version 2>/dev/null))"
   [[ " $TOOLS " == *" bssh "* ]] && echo "- bssh: $("$BSSH" --version 2>&1 | head -1)"
   [[ " $TOOLS " == *" pdsh "* ]] && echo "- pdsh: $(pdsh -V 2>&1 | head -1), OpenSSH client $(ssh -V 2>&1 | cut -d, -f1)"
@@ -417,7 +315,7 @@ for mode in $KEX_MODES; do
       done
     done
   done
-  stop_sshd
+  fleet_stop_sshd
 done
 
 # ---------------------------------------------------------------------------------------------

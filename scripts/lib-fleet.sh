@@ -1,13 +1,15 @@
 # A loopback OpenSSH "fleet" for benchmarks, to be sourced (bash): one private sshd on
 # 127.0.0.1 (its own host key, a free port) serves every host; aliases h001..hN in a generated
 # ssh_config point at it, each with its own HostKeyAlias and known_hosts entry (strict host key
-# checking, batch mode, key auth only). The same setup as scripts/bench-fanout.sh.
+# checking, batch mode, key auth only). Shared by scripts/bench-fanout.sh and
+# scripts/bench-console.sh.
 #
 #   FLEET_DIR=/tmp/x; source scripts/lib-fleet.sh
 #   fleet_setup 500                 # keys, port, $FLEET_CFG, $FLEET_KH (no daemon yet)
 #   fleet_start_sshd curve25519     # default | curve25519 | limits (the caller traps EXIT
 #                                   # and calls fleet_stop_sshd)
 #   fleet_name 7 -> h007; fleet_nodeset 500 -> h[001-500]
+#   fleet_fleetdeck_copy "$WORK"     # sets FD (a private copy of the binary) and FD_NOTE
 #
 # Sets FLEET_PORT, FLEET_CFG (ssh_config), FLEET_KH (known_hosts of the aliases),
 # FLEET_KEY (client key), FLEET_HOSTKEY_PUB ("ssh-ed25519 AAAA..."), FLEET_SSHD_PID.
@@ -120,4 +122,27 @@ fleet_start_sshd() { # MODE [LOGLEVEL] [LOGFILE]
   done
   echo "lib-fleet: sshd does not listen on 127.0.0.1:$FLEET_PORT" >&2
   return 1
+}
+
+# A private copy of the fleetdeck binary at WORK/bin/fleetdeck, so a rebuild by someone else
+# during a benchmark does not swap it: FLEETDECK_BIN if set, else `cargo build --release
+# --locked` (log in WORK/build.log). Run from the repository root. Sets FD (the copy) and
+# FD_NOTE (the commit, plus how many files of src and Cargo.* are uncommitted).
+fleet_fleetdeck_copy() { # WORK
+  local work=$1 bin=${FLEETDECK_BIN:-} dirty
+  if [[ -z $bin ]]; then
+    if ! cargo build --release --locked >"$work/build.log" 2>&1; then
+      tail -30 "$work/build.log" >&2
+      echo "lib-fleet: cargo build --release failed (log: $work/build.log)" >&2
+      return 1
+    fi
+    bin=$PWD/target/release/fleetdeck
+  fi
+  [[ -x $bin ]] || { echo "lib-fleet: no fleetdeck binary at $bin" >&2; return 1; }
+  mkdir -p "$work/bin" && cp "$bin" "$work/bin/fleetdeck" || return 1
+  FD=$work/bin/fleetdeck
+  FD_NOTE=$(git rev-parse --short HEAD 2>/dev/null)
+  dirty=$(git status --porcelain -- src Cargo.toml Cargo.lock 2>/dev/null | grep -c .)
+  ((dirty > 0)) && FD_NOTE+=" + uncommitted changes in $dirty files"
+  return 0
 }

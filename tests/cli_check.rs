@@ -8,7 +8,7 @@ mod support;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use support::cli::{fleetdeck, write_config};
+use support::cli::{Out, fleetdeck, run, write_config};
 
 fn header(text: &str, key: &str) -> Option<String> {
     text.lines()
@@ -32,6 +32,16 @@ fn write_agent_file(home: &Path, name: &str, contents: &str) -> PathBuf {
     fs::create_dir_all(path.parent().unwrap()).unwrap();
     fs::write(&path, contents).unwrap();
     path
+}
+
+/// Asserts how `fleetdeck check` ended: its exit code, every one of `lines` in its stderr, and
+/// the stderr's last line, the summary.
+fn assert_reported(out: &Out, code: i32, lines: &[&str], summary: &str) {
+    assert_eq!(out.code, code, "{}", out.stderr);
+    for line in lines {
+        assert!(out.stderr.contains(line), "{line} missing:\n{}", out.stderr);
+    }
+    assert!(out.stderr.trim_end().ends_with(summary), "{}", out.stderr);
 }
 
 #[test]
@@ -86,24 +96,15 @@ fn several_files_report_every_problem_with_a_summary() {
         "hosts.toml",
         "[[hosts]]\nname = \"a\"\ntags = [\"x y\"]\n\n[[hosts]]\nname = \"b\"\ntransport = \"agent\"\n",
     );
-    let out = fleetdeck(home.path()).arg("check").output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("config/config.toml:2:1: unknown key `them`: did you mean `theme`?"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("config/hosts.toml:2:8: host `a`: tag `x y`"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("config/hosts.toml:6:8: host `b`: transport is `agent`"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.trim_end().ends_with("3 problems in 2 file(s)"),
-        "{stderr}"
+    assert_reported(
+        &run(home.path(), &["check"]),
+        2,
+        &[
+            "config/config.toml:2:1: unknown key `them`: did you mean `theme`?",
+            "config/hosts.toml:2:8: host `a`: tag `x y`",
+            "config/hosts.toml:6:8: host `b`: transport is `agent`",
+        ],
+        "3 problems in 2 file(s)",
     );
 }
 
@@ -220,23 +221,17 @@ fn agent_folder_problems_are_reported_with_the_config_ones() {
     fs::write(agent.join("agent.toml"), &config).unwrap();
     fs::write(agent.join("tokens.toml"), "[[tokens]]\nscope = \"exec\"\n").unwrap();
     write_config(home.path(), "config.toml", "[ui]\nthem = \"dark\"\n");
-    let out = fleetdeck(home.path()).arg("check").output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
     let watchers_line = config.lines().position(|l| l == "[[watchers]]").unwrap() + 1;
-    assert!(
-        stderr.contains(&format!(
-            "data/agent/agent.toml:{watchers_line}:1: watcher `root-disk` (kind = \"metric\"): `mount` is required"
-        )),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("data/agent/tokens.toml:1:1: missing field `sha256`"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.trim_end().ends_with("3 problems in 3 file(s)"),
-        "{stderr}"
+    assert_reported(
+        &run(home.path(), &["check"]),
+        2,
+        &[
+            &format!(
+                "data/agent/agent.toml:{watchers_line}:1: watcher `root-disk` (kind = \"metric\"): `mount` is required"
+            ),
+            "data/agent/tokens.toml:1:1: missing field `sha256`",
+        ],
+        "3 problems in 3 file(s)",
     );
 }
 

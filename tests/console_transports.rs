@@ -19,7 +19,7 @@ use fleetdeck::transport::ConnState;
 use fleetdeck::ui::app::run_task::{ENGINE_CHANNEL, spawn_run};
 use fleetdeck::ui::app::runs::RunStart;
 use fleetdeck::ui::app::transports::ConsoleTransports;
-use support::cli::ssh_home;
+use support::cli::{count_in_log, encrypted_key_ssh_config, ssh_home};
 use support::sshd::{ENCRYPTED_KEY_PASSPHRASE, FleetOptions, SshdFleet, sshd_or_skip};
 use tokio::sync::mpsc;
 
@@ -33,13 +33,6 @@ fn fleet() -> SshdFleet {
         ..Default::default()
     })
     .unwrap_or_else(|e| panic!("starting the sshd fleet: {e}"))
-}
-
-fn count_in_log(fleet: &SshdFleet, needle: &str) -> usize {
-    fs::read_to_string(fleet.log_path())
-        .unwrap_or_default()
-        .matches(needle)
-        .count()
 }
 
 /// The console's transports over the fleet, as `fleetdeck tui --ssh-config FILE` builds them.
@@ -229,19 +222,7 @@ async fn an_encrypted_key_is_asked_for_once_through_the_console() {
     let fleet = fleet();
     let dir = ssh_home(&fleet, "");
     let home = Home::under(dir.path());
-    // Every host through the encrypted key, and no ssh-agent to fall back on.
-    let config = dir.path().join("ssh_config_encrypted");
-    let text = fs::read_to_string(fleet.ssh_config_path())
-        .unwrap()
-        .replace(
-            &format!("IdentityFile {}\n", fleet.user_key_path().display()),
-            &format!(
-                "IdentityFile {}\n    IdentityAgent none\n",
-                fleet.encrypted_user_key_path().display()
-            ),
-        );
-    assert!(text.contains("IdentityAgent none"), "{text}");
-    fs::write(&config, text).unwrap();
+    let config = encrypted_key_ssh_config(&fleet, dir.path());
     let (mut transports, hosts) = console(&home, &config, &fleet);
     // The console's loop answers these with the popup; here a task plays the person.
     let mut asks = transports.take_passphrase_requests().unwrap();

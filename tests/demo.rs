@@ -2,11 +2,16 @@
 //! (`--print-home`, driven with `fleetdeck run`) and the real console in tmux; either way every
 //! agent it started is gone afterwards, and so is the temporary home.
 
+#[path = "support/tmux.rs"]
+mod tmux;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+
+use tmux::Tmux;
 
 const BIN: &str = env!("CARGO_BIN_EXE_fleetdeck");
 const PATIENCE: Duration = Duration::from_secs(30);
@@ -168,88 +173,16 @@ fn print_home_runs_on_the_demo_fleet_and_cleans_up() {
     );
 }
 
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn start(tmp: &Path, args: &str) -> Option<Tmux> {
-        if Command::new("tmux").arg("-V").output().is_err() {
-            assert!(std::env::var_os("CI").is_none(), "tmux is required in CI");
-            eprintln!("skipping: tmux is not installed");
-            return None;
-        }
-        let unique = tmp.file_name().unwrap().to_string_lossy();
-        let socket = format!("fddemo-{}-{unique}", std::process::id());
-        let cmd = format!("TMPDIR={} {BIN} demo {args}", tmp.display());
-        let ok = Command::new("tmux")
-            .args(["-L", &socket, "-f", "/dev/null", "new-session", "-d"])
-            .args(["-x", "120", "-y", "32"])
-            .arg(cmd)
-            .env_remove("TMUX")
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "tmux new-session");
-        Some(Tmux { socket })
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        for k in keys {
-            let ok = Command::new("tmux")
-                .args(["-L", &self.socket, "send-keys", "-t", "0", k])
-                .status()
-                .is_ok_and(|s| s.success());
-            assert!(ok, "send-keys {k}");
-            std::thread::sleep(Duration::from_millis(80));
-        }
-    }
-
-    fn screen(&self) -> String {
-        let out = Command::new("tmux")
-            .args(["-L", &self.socket, "capture-pane", "-p", "-t", "0"])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let screen = self.screen();
-            if pred(&screen) {
-                return screen;
-            }
-            assert!(
-                start.elapsed() < PATIENCE,
-                "timed out waiting for {what}; screen:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn alive(&self) -> bool {
-        Command::new("tmux")
-            .args(["-L", &self.socket, "has-session"])
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .stderr(Stdio::null())
-            .status();
-    }
+/// `fleetdeck demo ARGS` with TMPDIR=`tmp`, in a 120×32 tmux server of its own.
+fn start_in_tmux(tmp: &Path, args: &str) -> Option<Tmux> {
+    let command = format!("TMPDIR={} {BIN} demo {args}", tmp.display());
+    Tmux::start("fddemo", tmp, &command, 120, 32)
 }
 
 #[test]
 fn the_demo_opens_the_console_runs_and_stops_every_agent_on_quit() {
     let tmp = tempfile::tempdir().unwrap();
-    let Some(tmux) = Tmux::start(tmp.path(), "--hosts 3") else {
+    let Some(tmux) = start_in_tmux(tmp.path(), "--hosts 3") else {
         return;
     };
     let screen = tmux.wait_for("the demo fleet", |s| {
@@ -281,7 +214,7 @@ fn the_demo_opens_the_console_runs_and_stops_every_agent_on_quit() {
     tmux.wait_for("demo02's output", |s| s.contains("agent says hi"));
 
     tmux.keys(&["Escape", "Q"]);
-    wait_until("the console to quit", || !tmux.alive());
+    tmux.wait_gone();
     for pid in &pids {
         wait_until("the agents to stop", || !alive(*pid));
     }

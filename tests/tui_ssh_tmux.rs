@@ -6,125 +6,21 @@
 //! (`-L`), which it stops when done.
 
 mod support;
+#[path = "support/tmux.rs"]
+mod tmux;
 
-use std::fs;
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use support::cli::{home_with, ssh_home};
+use support::cli::{count_in_log, encrypted_key_ssh_config, home_with, ssh_home};
 use support::sshd::{ENCRYPTED_KEY_PASSPHRASE, FleetOptions, SshdFleet, sshd_or_skip};
+use tmux::{Tmux, fleetdeck_command};
 
 const HOSTS: usize = 3;
 
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    /// Runs `args` of the built binary in a new tmux session of the given size.
-    fn start(home: &Path, args: &str, width: u16, height: u16) -> Option<Tmux> {
-        if Command::new("tmux").arg("-V").output().is_err() {
-            assert!(std::env::var_os("CI").is_none(), "tmux is required in CI");
-            eprintln!("skipping: tmux is not installed");
-            return None;
-        }
-        let unique = home.file_name().expect("a temp dir name").to_string_lossy();
-        let socket = format!("fdssh-{}-{unique}", std::process::id());
-        let bin = env!("CARGO_BIN_EXE_fleetdeck");
-        let cmd = format!("{bin} --home {} {args}", home.display());
-        let status = Command::new("tmux")
-            .args(["-L", &socket, "-f", "/dev/null", "new-session", "-d"])
-            .args(["-x", &width.to_string(), "-y", &height.to_string()])
-            .arg(cmd)
-            .env_remove("TMUX")
-            .env_remove("SSH_AUTH_SOCK")
-            .status()
-            .expect("tmux runs");
-        assert!(status.success(), "tmux new-session failed");
-        Some(Tmux { socket })
-    }
-
-    fn send(&self, args: &[&str]) {
-        let ok = Command::new("tmux")
-            .args(["-L", &self.socket, "send-keys", "-t", "0"])
-            .args(args)
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false);
-        assert!(ok, "send-keys {args:?}");
-        // One at a time: ESC followed at once by another key reads as Alt+key.
-        std::thread::sleep(Duration::from_millis(80));
-    }
-
-    fn key(&self, key: &str) {
-        self.send(&[key]);
-    }
-
-    /// Types `text` literally (no key names, no tmux `;` separators).
-    fn text(&self, text: &str) {
-        self.send(&["-l", text]);
-    }
-
-    fn screen(&self) -> String {
-        let out = Command::new("tmux")
-            .args(["-L", &self.socket, "capture-pane", "-p", "-t", "0"])
-            .output()
-            .expect("capture-pane");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Waits (bounded) until the screen satisfies `pred`; returns the last screen either way.
-    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let screen = self.screen();
-            if pred(&screen) {
-                return screen;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}; screen:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn session_alive(&self) -> bool {
-        Command::new("tmux")
-            .args(["-L", &self.socket, "has-session"])
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false)
-    }
-
-    /// Waits (bounded) for the console to exit after `Q`.
-    fn wait_gone(&self) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while self.session_alive() {
-            assert!(
-                Instant::now() < deadline,
-                "the console did not quit:\n{}",
-                self.screen()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .status();
-    }
-}
-
-fn count_in_log(fleet: &SshdFleet, needle: &str) -> usize {
-    fs::read_to_string(fleet.log_path())
-        .unwrap_or_default()
-        .matches(needle)
-        .count()
+/// `fleetdeck --home HOME ARGS` in a fresh tmux server of its own.
+fn start(home: &Path, args: &str, width: u16, height: u16) -> Option<Tmux> {
+    Tmux::start("fdssh", home, &fleetdeck_command(home, args), width, height)
 }
 
 /// The id of the run the message line says ended ok on all three hosts
@@ -138,7 +34,7 @@ fn finished_ok(screen: &str) -> Option<String> {
 #[test]
 fn bare_fleetdeck_opens_the_console() {
     let home = home_with("[[hosts]]\nname = \"lab[1-2]\"\ntransport = \"local\"\n");
-    let Some(tmux) = Tmux::start(home.path(), "", 100, 30) else {
+    let Some(tmux) = start(home.path(), "", 100, 30) else {
         return;
     };
     let s = tmux.wait_for("the fleet table", |s| s.contains("2/2 hosts"));
@@ -172,25 +68,13 @@ fn warm_second_run_passphrase_once_and_polite_quit() {
         &fleet,
         "\n[[hosts]]\nname = \"lab1\"\ntransport = \"local\"\n",
     );
-    // Every host through the encrypted key, and no ssh-agent to fall back on.
-    let config = home.path().join("ssh_config_encrypted");
-    let text = fs::read_to_string(fleet.ssh_config_path())
-        .unwrap()
-        .replace(
-            &format!("IdentityFile {}\n", fleet.user_key_path().display()),
-            &format!(
-                "IdentityFile {}\n    IdentityAgent none\n",
-                fleet.encrypted_user_key_path().display()
-            ),
-        );
-    assert!(text.contains("IdentityAgent none"), "{text}");
-    fs::write(&config, text).unwrap();
+    let config = encrypted_key_ssh_config(&fleet, home.path());
     let args = format!(
         "tui --ssh-config {} --known-hosts {}",
         config.display(),
         fleet.known_hosts_path().display()
     );
-    let Some(tmux) = Tmux::start(home.path(), &args, 120, 32) else {
+    let Some(tmux) = start(home.path(), &args, 120, 32) else {
         return;
     };
     tmux.wait_for("the fleet table", |s| {

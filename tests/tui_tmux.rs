@@ -2,13 +2,14 @@
 //! the screen. Each test runs its own tmux server (`-L`), which it stops when done.
 
 mod support;
+#[path = "support/tmux.rs"]
+mod tmux;
 
 use std::path::Path;
-use std::process::Command;
-use std::time::{Duration, Instant};
 
 use support::cli::{home_with, ssh_home};
 use support::sshd::{FleetOptions, SshdFleet, sshd_or_skip};
+use tmux::{Tmux, fleetdeck_command};
 
 const INVENTORY: &str = r#"
 [[hosts]]
@@ -27,102 +28,16 @@ transport = "local"
 env = "lab"
 "#;
 
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn start(home: &Path, width: u16, height: u16) -> Option<Tmux> {
-        Tmux::start_with(home, &[], width, height)
-    }
-
-    /// Starts `fleetdeck --home HOME tui ARGS…` in a fresh tmux server of its own.
-    fn start_with(home: &Path, args: &[&str], width: u16, height: u16) -> Option<Tmux> {
-        if Command::new("tmux").arg("-V").output().is_err() {
-            assert!(std::env::var_os("CI").is_none(), "tmux is required in CI");
-            eprintln!("skipping: tmux is not installed");
-            return None;
-        }
-        let unique = home.file_name().expect("a temp dir name").to_string_lossy();
-        let socket = format!("fdtest-{}-{unique}", std::process::id());
-        let bin = env!("CARGO_BIN_EXE_fleetdeck");
-        let mut cmd = format!("{bin} --home {} tui", home.display());
-        for arg in args {
-            cmd.push(' ');
-            cmd.push_str(arg);
-        }
-        let status = Command::new("tmux")
-            .args(["-L", &socket, "-f", "/dev/null", "new-session", "-d"])
-            .args(["-x", &width.to_string(), "-y", &height.to_string()])
-            .arg(cmd)
-            .env_remove("TMUX")
-            .status()
-            .expect("tmux runs");
-        assert!(status.success(), "tmux new-session failed");
-        Some(Tmux { socket })
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        for k in keys {
-            let ok = Command::new("tmux")
-                .args(["-L", &self.socket, "send-keys", "-t", "0", k])
-                .status()
-                .map(|s| s.success())
-                .unwrap_or(false);
-            assert!(ok, "send-keys {k}");
-            // One key at a time: ESC followed at once by another key reads as Alt+key.
-            std::thread::sleep(Duration::from_millis(80));
-        }
-    }
-
-    fn screen(&self) -> String {
-        let out = Command::new("tmux")
-            .args(["-L", &self.socket, "capture-pane", "-p", "-t", "0"])
-            .output()
-            .expect("capture-pane");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Waits (bounded) until the screen satisfies `pred`; returns the last screen either way.
-    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            let screen = self.screen();
-            if pred(&screen) {
-                return screen;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}; screen:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn session_alive(&self) -> bool {
-        Command::new("tmux")
-            .args(["-L", &self.socket, "has-session"])
-            .stderr(std::process::Stdio::null())
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false)
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        // Quiet: after `Q` the server is usually gone already.
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .stderr(std::process::Stdio::null())
-            .status();
-    }
+/// `fleetdeck --home HOME tui ARGS…` in a fresh tmux server of its own.
+fn start(home: &Path, args: &[&str], width: u16, height: u16) -> Option<Tmux> {
+    let command = fleetdeck_command(home, &format!("tui {}", args.join(" ")));
+    Tmux::start("fdtest", home, &command, width, height)
 }
 
 #[test]
 fn filter_mark_help_target_and_quit() {
     let home = home_with(INVENTORY);
-    let Some(tmux) = Tmux::start(home.path(), 100, 30) else {
+    let Some(tmux) = start(home.path(), &[], 100, 30) else {
         return;
     };
     tmux.wait_for("the fleet table", |s| {
@@ -163,21 +78,13 @@ fn filter_mark_help_target_and_quit() {
 
     // `Q` quits and gives the terminal back.
     tmux.keys(&["Q"]);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while tmux.session_alive() {
-        assert!(
-            Instant::now() < deadline,
-            "the console did not quit:\n{}",
-            tmux.screen()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    tmux.wait_gone();
 }
 
 #[test]
 fn mark_two_local_hosts_run_see_the_failure_and_the_output() {
     let home = home_with(INVENTORY);
-    let Some(tmux) = Tmux::start(home.path(), 100, 30) else {
+    let Some(tmux) = start(home.path(), &[], 100, 30) else {
         return;
     };
     tmux.wait_for("the fleet table", |s| s.contains("17/17 hosts"));
@@ -211,15 +118,7 @@ fn mark_two_local_hosts_run_see_the_failure_and_the_output() {
 
     // Nothing in flight: `Q` quits at once.
     tmux.keys(&["Q"]);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while tmux.session_alive() {
-        assert!(
-            Instant::now() < deadline,
-            "the console did not quit:\n{}",
-            tmux.screen()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    tmux.wait_gone();
     let history = std::fs::read_to_string(home.path().join("data/history.jsonl"))
         .expect("the run is recorded in history.jsonl");
     assert!(history.contains("\"status\":\"failed\""), "{history}");
@@ -228,7 +127,7 @@ fn mark_two_local_hosts_run_see_the_failure_and_the_output() {
 #[test]
 fn quitting_with_a_run_in_flight_asks_then_cancels_and_records_it() {
     let home = home_with(INVENTORY);
-    let Some(tmux) = Tmux::start(home.path(), 100, 30) else {
+    let Some(tmux) = start(home.path(), &[], 100, 30) else {
         return;
     };
     tmux.wait_for("the fleet table", |s| s.contains("17/17 hosts"));
@@ -247,15 +146,7 @@ fn quitting_with_a_run_in_flight_asks_then_cancels_and_records_it() {
     tmux.wait_for("the question gone", |s| !s.contains("in flight will be"));
     tmux.keys(&["Q", "y"]);
     // Well before the 60 s sleep ends: the cancel stopped it.
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while tmux.session_alive() {
-        assert!(
-            Instant::now() < deadline,
-            "the console did not quit:\n{}",
-            tmux.screen()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    tmux.wait_gone();
     let history = std::fs::read_to_string(home.path().join("data/history.jsonl"))
         .expect("the cancelled run is recorded in history.jsonl");
     assert!(history.contains("\"status\":\"cancelled\""), "{history}");
@@ -280,7 +171,7 @@ fn ssh_fleet_mark_three_run_one_fails_then_open_it_in_history() {
         "\n[[hosts]]\nname = \"lab1\"\ntransport = \"local\"\n",
     );
     let config = fleet.ssh_config_path().display().to_string();
-    let Some(tmux) = Tmux::start_with(home.path(), &["--ssh-config", &config], 120, 32) else {
+    let Some(tmux) = start(home.path(), &["--ssh-config", &config], 120, 32) else {
         return;
     };
     tmux.wait_for("the fleet table", |s| {
@@ -334,13 +225,5 @@ fn ssh_fleet_mark_three_run_one_fails_then_open_it_in_history() {
     tmux.wait_for("the list again", |s| s.contains("STARTED UTC"));
 
     tmux.keys(&["Q"]);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while tmux.session_alive() {
-        assert!(
-            Instant::now() < deadline,
-            "the console did not quit:\n{}",
-            tmux.screen()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    tmux.wait_gone();
 }

@@ -2,7 +2,7 @@
 //! wrappers and for `transport = "local"` hosts. It runs in its own process group so a cancel
 //! or timeout kills everything it started.
 
-use std::os::unix::process::ExitStatusExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -53,24 +53,18 @@ async fn run(
     cancel: CancellationToken,
 ) -> Result<ExitOutcome, TransportError> {
     let _ = tx.send(ExecEvent::Connecting).await;
-    let mut cmd = Command::new("/bin/sh");
-    cmd.arg("-c")
+    let mut sh = std::process::Command::new("/bin/sh");
+    sh.arg("-c")
         .arg(&spec.command)
         // Wrappers (kubectl contexts, cloud accounts) learn which inventory host they stand for.
         .env("FLEETDECK_HOST", host)
-        .envs(spec.env.iter().map(|(k, v)| (k, v)))
-        .stdin(if spec.stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .kill_on_drop(true);
+        .envs(spec.env.iter().map(|(k, v)| (k, v)));
     if let Some(cwd) = &spec.cwd {
-        cmd.current_dir(cwd);
+        sh.current_dir(cwd);
     }
+    piped_in_own_group(&mut sh, spec.stdin.is_some());
+    let mut cmd = Command::from(sh);
+    cmd.kill_on_drop(true);
     let mut child = cmd.spawn().map_err(|e| {
         TransportError::new(ErrorKind::Io, format!("{host}: cannot start /bin/sh: {e}"))
     })?;
@@ -164,31 +158,46 @@ async fn read_some<R: AsyncReadExt + Unpin>(
     }
 }
 
+/// Pipes `cmd`'s stdout and stderr (and stdin when there is input for it, else /dev/null)
+/// and starts it as the leader of a process group of its own, so a cancel or timeout can
+/// signal every descendant ([`signal_group`]). Shared with the agent's `shell_command` jobs.
+pub fn piped_in_own_group(
+    cmd: &mut std::process::Command,
+    with_stdin: bool,
+) -> &mut std::process::Command {
+    cmd.stdin(if with_stdin {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .process_group(0)
+}
+
+/// Sends `signal` to the process group led by `pid` (started by [`piped_in_own_group`]).
+pub fn signal_group(pid: u32, signal: libc::c_int) {
+    if let Ok(pgid) = libc::pid_t::try_from(pid) {
+        // SAFETY: killpg only sends a signal; a group that is already gone gives ESRCH.
+        unsafe {
+            libc::killpg(pgid, signal);
+        }
+    }
+}
+
 /// TERM to the whole process group, KILL after a grace period, then reap.
 async fn kill_group(child: &mut Child, pid: Option<u32>) {
-    let Some(pgid) = pid.and_then(|p| i32::try_from(p).ok()) else {
+    let Some(pid) = pid else {
         let _ = child.kill().await;
         return;
     };
-    // SAFETY: kill(2) on our own child's process group; no memory is involved.
-    unsafe {
-        libc::kill(-pgid, libc::SIGTERM);
-    }
-    if tokio::time::timeout(KILL_GRACE, child.wait())
-        .await
-        .is_err()
-    {
-        // SAFETY: as above.
-        unsafe {
-            libc::kill(-pgid, libc::SIGKILL);
-        }
+    signal_group(pid, libc::SIGTERM);
+    let waited = tokio::time::timeout(KILL_GRACE, child.wait()).await;
+    // Past the grace the leader gets KILL too; if it is gone, stragglers in the group get
+    // KILL so nothing outlives a cancel.
+    signal_group(pid, libc::SIGKILL);
+    if waited.is_err() {
         let _ = child.wait().await;
-    } else {
-        // The leader is gone; stragglers in the group get KILL so nothing outlives a cancel.
-        // SAFETY: as above.
-        unsafe {
-            libc::kill(-pgid, libc::SIGKILL);
-        }
     }
 }
 

@@ -91,3 +91,29 @@ pub fn unreachable_host(name: &str) -> String {
     let port = closed_port();
     format!("\n[[hosts]]\nname = \"{name}\"\naddress = \"127.0.0.1\"\nport = {port}\n")
 }
+
+/// How many times `needle` stands in the fleet's sshd log.
+pub fn count_in_log(fleet: &SshdFleet, needle: &str) -> usize {
+    fs::read_to_string(fleet.log_path())
+        .unwrap_or_default()
+        .matches(needle)
+        .count()
+}
+
+/// Writes `dir/ssh_config_encrypted`: the fleet's ssh_config with every host logging in
+/// through the encrypted user key, and no ssh-agent to fall back on. Returns its path.
+pub fn encrypted_key_ssh_config(fleet: &SshdFleet, dir: &Path) -> PathBuf {
+    let config = dir.join("ssh_config_encrypted");
+    let text = fs::read_to_string(fleet.ssh_config_path())
+        .unwrap()
+        .replace(
+            &format!("IdentityFile {}\n", fleet.user_key_path().display()),
+            &format!(
+                "IdentityFile {}\n    IdentityAgent none\n",
+                fleet.encrypted_user_key_path().display()
+            ),
+        );
+    assert!(text.contains("IdentityAgent none"), "{text}");
+    fs::write(&config, text).unwrap();
+    config
+}

@@ -3,7 +3,6 @@
 
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
@@ -15,6 +14,7 @@ use super::checks::elapsed_ms;
 use crate::config::units::format_size;
 use crate::protocol::{ErrorCode, MAX_OUTPUT_CHUNK, Message, Stream, Usage};
 use crate::transport::ExitOutcome;
+use crate::transport::local::{piped_in_own_group, signal_group};
 
 /// A command the policy has already resolved and allowed.
 #[derive(Debug, Clone)]
@@ -49,16 +49,9 @@ pub async fn run(spec: ShellSpec, reporter: Reporter, cancel: CancellationToken)
     cmd.arg0(&spec.arg0)
         .args(&spec.args)
         .current_dir(&spec.cwd)
-        .envs(spec.env.iter().map(|(k, v)| (k, v)))
-        .stdin(if spec.stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        // Its own process group, so cancel and timeouts reach every descendant.
-        .process_group(0);
+        .envs(spec.env.iter().map(|(k, v)| (k, v)));
+    // Its own process group, so cancel and timeouts reach every descendant.
+    piped_in_own_group(&mut cmd, spec.stdin.is_some());
     let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => {
@@ -75,7 +68,7 @@ pub async fn run(spec: ShellSpec, reporter: Reporter, cancel: CancellationToken)
     let (stdout, stderr) = match (take_stdout(&mut child), take_stderr(&mut child)) {
         (Ok(o), Ok(e)) => (o, e),
         (Err(e), _) | (_, Err(e)) => {
-            kill_group(pid, libc::SIGKILL);
+            signal_group(pid, libc::SIGKILL);
             reap_blocking(pid).await;
             reporter
                 .error(
@@ -104,7 +97,7 @@ pub async fn run(spec: ShellSpec, reporter: Reporter, cancel: CancellationToken)
         })
         .await
     {
-        kill_group(pid, libc::SIGKILL);
+        signal_group(pid, libc::SIGKILL);
         reap_blocking(pid).await;
         return;
     }
@@ -212,7 +205,7 @@ impl Running<'_> {
                     drain_until = tokio::time::Instant::now() + DRAIN_AFTER_EXIT;
                     if killed.is_some() {
                         // Descendants that outlived a TERMed leader go now.
-                        kill_group(pid, libc::SIGKILL);
+                        signal_group(pid, libc::SIGKILL);
                     }
                 },
                 () = sleep_until(drain_until), if reaped.is_some() => break,
@@ -230,7 +223,7 @@ impl Running<'_> {
                     kill_at = Some(self.terminate(spec.kill_grace));
                 },
                 () = sleep_until(kill_at.unwrap_or(far)), if kill_at.is_some() && reaped.is_none() => {
-                    kill_group(pid, libc::SIGKILL);
+                    signal_group(pid, libc::SIGKILL);
                     kill_at = None;
                 },
             }
@@ -259,7 +252,7 @@ impl Running<'_> {
 
     /// SIGTERM to the group; returns when SIGKILL is due.
     fn terminate(&self, grace: Duration) -> tokio::time::Instant {
-        kill_group(self.pid, libc::SIGTERM);
+        signal_group(self.pid, libc::SIGTERM);
         tokio::time::Instant::now() + grace
     }
 
@@ -277,16 +270,6 @@ impl Running<'_> {
 
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
-}
-
-/// Signals the whole process group led by `pid`.
-fn kill_group(pid: u32, signal: libc::c_int) {
-    if let Ok(pgid) = libc::pid_t::try_from(pid) {
-        // SAFETY: killpg only sends a signal; a group that is already gone gives ESRCH.
-        unsafe {
-            libc::killpg(pgid, signal);
-        }
-    }
 }
 
 async fn reap_blocking(pid: u32) {

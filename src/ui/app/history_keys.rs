@@ -9,6 +9,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::confirm;
 use super::history::{HistoryPage, ListLoad, OpenRun, OutputLoad, RunOutput};
 use super::model::{Message, Mode, Model};
+use super::pane_keys::{is_pane_key, move_cursor, scroll_pane};
 use super::update::Effect;
 use crate::engine::{RunId, RunResult};
 use crate::ui::keymap::Action;
@@ -140,15 +141,10 @@ pub fn on_filter_key(model: &mut Model, key: KeyEvent) {
 
 fn list(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
     let h = &mut model.history;
-    let last = h.shown.len().saturating_sub(1);
-    let half = (model.page_rows / 2).max(1);
+    if move_cursor(&mut h.cursor, h.shown.len(), model.page_rows, action) {
+        return Some(Vec::new());
+    }
     match action {
-        Action::MoveDown => h.cursor = (h.cursor + 1).min(last),
-        Action::MoveUp => h.cursor = h.cursor.saturating_sub(1),
-        Action::Top => h.cursor = 0,
-        Action::Bottom => h.cursor = last,
-        Action::HalfPageDown => h.cursor = (h.cursor + half).min(last),
-        Action::HalfPageUp => h.cursor = h.cursor.saturating_sub(half),
         Action::Filter => {
             model.dispatcher.reset();
             model.mode = Mode::Filter;
@@ -193,16 +189,12 @@ fn no_runs_note(model: &Model) -> String {
 }
 
 fn hosts(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
-    let half = (model.page_rows / 2).max(1);
     let open = model.history.open.as_mut()?;
-    let last = open.run.hosts.len().saturating_sub(1);
+    let hosts = open.run.hosts.len();
+    if move_cursor(&mut open.host_cursor, hosts, model.page_rows, action) {
+        return Some(Vec::new());
+    }
     match action {
-        Action::MoveDown => open.host_cursor = (open.host_cursor + 1).min(last),
-        Action::MoveUp => open.host_cursor = open.host_cursor.saturating_sub(1),
-        Action::Top => open.host_cursor = 0,
-        Action::Bottom => open.host_cursor = last,
-        Action::HalfPageDown => open.host_cursor = (open.host_cursor + half).min(last),
-        Action::HalfPageUp => open.host_cursor = open.host_cursor.saturating_sub(half),
         Action::Open if !open.run.hosts.is_empty() => {
             open.pane_open = true;
             open.pane = PaneState::new();
@@ -215,7 +207,6 @@ fn hosts(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
 
 fn pane(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
     let view = model.history.viewport;
-    let half = usize::from(view.height / 2).max(1);
     let open = model.history.open.as_mut()?;
     if action == Action::Back {
         open.pane_open = false;
@@ -235,31 +226,9 @@ fn pane(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
     };
     let Some(sb) = sb else {
         // Nothing to scroll (no output recorded, or not loaded yet): scroll keys do nothing.
-        return matches!(
-            action,
-            Action::MoveDown
-                | Action::MoveUp
-                | Action::Top
-                | Action::Bottom
-                | Action::HalfPageDown
-                | Action::HalfPageUp
-                | Action::Follow
-                | Action::Wrap
-        )
-        .then(Vec::new);
+        return is_pane_key(action).then(Vec::new);
     };
-    match action {
-        Action::Follow => pane.toggle_follow(sb, view),
-        Action::Bottom => pane.follow(),
-        Action::Top => pane.scroll_to_top(sb, view),
-        Action::MoveDown => pane.scroll_down(sb, view, 1),
-        Action::MoveUp => pane.scroll_up(sb, view, 1),
-        Action::HalfPageDown => pane.scroll_down(sb, view, half),
-        Action::HalfPageUp => pane.scroll_up(sb, view, half),
-        Action::Wrap => pane.toggle_wrap(sb, view),
-        _ => return None,
-    }
-    Some(Vec::new())
+    scroll_pane(pane, sb, view, action).then(Vec::new)
 }
 
 /// `r`: the open run, else the one under the cursor, again on the hosts that did not end

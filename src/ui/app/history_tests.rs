@@ -7,15 +7,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 
 use super::history::{HistoryPage, ListLoad, OutputLoad, RunOutput};
 use super::history_load::{load_history, spawn_load_history, spawn_load_run_output};
 use super::model::{Message, Mode, Model, View};
+use super::run_task::{ENGINE_CHANNEL, spawn_run};
 use super::tests::{draw, model, press, text, type_text};
 use super::update::{Effect, Msg, update};
 use crate::config::{Home, Settings};
-use crate::engine::launch::{self, LimitFlags, Shape, SshFlags};
+use crate::engine::launch::{self, SshFlags};
 use crate::engine::{self, HostResult, HostState, Records, RunResult, Stream};
 use crate::inventory::TransportKind;
 use crate::inventory::load::parse;
@@ -516,54 +516,28 @@ fn local_model() -> Model {
     m
 }
 
-/// Runs the confirmed `start` on the engine as the console does, feeding its events to
-/// `update`, and returns the effects the update asked for along the way.
+/// Runs the confirmed `start` on the engine as the console does (`spawn_run`), feeding its
+/// events to `update`, and returns the effects the update asked for along the way.
 async fn run_on_engine(
     m: &mut Model,
     home: &Home,
     settings: &Settings,
     start: super::runs::RunStart,
 ) -> Vec<Effect> {
-    let spec = launch::exec_spec(&start.command, settings, LimitFlags::default()).unwrap();
     let (transports, _) =
         launch::transports(&start.hosts, home, settings, &SshFlags::default(), None).unwrap();
+    // The test reads back what is recorded: the run must not go unrecorded.
     home.ensure_writable_dirs().unwrap();
-    let records = Records::new(home, &settings.store);
-    let request = launch::request(
-        Some(start.id),
-        start.hosts,
-        start.selector,
-        start.command,
-        spec,
-        settings,
-        Shape::default(),
-    );
-    let id = request.id.clone();
-    let (tx, mut rx) = mpsc::channel(1024);
-    let engine = tokio::spawn(async move {
-        engine::run(
-            request,
-            &transports,
-            Some(&records),
-            tx,
-            CancellationToken::new(),
-        )
-        .await
-    });
+    let (tx, mut rx) = mpsc::channel(ENGINE_CHANNEL);
+    let task = spawn_run(home, settings, start, Arc::new(transports), tx).unwrap();
     let mut effects = Vec::new();
-    while let Some(event) = tokio::time::timeout(Duration::from_secs(30), rx.recv())
+    while let Some((run, event)) = tokio::time::timeout(Duration::from_secs(30), rx.recv())
         .await
         .expect("the engine went quiet")
     {
-        effects.extend(update(
-            m,
-            Msg::Engine {
-                run: id.clone(),
-                event,
-            },
-        ));
+        effects.extend(update(m, Msg::Engine { run, event }));
     }
-    engine.await.unwrap();
+    task.task.await.unwrap();
     effects
 }
 

@@ -18,6 +18,7 @@ pub mod history;
 mod history_keys;
 pub mod history_load;
 pub mod model;
+mod pane_keys;
 pub mod passphrase;
 pub mod run_layout;
 pub mod run_rerun;

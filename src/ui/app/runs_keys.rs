@@ -4,6 +4,7 @@
 //! move the focus (h/j/k/l), and search (`/`, n/N); esc goes back to the table.
 
 use super::model::{Message, Model};
+use super::pane_keys::{move_cursor, scroll_pane};
 use super::run_layout::{RunLayout, focused_viewport, neighbour, run_content, zoomed};
 use super::run_rerun::rerun_selected;
 use super::run_search;
@@ -86,15 +87,10 @@ fn regroup_selected(model: &mut Model) {
 
 fn table(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
     let hosts = model.selected_run().map_or(0, |r| r.hosts.len());
-    let last = hosts.saturating_sub(1);
-    let half = (model.page_rows / 2).max(1);
+    if move_cursor(&mut model.run_cursor, hosts, model.page_rows, action) {
+        return Some(Vec::new());
+    }
     match action {
-        Action::MoveDown => model.run_cursor = (model.run_cursor + 1).min(last),
-        Action::MoveUp => model.run_cursor = model.run_cursor.saturating_sub(1),
-        Action::Top => model.run_cursor = 0,
-        Action::Bottom => model.run_cursor = last,
-        Action::HalfPageDown => model.run_cursor = (model.run_cursor + half).min(last),
-        Action::HalfPageUp => model.run_cursor = model.run_cursor.saturating_sub(half),
         Action::Filter => {
             model.message = Some(Message::Info(
                 "/ searches a pane: enter opens this host's output, v the grid".to_string(),
@@ -185,22 +181,7 @@ fn focus_to(model: &mut Model, to: Option<usize>) {
 
 /// Scrolling, follow and wrap of the focused pane (the grid's, or the merged stream).
 fn scroll(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
-    let handled = with_target(model, |pane, sb, view| {
-        let half = usize::from(view.height / 2).max(1);
-        match action {
-            Action::Follow => pane.toggle_follow(sb, view),
-            // `G` resumes following, like less +F.
-            Action::Bottom => pane.follow(),
-            Action::Top => pane.scroll_to_top(sb, view),
-            Action::MoveDown => pane.scroll_down(sb, view, 1),
-            Action::MoveUp => pane.scroll_up(sb, view, 1),
-            Action::HalfPageDown => pane.scroll_down(sb, view, half),
-            Action::HalfPageUp => pane.scroll_up(sb, view, half),
-            Action::Wrap => pane.toggle_wrap(sb, view),
-            _ => return false,
-        }
-        true
-    });
+    let handled = with_target(model, |pane, sb, view| scroll_pane(pane, sb, view, action));
     handled.unwrap_or(false).then(Vec::new)
 }
 

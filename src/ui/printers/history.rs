@@ -66,7 +66,7 @@ pub fn render_show(run: &RunResult, output: &[OutputRecord]) -> String {
         run.status,
         counts(run),
         when(&run.started),
-        elapsed(&run.started, &run.finished)
+        elapsed_ms(&run.started, &run.finished)
             .map_or_else(String::new, |ms| format!("took {}", human_ms(ms))),
         clean(&run.user),
         clean(&run.command),
@@ -171,11 +171,12 @@ pub fn unique_prefix_len<'a>(ids: impl IntoIterator<Item = &'a str>) -> usize {
 }
 
 /// `2025-01-02T03:04:05.678Z` → `2025-01-02 03:04:05`.
-fn when(rfc3339: &str) -> String {
+pub(crate) fn when(rfc3339: &str) -> String {
     rfc3339.get(..19).unwrap_or(rfc3339).replace('T', " ")
 }
 
-fn elapsed(started: &str, finished: &str) -> Option<u64> {
+/// Milliseconds from `started` to `finished`, when both parse (also the History view's).
+pub(crate) fn elapsed_ms(started: &str, finished: &str) -> Option<u64> {
     use time::OffsetDateTime;
     use time::format_description::well_known::Rfc3339;
     let a = OffsetDateTime::parse(started, &Rfc3339).ok()?;

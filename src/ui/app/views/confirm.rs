@@ -2,9 +2,10 @@
 //! (and, for protected environments, the name to type); before quitting with runs in flight.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+
+use super::popup::render_popup;
 
 use crate::ui::app::model::{ConfirmKind, Model};
 use crate::ui::printers::sanitize::sanitize;
@@ -51,22 +52,5 @@ pub fn render(frame: &mut Frame, screen: Rect, model: &Model) {
         }
     };
     let height = lines.len() as u16 + 2;
-    let [row] = Layout::vertical([Constraint::Length(height)])
-        .flex(Flex::Center)
-        .areas(screen);
-    let [area] = Layout::horizontal([Constraint::Max(70)])
-        .flex(Flex::Center)
-        .areas(row);
-    let block = Block::bordered()
-        .border_style(theme.border(true))
-        .title(title)
-        .title_style(theme.title(true));
-    frame.render_widget(Clear, area);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .style(theme.text())
-            .wrap(Wrap { trim: false })
-            .block(block),
-        area,
-    );
+    render_popup(frame, screen, theme, title, lines, height);
 }

@@ -5,16 +5,19 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 use crate::engine::{HostState, RunResult};
 use crate::transport::{ErrorKind, ExitOutcome};
 use crate::ui::app::history::{HistoryState, ListLoad, OpenRun, OutputLoad, short_id};
 use crate::ui::app::model::Model;
-use crate::ui::pane::{PaneStyles, render_pane};
+use crate::ui::pane::render_pane;
+use crate::ui::printers::history::{elapsed_ms, when as printed_when};
 use crate::ui::printers::run_summary::{counts, error_line, human_ms};
 use crate::ui::printers::sanitize::sanitize;
 use crate::ui::theme::{Theme, scope};
+
+use super::{host_column_width, pane_styles, render_note, state_cell, view_block};
 
 /// Rows of an opened run's header above its host table or output pane.
 const HEADER_ROWS: u16 = 2;
@@ -55,18 +58,9 @@ fn render_list(frame: &mut Frame, area: Rect, model: &Model) {
     if !h.filter.is_empty() {
         title.push_str(&format!("/{} ", sanitize(h.filter.as_bytes(), false)));
     }
-    let block = Block::bordered()
-        .border_style(theme.border(true))
-        .title(title)
-        .title_style(theme.title(true));
+    let block = view_block(theme, title);
     if let Some(note) = empty_note(h) {
-        frame.render_widget(
-            Paragraph::new(note)
-                .style(theme.dim())
-                .wrap(Wrap { trim: true })
-                .block(block),
-            area,
-        );
+        render_note(frame, area, theme, block, note);
         return;
     }
     let inner_width = area.width.saturating_sub(2);
@@ -302,17 +296,8 @@ fn render_open(frame: &mut Frame, area: Rect, model: &Model, open: &OpenRun) {
 
 /// A bordered box with one line of text, where the output pane would be.
 fn note(frame: &mut Frame, area: Rect, theme: &Theme, title: &str, text: &str) {
-    let block = Block::bordered()
-        .border_style(theme.border(true))
-        .title(format!(" {title} "))
-        .title_style(theme.title(true));
-    frame.render_widget(
-        Paragraph::new(text.to_string())
-            .style(theme.dim())
-            .wrap(Wrap { trim: true })
-            .block(block),
-        area,
-    );
+    let block = view_block(theme, format!(" {title} "));
+    render_note(frame, area, theme, block, text.to_string());
 }
 
 fn header_lines<'a>(run: &RunResult, theme: &Theme) -> Vec<Line<'a>> {
@@ -340,18 +325,8 @@ fn header_lines<'a>(run: &RunResult, theme: &Theme) -> Vec<Line<'a>> {
 
 fn hosts_table(frame: &mut Frame, area: Rect, model: &Model, open: &OpenRun) {
     let theme = &model.theme;
-    let block = Block::bordered()
-        .border_style(theme.border(true))
-        .title(" hosts (enter: output, r: rerun failed, esc: back) ")
-        .title_style(theme.title(true));
-    let name_w = open
-        .run
-        .hosts
-        .iter()
-        .map(|h| h.host.chars().count())
-        .max()
-        .unwrap_or(0)
-        .clamp(4, 32) as u16;
+    let block = view_block(theme, " hosts (enter: output, r: rerun failed, esc: back) ");
+    let name_w = host_column_width(open.run.hosts.iter().map(|h| h.host.as_str()));
     // Narrow panes drop exit and time: the why says both for a host that failed.
     let narrow = area.width < NARROW;
     let rows = open.run.hosts.iter().map(|h| {
@@ -363,14 +338,7 @@ fn hosts_table(frame: &mut Frame, area: Rect, model: &Model, open: &OpenRun) {
         } else {
             clean(&error_line(h))
         };
-        let mut cells = vec![
-            // Symbol and word, never colour alone.
-            Cell::from(Line::styled(
-                format!("{} {}", theme.state_symbol(&h.state), h.state.label()),
-                theme.state(&h.state),
-            )),
-            Cell::from(clean(&h.host)),
-        ];
+        let mut cells = vec![state_cell(theme, &h.state), Cell::from(clean(&h.host))];
         if !narrow {
             cells.extend([Cell::from(exit), Cell::from(human_ms(h.duration_ms))]);
         }
@@ -403,31 +371,9 @@ fn hosts_table(frame: &mut Frame, area: Rect, model: &Model, open: &OpenRun) {
     super::render_table(frame, area, table, theme, open.host_cursor);
 }
 
-/// The theme's styles for output panes.
-fn pane_styles(theme: &Theme) -> PaneStyles {
-    PaneStyles {
-        border: theme.border(false),
-        border_focused: theme.border(true),
-        title: theme.title(true),
-        stderr: theme.style(scope::OUTPUT_STDERR),
-        marker: theme.style(scope::OUTPUT_MARKER),
-        search_match: theme.search_match(false),
-        search_current: theme.search_match(true),
-    }
-}
-
-/// `2025-01-02T03:04:05.678Z` → `2025-01-02 03:04:05`.
+/// The start time as the printer shows it, through the sanitizer.
 fn when(rfc3339: &str) -> String {
-    clean(rfc3339.get(..19).unwrap_or(rfc3339)).replace('T', " ")
-}
-
-/// Milliseconds from `started` to `finished`, when both parse.
-fn elapsed_ms(started: &str, finished: &str) -> Option<u64> {
-    use time::OffsetDateTime;
-    use time::format_description::well_known::Rfc3339;
-    let a = OffsetDateTime::parse(started, &Rfc3339).ok()?;
-    let b = OffsetDateTime::parse(finished, &Rfc3339).ok()?;
-    u64::try_from((b - a).whole_milliseconds()).ok()
+    clean(&printed_when(rfc3339))
 }
 
 /// Recorded text goes through the sanitizer: history files can be edited or damaged.

@@ -7,6 +7,7 @@ mod fleet;
 mod help;
 pub mod history;
 mod passphrase;
+mod popup;
 mod run_list;
 mod run_panes;
 pub mod runs;
@@ -15,9 +16,13 @@ mod tabs;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::text::{Line, Text};
+use ratatui::widgets::{Block, Cell, Paragraph, Wrap};
 
 use super::model::{Mode, Model, View};
+use crate::engine::HostState;
+use crate::ui::pane::PaneStyles;
+use crate::ui::theme::{Theme, scope};
 
 /// Draws the whole console: tabs, the view, the status bar, the message or command line, and
 /// the help popup over them when it is open.
@@ -55,13 +60,29 @@ pub fn render(frame: &mut Frame, model: &Model) {
 /// A view that later work fills: says so plainly instead of showing made-up data.
 fn not_built(frame: &mut Frame, area: Rect, model: &Model, view: View) {
     let theme = &model.theme;
-    let block = Block::bordered()
-        .border_style(theme.border(true))
-        .title(format!(" {} ", view.title()))
-        .title_style(theme.title(true));
+    let block = view_block(theme, format!(" {} ", view.title()));
     let note = view.not_built_note().unwrap_or_default();
+    render_note(frame, area, theme, block, note);
+}
+
+/// The focused, titled border every view's main box has.
+pub(super) fn view_block<'a>(theme: &Theme, title: impl Into<Line<'a>>) -> Block<'a> {
+    Block::bordered()
+        .border_style(theme.border(true))
+        .title(title)
+        .title_style(theme.title(true))
+}
+
+/// A dim, wrapped note inside `block`, where a list or pane has nothing to show.
+pub(super) fn render_note<'a>(
+    frame: &mut Frame,
+    area: Rect,
+    theme: &Theme,
+    block: Block<'a>,
+    text: impl Into<Text<'a>>,
+) {
     frame.render_widget(
-        Paragraph::new(note)
+        Paragraph::new(text)
             .style(theme.dim())
             .wrap(Wrap { trim: true })
             .block(block),
@@ -69,12 +90,39 @@ fn not_built(frame: &mut Frame, area: Rect, model: &Model, view: View) {
     );
 }
 
+/// The theme's styles for output panes (the Runs view's and a History host's).
+pub(super) fn pane_styles(theme: &Theme) -> PaneStyles {
+    PaneStyles {
+        border: theme.border(false),
+        border_focused: theme.border(true),
+        title: theme.title(true),
+        stderr: theme.style(scope::OUTPUT_STDERR),
+        marker: theme.style(scope::OUTPUT_MARKER),
+        search_match: theme.search_match(false),
+        search_current: theme.search_match(true),
+    }
+}
+
+/// A host's state as symbol and word, never colour alone.
+pub(super) fn state_cell<'a>(theme: &Theme, state: &HostState) -> Cell<'a> {
+    Cell::from(Line::styled(
+        format!("{} {}", theme.state_symbol(state), state.label()),
+        theme.state(state),
+    ))
+}
+
+/// The HOST column's width: the longest name, kept between 4 and 32 columns.
+pub(super) fn host_column_width<'a>(names: impl Iterator<Item = &'a str>) -> u16 {
+    let longest = names.map(|n| n.chars().count()).max().unwrap_or(0);
+    longest.clamp(4, 32) as u16
+}
+
 /// Draws a view's table the one way every view does: spacing, highlighted cursor row.
 pub(super) fn render_table(
     frame: &mut Frame,
     area: Rect,
     table: ratatui::widgets::Table<'_>,
-    theme: &crate::ui::theme::Theme,
+    theme: &Theme,
     cursor: usize,
 ) {
     let table = table

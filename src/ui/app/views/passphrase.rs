@@ -2,9 +2,10 @@
 //! (one `*` per character, so the person sees their keystrokes land; never the text).
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Flex, Layout, Position, Rect};
+use ratatui::layout::{Position, Rect};
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+
+use super::popup::{self, render_popup};
 
 use crate::ui::app::model::Model;
 use crate::ui::printers::sanitize::sanitize;
@@ -14,14 +15,8 @@ pub fn render(frame: &mut Frame, screen: Rect, model: &Model) {
         return;
     };
     let theme = &model.theme;
-    let height = 8;
-    let [row] = Layout::vertical([Constraint::Length(height)])
-        .flex(Flex::Center)
-        .areas(screen);
-    let [area] = Layout::horizontal([Constraint::Max(70)])
-        .flex(Flex::Center)
-        .areas(row);
-    let inner = area.width.saturating_sub(2) as usize;
+    // The popup's inner width, to cut the key's path to.
+    let inner = screen.width.min(popup::WIDTH).saturating_sub(2) as usize;
     let key = tail(
         &sanitize(prompt.key.as_os_str().as_encoded_bytes(), false),
         inner,
@@ -38,18 +33,7 @@ pub fn render(frame: &mut Frame, screen: Rect, model: &Model) {
             theme.dim(),
         ),
     ];
-    let block = Block::bordered()
-        .border_style(theme.border(true))
-        .title(" passphrase ")
-        .title_style(theme.title(true));
-    frame.render_widget(Clear, area);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .style(theme.text())
-            .wrap(Wrap { trim: false })
-            .block(block),
-        area,
-    );
+    let area = render_popup(frame, screen, theme, " passphrase ", lines, 8);
     // The cursor after the mask, where typing goes.
     let x = area.x + 1 + "passphrase: ".len() as u16 + masked.chars().count() as u16;
     let y = area.y + 4;

@@ -9,8 +9,9 @@ use ratatui::layout::Rect;
 use crate::ui::app::model::Model;
 use crate::ui::app::run_layout::zoomed;
 use crate::ui::app::runs::RunView;
-use crate::ui::pane::{PaneStyles, Scrollback, render_grouped, render_pane, render_pane_grid};
-use crate::ui::theme::{Theme, scope};
+use crate::ui::pane::{Scrollback, render_grouped, render_pane, render_pane_grid};
+
+use super::pane_styles;
 
 pub fn grid(frame: &mut Frame, area: Rect, model: &Model, run: &RunView) {
     let theme = &model.theme;
@@ -62,17 +63,4 @@ pub fn grouped(frame: &mut Frame, area: Rect, model: &Model, run: &RunView) {
         true,
         &pane_styles(&model.theme),
     );
-}
-
-/// The theme's styles for output panes.
-fn pane_styles(theme: &Theme) -> PaneStyles {
-    PaneStyles {
-        border: theme.border(false),
-        border_focused: theme.border(true),
-        title: theme.title(true),
-        stderr: theme.style(scope::OUTPUT_STDERR),
-        marker: theme.style(scope::OUTPUT_MARKER),
-        search_match: theme.search_match(false),
-        search_current: theme.search_match(true),
-    }
 }

@@ -6,7 +6,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Position, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Cell, Clear, Paragraph, Row, Table};
+use ratatui::widgets::{Cell, Clear, Paragraph, Row, Table};
 
 use super::run_list;
 use super::run_panes;
@@ -57,10 +57,7 @@ pub fn content_area(body: Rect, runs: usize) -> Rect {
 pub fn render(frame: &mut Frame, area: Rect, model: &Model) {
     let theme = &model.theme;
     let Some(run) = model.selected_run() else {
-        let block = Block::bordered()
-            .border_style(theme.border(true))
-            .title(" runs ")
-            .title_style(theme.title(true));
+        let block = super::view_block(theme, " runs ");
         let note = "No runs yet. Mark hosts in the fleet view (space), then `!` or :run CMD.";
         frame.render_widget(Paragraph::new(note).style(theme.dim()).block(block), area);
         return;
@@ -129,17 +126,8 @@ fn search_prompt(frame: &mut Frame, content: Rect, query: &str, theme: &Theme) {
 
 fn hosts_table(frame: &mut Frame, area: Rect, model: &Model, run: &RunView) {
     let theme = &model.theme;
-    let block = Block::bordered()
-        .border_style(theme.border(true))
-        .title(" hosts · enter: output · v: layout ")
-        .title_style(theme.title(true));
-    let name_w = run
-        .hosts
-        .iter()
-        .map(|h| h.chars().count())
-        .max()
-        .unwrap_or(0)
-        .clamp(4, 32) as u16;
+    let block = super::view_block(theme, " hosts · enter: output · v: layout ");
+    let name_w = super::host_column_width(run.hosts.iter().map(String::as_str));
     let rows = run.hosts.iter().enumerate().map(|(i, name)| {
         let state = &run.states[i];
         let result = run.results.get(i).and_then(Option::as_ref);
@@ -155,11 +143,7 @@ fn hosts_table(frame: &mut Frame, area: Rect, model: &Model, run: &RunView) {
             .map(|l| sanitize(l.as_bytes(), false))
             .unwrap_or_default();
         Row::new(vec![
-            // Symbol and word, never colour alone.
-            Cell::from(Line::styled(
-                format!("{} {}", theme.state_symbol(state), state.label()),
-                theme.state(state),
-            )),
+            super::state_cell(theme, state),
             Cell::from(name.as_str()),
             Cell::from(exit),
             Cell::from(duration),
