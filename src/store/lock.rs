@@ -33,7 +33,12 @@ pub(crate) struct LockGuard<'a> {
 impl LockFile {
     /// Opens (creating it with mode 0600 if needed) the lock file for the JSONL file `path`.
     pub(crate) fn create_for(path: &Path) -> Result<Self, StoreError> {
-        let path = lock_path(path);
+        Self::create_at(lock_path(path))
+    }
+
+    /// Opens (creating it with mode 0600 if needed) the lock file at `path` itself, for a lock
+    /// that guards something other than one JSONL file (a whole folder).
+    pub(crate) fn create_at(path: PathBuf) -> Result<Self, StoreError> {
         let file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -66,16 +71,33 @@ impl LockFile {
         self.flock(libc::LOCK_EX, "lock (exclusive)")
     }
 
+    /// Takes the exclusive lock without waiting and keeps it for as long as this `LockFile`
+    /// is open (closing the file releases it); `false` when another holder has it.
+    pub(crate) fn try_hold_exclusive(&self) -> Result<bool, StoreError> {
+        match self.flock_raw(libc::LOCK_EX | libc::LOCK_NB) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(false),
+            Err(e) => Err(StoreError::io(&self.path, "lock (exclusive)", e)),
+        }
+    }
+
     fn flock(&self, op: libc::c_int, action: &'static str) -> Result<LockGuard<'_>, StoreError> {
+        self.flock_raw(op)
+            .map_err(|e| StoreError::io(&self.path, action, e))?;
+        Ok(LockGuard { lock: self })
+    }
+
+    /// flock(2), retried when a signal interrupts it.
+    fn flock_raw(&self, op: libc::c_int) -> io::Result<()> {
         loop {
             // SAFETY: flock on a file descriptor we own for as long as `self` lives.
             let rc = unsafe { libc::flock(self.file.as_raw_fd(), op) };
             if rc == 0 {
-                return Ok(LockGuard { lock: self });
+                return Ok(());
             }
             let err = io::Error::last_os_error();
             if err.kind() != io::ErrorKind::Interrupted {
-                return Err(StoreError::io(&self.path, action, err));
+                return Err(err);
             }
         }
     }
@@ -115,5 +137,17 @@ mod tests {
                 .unwrap()
                 .is_none()
         );
+    }
+
+    #[test]
+    fn a_held_exclusive_lock_refuses_a_second_holder_until_closed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("folder.lock");
+        let a = LockFile::create_at(path.clone()).unwrap();
+        assert!(a.try_hold_exclusive().unwrap());
+        let b = LockFile::create_at(path.clone()).unwrap();
+        assert!(!b.try_hold_exclusive().unwrap());
+        drop(a);
+        assert!(b.try_hold_exclusive().unwrap());
     }
 }

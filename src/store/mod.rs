@@ -15,7 +15,7 @@ mod error;
 mod jsonl_reader;
 mod jsonl_writer;
 mod line;
-mod lock;
+pub(crate) mod lock;
 mod report;
 mod rotate;
 mod tail;

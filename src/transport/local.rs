@@ -31,19 +31,31 @@ pub struct LocalTransport;
 
 impl Transport for LocalTransport {
     fn exec(&self, host: &Host, spec: ExecSpec) -> ExecHandle {
-        let (tx, rx) = mpsc::channel(EVENT_BUFFER);
-        let cancel = CancellationToken::new();
-        let token = cancel.clone();
         let name = host.name.clone();
-        tokio::spawn(async move {
-            let event = match run(&name, spec, &tx, token).await {
-                Ok(outcome) => ExecEvent::Exited(outcome),
-                Err(e) => ExecEvent::Failed(e),
-            };
-            let _ = tx.send(event).await;
-        });
-        ExecHandle { events: rx, cancel }
+        spawn_exec(move |tx, cancel| async move { run(&name, spec, &tx, cancel).await })
     }
+}
+
+/// Runs one command in a task, as every transport does: `Connecting` first, then whatever
+/// `run` sends, then its end (`Exited` or `Failed`). `run` gets the event sender and the
+/// token that [`ExecHandle::cancel`] cancels.
+pub(crate) fn spawn_exec<F, Fut>(run: F) -> ExecHandle
+where
+    F: FnOnce(mpsc::Sender<ExecEvent>, CancellationToken) -> Fut,
+    Fut: Future<Output = Result<ExitOutcome, TransportError>> + Send + 'static,
+{
+    let (tx, rx) = mpsc::channel(EVENT_BUFFER);
+    let cancel = CancellationToken::new();
+    let running = run(tx.clone(), cancel.clone());
+    tokio::spawn(async move {
+        let _ = tx.send(ExecEvent::Connecting).await;
+        let event = match running.await {
+            Ok(outcome) => ExecEvent::Exited(outcome),
+            Err(e) => ExecEvent::Failed(e),
+        };
+        let _ = tx.send(event).await;
+    });
+    ExecHandle { events: rx, cancel }
 }
 
 async fn run(
@@ -52,7 +64,6 @@ async fn run(
     tx: &mpsc::Sender<ExecEvent>,
     cancel: CancellationToken,
 ) -> Result<ExitOutcome, TransportError> {
-    let _ = tx.send(ExecEvent::Connecting).await;
     let mut sh = std::process::Command::new("/bin/sh");
     sh.arg("-c")
         .arg(&spec.command)
@@ -128,16 +139,19 @@ async fn run(
             }
         }
     }
-    let Some(status) = status else {
-        return Ok(ExitOutcome::NoStatus);
-    };
-    Ok(match (status.code(), status.signal()) {
-        (Some(code), _) => ExitOutcome::Code { code },
-        (None, Some(sig)) => ExitOutcome::Signal {
+    Ok(exit_outcome(status))
+}
+
+/// How a process ended, from its wait status (`None`: no status was had). Shared with the
+/// agent's `shell_command` jobs.
+pub fn exit_outcome(status: Option<std::process::ExitStatus>) -> ExitOutcome {
+    match status.map(|s| (s.code(), s.signal())) {
+        Some((Some(code), _)) => ExitOutcome::Code { code },
+        Some((None, Some(sig))) => ExitOutcome::Signal {
             signal: signal_name(sig),
         },
-        (None, None) => ExitOutcome::NoStatus,
-    })
+        Some((None, None)) | None => ExitOutcome::NoStatus,
+    }
 }
 
 /// Reads one chunk; `None` (and the pipe closed) at EOF or error. Pends forever on a closed
@@ -212,7 +226,9 @@ pub fn signal_name(sig: i32) -> String {
         libc::SIGINT => "INT",
         libc::SIGQUIT => "QUIT",
         libc::SIGILL => "ILL",
+        libc::SIGTRAP => "TRAP",
         libc::SIGABRT => "ABRT",
+        libc::SIGBUS => "BUS",
         libc::SIGFPE => "FPE",
         libc::SIGKILL => "KILL",
         libc::SIGSEGV => "SEGV",

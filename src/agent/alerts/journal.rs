@@ -2,10 +2,8 @@
 //! [`Alert`]s with sequence numbers, and per-consumer acknowledgements (`acks.json`).
 
 use std::collections::VecDeque;
-use std::fs::{DirBuilder, File, OpenOptions};
-use std::io;
-use std::os::fd::AsRawFd;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::fs::DirBuilder;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
@@ -14,6 +12,7 @@ use tokio::sync::broadcast;
 use super::JournalError;
 use super::acks::Acks;
 use crate::protocol::{Alert, Severity};
+use crate::store::lock::LockFile;
 use crate::store::{
     Entry, JsonlReader, JsonlWriter, Rotation, SCHEMA_VERSION, now_rfc3339, read_newest_as,
     rotated_path,
@@ -54,7 +53,7 @@ pub struct Journal {
     inner: Mutex<Inner>,
     live: broadcast::Sender<Alert>,
     /// Held for the `flock` on `journal.lock` (released when the file closes).
-    _lock: File,
+    _lock: LockFile,
 }
 
 struct Inner {
@@ -265,37 +264,21 @@ fn read_after(path: &Path, keep: usize, seq: u64) -> Result<Vec<Alert>, JournalE
     Ok(out)
 }
 
-/// Takes an exclusive, non-blocking `flock` on `dir/journal.lock`: two agents appending to
-/// one journal would hand out the same sequence numbers.
-fn lock_folder(dir: &Path) -> Result<File, JournalError> {
-    let path = dir.join("journal.lock");
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .open(&path)
-        .map_err(|e| JournalError::io(&path, "open lock file", e))?;
-    loop {
-        // SAFETY: flock on a descriptor we own; it stays open as long as the Journal.
-        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-        if rc == 0 {
-            return Ok(file);
-        }
-        let err = io::Error::last_os_error();
-        match err.kind() {
-            io::ErrorKind::Interrupted => continue,
-            io::ErrorKind::WouldBlock => return Err(JournalError::InUse { dir: dir.into() }),
-            _ => return Err(JournalError::io(&path, "lock", err)),
-        }
+/// Holds an exclusive `flock` on `dir/journal.lock` for as long as the Journal lives: two
+/// agents appending to one journal would hand out the same sequence numbers.
+fn lock_folder(dir: &Path) -> Result<LockFile, JournalError> {
+    let lock = LockFile::create_at(dir.join("journal.lock"))?;
+    if lock.try_hold_exclusive()? {
+        Ok(lock)
+    } else {
+        Err(JournalError::InUse { dir: dir.into() })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::fs;
+    use std::fs::{self, OpenOptions};
     use std::io::Write;
 
     fn raise(j: &Journal, n: usize) -> Vec<u64> {

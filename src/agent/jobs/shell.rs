@@ -14,7 +14,7 @@ use super::checks::elapsed_ms;
 use crate::config::units::format_size;
 use crate::protocol::{ErrorCode, MAX_OUTPUT_CHUNK, Message, Stream, Usage};
 use crate::transport::ExitOutcome;
-use crate::transport::local::{piped_in_own_group, signal_group};
+use crate::transport::local::{exit_outcome, piped_in_own_group, signal_group};
 
 /// A command the policy has already resolved and allowed.
 #[derive(Debug, Clone)]
@@ -237,16 +237,7 @@ impl Running<'_> {
             status: None,
             usage: None,
         });
-        let outcome = killed.unwrap_or_else(|| match reaped.status {
-            Some(s) => match (s.code(), s.signal()) {
-                (Some(code), _) => ExitOutcome::Code { code },
-                (None, Some(sig)) => ExitOutcome::Signal {
-                    signal: signal_name(sig),
-                },
-                (None, None) => ExitOutcome::NoStatus,
-            },
-            None => ExitOutcome::NoStatus,
-        });
+        let outcome = killed.unwrap_or_else(|| exit_outcome(reaped.status));
         (outcome, reaped.usage)
     }
 
@@ -313,27 +304,4 @@ fn reap(pid: u32) -> Reaped {
             max_rss_kb: u64::try_from(ru.ru_maxrss).unwrap_or(0),
         }),
     }
-}
-
-/// `TERM`, `KILL`, ... as ssh and the other transports name signals.
-pub fn signal_name(sig: i32) -> String {
-    let name = match sig {
-        libc::SIGHUP => "HUP",
-        libc::SIGINT => "INT",
-        libc::SIGQUIT => "QUIT",
-        libc::SIGILL => "ILL",
-        libc::SIGTRAP => "TRAP",
-        libc::SIGABRT => "ABRT",
-        libc::SIGBUS => "BUS",
-        libc::SIGFPE => "FPE",
-        libc::SIGKILL => "KILL",
-        libc::SIGUSR1 => "USR1",
-        libc::SIGSEGV => "SEGV",
-        libc::SIGUSR2 => "USR2",
-        libc::SIGPIPE => "PIPE",
-        libc::SIGALRM => "ALRM",
-        libc::SIGTERM => "TERM",
-        _ => return format!("SIG{sig}"),
-    };
-    name.to_string()
 }

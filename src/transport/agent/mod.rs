@@ -23,10 +23,8 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::{
-    ConnState, EVENT_BUFFER, ExecEvent, ExecHandle, ExecSpec, ExitOutcome, Transport,
-    TransportError,
-};
+use super::local::spawn_exec;
+use super::{ConnState, ExecEvent, ExecHandle, ExecSpec, ExitOutcome, Transport, TransportError};
 use crate::config::Home;
 use crate::inventory::Host;
 pub use endpoint::{Endpoint, is_loopback};
@@ -175,20 +173,9 @@ impl AgentTransport {
 
 impl Transport for AgentTransport {
     fn exec(&self, host: &Host, spec: ExecSpec) -> ExecHandle {
-        let (tx, rx) = mpsc::channel(EVENT_BUFFER);
-        let cancel = CancellationToken::new();
-        let token = cancel.clone();
         let this = self.clone();
         let host = host.clone();
-        tokio::spawn(async move {
-            let _ = tx.send(ExecEvent::Connecting).await;
-            let event = match this.run(&host, &spec, &tx, &token).await {
-                Ok(outcome) => ExecEvent::Exited(outcome),
-                Err(e) => ExecEvent::Failed(e),
-            };
-            let _ = tx.send(event).await;
-        });
-        ExecHandle { events: rx, cancel }
+        spawn_exec(move |tx, cancel| async move { this.run(&host, &spec, &tx, &cancel).await })
     }
 
     fn connection(&self, host: &Host) -> ConnState {

@@ -27,9 +27,9 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::local::spawn_exec;
 use super::{
-    ConnState, EVENT_BUFFER, ErrorKind, ExecEvent, ExecHandle, ExecSpec, ExitOutcome, Transport,
-    TransportError,
+    ConnState, ErrorKind, ExecEvent, ExecHandle, ExecSpec, ExitOutcome, Transport, TransportError,
 };
 use crate::inventory::Host;
 pub use auth::PassphraseFn;
@@ -156,20 +156,9 @@ impl SshTransport {
 
 impl Transport for SshTransport {
     fn exec(&self, host: &Host, spec: ExecSpec) -> ExecHandle {
-        let (tx, rx) = mpsc::channel(EVENT_BUFFER);
-        let cancel = CancellationToken::new();
-        let token = cancel.clone();
         let inner = self.inner.clone();
         let host = host.clone();
-        tokio::spawn(async move {
-            let _ = tx.send(ExecEvent::Connecting).await;
-            let event = match inner.run(&host, &spec, &tx, &token).await {
-                Ok(outcome) => ExecEvent::Exited(outcome),
-                Err(e) => ExecEvent::Failed(e),
-            };
-            let _ = tx.send(event).await;
-        });
-        ExecHandle { events: rx, cancel }
+        spawn_exec(move |tx, cancel| async move { inner.run(&host, &spec, &tx, &cancel).await })
     }
 
     fn connection(&self, host: &Host) -> ConnState {

@@ -8,7 +8,7 @@ use super::sanitize::{json_terminal_safe, sanitize};
 use super::table;
 use crate::diag::Error;
 use crate::engine::records::OutputRecord;
-use crate::engine::{HostState, RunResult, Stream};
+use crate::engine::{HostResult, HostState, RunResult, Stream};
 
 /// Longest command shown in the list (the full one is in `history show`).
 const MAX_COMMAND_CHARS: usize = 60;
@@ -77,20 +77,12 @@ pub fn render_show(run: &RunResult, output: &[OutputRecord]) -> String {
         .hosts
         .iter()
         .map(|h| {
-            let exit = h
-                .exit_code
-                .map_or_else(|| "-".to_string(), |c| c.to_string());
-            let why = if h.state == HostState::Ok {
-                String::new()
-            } else {
-                sanitize(error_line(h).as_bytes(), false)
-            };
             vec![
                 h.host.clone(),
                 h.state.label().to_string(),
-                exit,
+                exit_text(h),
                 human_ms(h.duration_ms),
-                why,
+                why_text(h),
             ]
         })
         .collect();
@@ -168,6 +160,21 @@ pub fn unique_prefix_len<'a>(ids: impl IntoIterator<Item = &'a str>) -> usize {
         .max()
         .unwrap_or(0);
     (common + 1).max(12)
+}
+
+/// A host's exit code, `-` when it has none (it never ran, or a signal ended it).
+pub(crate) fn exit_text(h: &HostResult) -> String {
+    h.exit_code
+        .map_or_else(|| "-".to_string(), |c| c.to_string())
+}
+
+/// Why a host did not end ok (its error or first error line, sanitized); empty when it did.
+pub(crate) fn why_text(h: &HostResult) -> String {
+    if h.state == HostState::Ok {
+        String::new()
+    } else {
+        clean(&error_line(h))
+    }
 }
 
 /// `2025-01-02T03:04:05.678Z` → `2025-01-02 03:04:05`.

@@ -2,7 +2,7 @@
 //! (so a remapped key shows as remapped), grouped by keymap section, plus the `:` commands.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
@@ -10,6 +10,8 @@ use crate::ui::app::commands::COMMANDS;
 use crate::ui::app::model::Model;
 use crate::ui::keymap::help_sections;
 use crate::ui::theme::scope;
+
+use super::popup::centered;
 
 pub fn render(frame: &mut Frame, screen: Rect, model: &Model) {
     let theme = &model.theme;
@@ -38,7 +40,7 @@ pub fn render(frame: &mut Frame, screen: Rect, model: &Model) {
     }
     lines.push(Line::styled("Commands", theme.style(scope::UI_HELP_GROUP)));
     lines.push(Line::raw(format!("  :{}", COMMANDS.join("  :"))));
-    let area = centered(screen, 76, 90);
+    let area = centered(screen, 76, Constraint::Percentage(90));
     // Never scroll past the last line (the model does not know the popup's height).
     let inner_rows = area.height.saturating_sub(2) as usize;
     let max_scroll = lines.len().saturating_sub(inner_rows) as u16;
@@ -55,15 +57,4 @@ pub fn render(frame: &mut Frame, screen: Rect, model: &Model) {
             .block(block),
         area,
     );
-}
-
-/// A rectangle `width` columns wide at most and `percent` of the height, centred.
-fn centered(screen: Rect, width: u16, percent: u16) -> Rect {
-    let [row] = Layout::vertical([Constraint::Percentage(percent)])
-        .flex(Flex::Center)
-        .areas(screen);
-    let [area] = Layout::horizontal([Constraint::Max(width)])
-        .flex(Flex::Center)
-        .areas(row);
-    area
 }

@@ -12,8 +12,8 @@ use crate::transport::{ErrorKind, ExitOutcome};
 use crate::ui::app::history::{HistoryState, ListLoad, OpenRun, OutputLoad, short_id};
 use crate::ui::app::model::Model;
 use crate::ui::pane::render_pane;
-use crate::ui::printers::history::{elapsed_ms, when as printed_when};
-use crate::ui::printers::run_summary::{counts, error_line, human_ms};
+use crate::ui::printers::history::{elapsed_ms, exit_text, when as printed_when, why_text};
+use crate::ui::printers::run_summary::{counts, human_ms};
 use crate::ui::printers::sanitize::sanitize;
 use crate::ui::theme::{Theme, scope};
 
@@ -330,19 +330,14 @@ fn hosts_table(frame: &mut Frame, area: Rect, model: &Model, open: &OpenRun) {
     // Narrow panes drop exit and time: the why says both for a host that failed.
     let narrow = area.width < NARROW;
     let rows = open.run.hosts.iter().map(|h| {
-        let exit = h
-            .exit_code
-            .map_or_else(|| "-".to_string(), |c| c.to_string());
-        let why = if h.state == HostState::Ok {
-            String::new()
-        } else {
-            clean(&error_line(h))
-        };
         let mut cells = vec![state_cell(theme, &h.state), Cell::from(clean(&h.host))];
         if !narrow {
-            cells.extend([Cell::from(exit), Cell::from(human_ms(h.duration_ms))]);
+            cells.extend([
+                Cell::from(exit_text(h)),
+                Cell::from(human_ms(h.duration_ms)),
+            ]);
         }
-        cells.push(Cell::from(why));
+        cells.push(Cell::from(why_text(h)));
         Row::new(cells).style(theme.text())
     });
     let (widths, titles) = if narrow {

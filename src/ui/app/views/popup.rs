@@ -1,5 +1,5 @@
-//! The small centred popups that ask something (run or quit confirmation, a key's
-//! passphrase): one framed box of text over the view.
+//! Centred popups over the view: the small ones that ask something (run or quit
+//! confirmation, a key's passphrase) are one framed box of text; help is placed the same way.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
@@ -11,6 +11,15 @@ use crate::ui::theme::Theme;
 /// At most this many columns wide, centred on the screen.
 pub(super) const WIDTH: u16 = 70;
 
+/// A rectangle at most `width` columns wide and `height` tall, centred on `screen`.
+pub(super) fn centered(screen: Rect, width: u16, height: Constraint) -> Rect {
+    let [row] = Layout::vertical([height]).flex(Flex::Center).areas(screen);
+    let [area] = Layout::horizontal([Constraint::Max(width)])
+        .flex(Flex::Center)
+        .areas(row);
+    area
+}
+
 /// Draws `lines` in a box titled `title`, `height` rows tall (borders included), centred
 /// over whatever is below; returns the box's area (for placing a cursor in it).
 pub(super) fn render_popup(
@@ -21,12 +30,7 @@ pub(super) fn render_popup(
     lines: Vec<Line<'_>>,
     height: u16,
 ) -> Rect {
-    let [row] = Layout::vertical([Constraint::Length(height)])
-        .flex(Flex::Center)
-        .areas(screen);
-    let [area] = Layout::horizontal([Constraint::Max(WIDTH)])
-        .flex(Flex::Center)
-        .areas(row);
+    let area = centered(screen, WIDTH, Constraint::Length(height));
     frame.render_widget(Clear, area);
     frame.render_widget(
         Paragraph::new(lines)
