@@ -5,112 +5,19 @@
 //!
 //! `AGENTS=200 cargo test --release --test agent_bench -- --ignored --nocapture`
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+mod support;
+
 use std::time::{Duration, Instant, SystemTime};
 
-use base64::Engine as _;
-use fleetdeck::inventory::{AgentEndpoint, Host, TransportKind};
+use fleetdeck::inventory::Host;
 use fleetdeck::transport::agent::{AgentConnection, AgentTransport};
 use fleetdeck::transport::{ExecEvent, ExecSpec, ExitOutcome, Transport};
+use support::agent::Agent;
 
-const BIN: &str = env!("CARGO_BIN_EXE_fleetdeck");
 /// Upper bound for any one wait (the measurement gives up rather than hang).
 const PATIENCE: Duration = Duration::from_secs(120);
 /// How long heartbeats and agent CPU are watched.
 const WINDOW: Duration = Duration::from_secs(30);
-
-struct Agent {
-    name: String,
-    dir: PathBuf,
-    child: Child,
-    url: String,
-}
-
-impl Drop for Agent {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_agent(root: &Path, i: usize) -> Agent {
-    let name = format!("agent{i:03}");
-    let dir = root.join(&name);
-    let out = Command::new(BIN)
-        .args(["agent", "init", "--dir"])
-        .arg(&dir)
-        .args(["--name", &name, "--allow", "/bin/sh"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let toml_path = dir.join("agent.toml");
-    let toml = std::fs::read_to_string(&toml_path).unwrap();
-    std::fs::write(
-        &toml_path,
-        toml.replacen("heartbeat = \"5s\"", "heartbeat = \"1s\"", 1),
-    )
-    .unwrap();
-    let ready = dir.join("ready");
-    let log = std::fs::File::create(dir.join("agent.log")).unwrap();
-    let child = Command::new(BIN)
-        .args(["agent", "run", "--dir"])
-        .arg(&dir)
-        .args(["--listen", "127.0.0.1:0", "--ready-file"])
-        .arg(&ready)
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    Agent {
-        name,
-        dir,
-        child,
-        url: String::new(),
-    }
-}
-
-fn wait_ready(agent: &mut Agent) {
-    let start = Instant::now();
-    let ready = agent.dir.join("ready");
-    loop {
-        if let Ok(text) = std::fs::read_to_string(&ready)
-            && !text.trim().is_empty()
-        {
-            agent.url = text.trim().to_string();
-            return;
-        }
-        assert!(start.elapsed() < PATIENCE, "{} did not start", agent.name);
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn host_of(agent: &Agent) -> Host {
-    let text = std::fs::read_to_string(agent.dir.join("cert.pem")).unwrap();
-    let body: String = text
-        .lines()
-        .skip_while(|l| !l.starts_with("-----BEGIN CERTIFICATE"))
-        .skip(1)
-        .take_while(|l| !l.starts_with("-----END"))
-        .collect();
-    let der = base64::engine::general_purpose::STANDARD
-        .decode(body)
-        .unwrap();
-    let mut h = Host::ad_hoc(&agent.name);
-    h.transport = TransportKind::Agent;
-    h.in_inventory = true;
-    h.agent = Some(AgentEndpoint {
-        url: agent.url.clone(),
-        token_file: Some(agent.dir.join("exec.token").display().to_string()),
-        fingerprint: Some(fleetdeck::protocol::cert_fingerprint(&der)),
-    });
-    h
-}
 
 async fn run_true(t: &AgentTransport, host: &Host) -> Duration {
     let start = Instant::now();
@@ -151,6 +58,10 @@ fn proc_usage(pid: u32) -> (u64, u64) {
     (ticks, rss)
 }
 
+fn agent_pid(a: &Agent) -> u32 {
+    a.child.as_ref().map_or(0, std::process::Child::id)
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i.min(sorted.len() - 1)]
@@ -170,15 +81,24 @@ async fn one_console_to_many_agents() {
         .clamp(1, 500);
     let root = tempfile::tempdir().unwrap();
     let spawned = Instant::now();
-    let mut agents: Vec<Agent> = (0..n).map(|i| start_agent(root.path(), i)).collect();
-    for a in &mut agents {
-        wait_ready(a);
-    }
+    let agents: Vec<Agent> = (0..n)
+        .map(|i| {
+            Agent::start(
+                &root.path().join(format!("agent{i:03}")),
+                &format!("agent{i:03}"),
+                "",
+            )
+        })
+        .collect();
     println!(
-        "{n} agents started in {:.1} s",
+        "{n} agents started one after another in {:.1} s",
         spawned.elapsed().as_secs_f64()
     );
-    let hosts: Vec<Host> = agents.iter().map(host_of).collect();
+    let hosts: Vec<Host> = agents
+        .iter()
+        .enumerate()
+        .map(|(i, a)| a.host(&format!("agent{i:03}")))
+        .collect();
     let t = AgentTransport::new(root.path(), "bench@agent-bench");
 
     // Connect-all: TLS + upgrade + hello to every agent at once.
@@ -226,7 +146,7 @@ async fn one_console_to_many_agents() {
     println!("exec on all {n} at once: {}", ms(start.elapsed()));
 
     // Heartbeats sustained, and what the agents cost meanwhile.
-    let before: Vec<(u64, u64)> = agents.iter().map(|a| proc_usage(a.child.id())).collect();
+    let before: Vec<(u64, u64)> = agents.iter().map(|a| proc_usage(agent_pid(a))).collect();
     let mut me_before = unsafe { std::mem::zeroed::<libc::rusage>() };
     // SAFETY: getrusage fills the struct we own.
     unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut me_before) };
@@ -265,7 +185,7 @@ async fn one_console_to_many_agents() {
     let mut cpus: Vec<f64> = Vec::with_capacity(n);
     let mut rss: Vec<u64> = Vec::with_capacity(n);
     for (a, (t0, _)) in agents.iter().zip(&before) {
-        let (t1, r) = proc_usage(a.child.id());
+        let (t1, r) = proc_usage(agent_pid(a));
         cpus.push((t1.saturating_sub(*t0)) as f64 / ticks / window * 100.0);
         rss.push(r);
     }

@@ -3,5 +3,6 @@
 
 #![allow(dead_code)]
 
+pub mod agent;
 pub mod cli;
 pub mod sshd;

@@ -31,6 +31,7 @@ pub use endpoint::{Endpoint, is_loopback};
 use feed::Feed;
 pub use feed::{AgentAlert, HostMetrics};
 use link::{Link, LinkState};
+pub use tls::pinned_client_config;
 
 /// Where a host's connection is, for display.
 #[derive(Debug, Clone, PartialEq, Eq)]

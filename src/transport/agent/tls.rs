@@ -80,14 +80,7 @@ pub async fn handshake(
     pin: &(String, [u8; 32]),
     tcp: TcpStream,
 ) -> Result<TlsStream<TcpStream>, TransportError> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let presented = Arc::new(Mutex::new(None));
-    let verifier = PinnedVerifier {
-        pin: pin.1,
-        presented: presented.clone(),
-        algorithms: provider.signature_verification_algorithms,
-    };
-    let config = client_config(provider, verifier).map_err(|e| {
+    let (config, presented) = pinned_client_config(pin.1).map_err(|e| {
         TransportError::new(ErrorKind::Io, format!("{name}: TLS set-up failed: {e}"))
     })?;
     // The name only fills SNI: trust comes from the pin, not from the name.
@@ -124,15 +117,26 @@ pub async fn handshake(
     }
 }
 
-fn client_config(
-    provider: Arc<CryptoProvider>,
-    verifier: PinnedVerifier,
-) -> Result<ClientConfig, rustls::Error> {
-    Ok(ClientConfig::builder_with_provider(provider)
+/// What the client presented, once a handshake got that far.
+pub type Presented = Arc<Mutex<Option<String>>>;
+
+/// A rustls client configuration (ring provider) that accepts only the certificate whose
+/// SHA-256 is `pin`, and where the certificate the server presented is recorded. Public so
+/// the agent server's tests connect exactly as consoles do.
+pub fn pinned_client_config(pin: [u8; 32]) -> Result<(ClientConfig, Presented), rustls::Error> {
+    let provider: Arc<CryptoProvider> = Arc::new(rustls::crypto::ring::default_provider());
+    let presented: Presented = Arc::new(Mutex::new(None));
+    let verifier = PinnedVerifier {
+        pin,
+        presented: presented.clone(),
+        algorithms: provider.signature_verification_algorithms,
+    };
+    let config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(verifier))
-        .with_no_client_auth())
+        .with_no_client_auth();
+    Ok((config, presented))
 }
 
 fn format_pin(bytes: &[u8; 32]) -> String {
