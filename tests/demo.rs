@@ -202,6 +202,8 @@ fn the_demo_opens_the_console_runs_and_stops_every_agent_on_quit() {
         })
         .collect();
     assert!(pids.iter().all(|p| alive(*p)));
+    // The console connects to its agents at start (heartbeats flow before any run).
+    tmux.wait_for("every agent connected", |s| s.contains("3 pooled"));
 
     // demo02 is in staging (no typed confirmation needed): run on it through its agent.
     tmux.keys(&["/", "d", "e", "m", "o", "0", "2", "Enter", "Space"]);

@@ -16,6 +16,7 @@ use crate::engine::Transports;
 use crate::engine::launch::{self, SshFlags};
 use crate::inventory::{Host, TransportKind};
 use crate::transport::ConnState;
+use crate::transport::agent::AgentTransport;
 use crate::transport::ssh::{PassphraseFn, SshTransport};
 
 /// A pooled connection unused this long is closed (it costs the host a session and us a file
@@ -90,7 +91,31 @@ impl ConsoleTransports {
             transports: Arc::new(transports),
             ssh,
         });
+        self.watch_agents();
         Ok(())
+    }
+
+    /// Agents push heartbeats, metrics and alerts: connect to every agent host now rather than
+    /// at its first run, so the fleet view shows their state at once. A host whose agent entry
+    /// is unusable (no pin, no token file) shows that when a run reaches it.
+    fn watch_agents(&self) {
+        if !self
+            .hosts
+            .iter()
+            .any(|h| h.transport == TransportKind::Agent)
+        {
+            return;
+        }
+        let agents = AgentTransport::for_home(&self.home);
+        for host in self
+            .hosts
+            .iter()
+            .filter(|h| h.transport == TransportKind::Agent)
+        {
+            if let Err(e) = agents.watch(host) {
+                tracing::warn!(host = %host.name, error = %e.message, "agent not watched");
+            }
+        }
     }
 
     /// The shared transports for a run on `hosts`. When the whole inventory's set cannot be
@@ -167,6 +192,13 @@ impl ConsoleTransports {
     pub async fn shutdown(&mut self, grace: Duration) {
         if let Some(task) = self.closing_idle.take() {
             task.abort();
+        }
+        if self
+            .hosts
+            .iter()
+            .any(|h| h.transport == TransportKind::Agent)
+        {
+            AgentTransport::for_home(&self.home).shutdown();
         }
         let Some(ssh) = self.built.as_ref().and_then(|b| b.ssh.clone()) else {
             return;
