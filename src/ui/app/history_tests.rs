@@ -2,7 +2,6 @@
 //! `RunResult` values, rerunning failed hosts through the confirmation, TestBackend snapshots,
 //! and the loads themselves reading what the engine recorded.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,11 +17,8 @@ use crate::config::{Home, Settings};
 use crate::engine::launch::{self, SshFlags};
 use crate::engine::{self, HostResult, HostState, Records, RunResult, Stream};
 use crate::inventory::TransportKind;
-use crate::inventory::load::parse;
 use crate::transport::{ErrorKind, ExitOutcome};
-use crate::ui::keymap::builtin;
 use crate::ui::pane::Scrollback;
-use crate::ui::theme::Theme;
 
 const NEWEST: &str = "01KF3Z5Q8V4W7X9Y2B3C4D5E6F";
 const MIDDLE: &str = "01KF3Y2M1C8D0E3F5G7H9J1K2M";
@@ -500,21 +496,7 @@ fn opened_run_snapshots() {
     }
 }
 
-const LOCAL_HOSTS: &str = r#"
-[[hosts]]
-name = "lab[1-2]"
-transport = "local"
-env = "lab"
-"#;
-
-fn local_model() -> Model {
-    let inventory = parse(Path::new("hosts.toml"), LOCAL_HOSTS).unwrap();
-    let theme = Theme::builtin("dark").unwrap();
-    let mut m = Model::new(inventory, builtin().unwrap(), theme, vec!["dark".into()]);
-    update(&mut m, Msg::Tick("12:00:00".into()));
-    update(&mut m, Msg::Resize(80, 24));
-    m
-}
+use super::run_tests::local_model;
 
 /// Runs the confirmed `start` on the engine as the console does (`spawn_run`), feeding its
 /// events to `update`, and returns the effects the update asked for along the way.

@@ -138,7 +138,8 @@ transport = "local"
 env = "lab"
 "#;
 
-fn local_model() -> Model {
+/// Two local hosts, lab1 and lab2 (env lab), the built-in keymap and dark theme, 80x24.
+pub(super) fn local_model() -> Model {
     let inventory = parse(Path::new("hosts.toml"), LOCAL_HOSTS).unwrap();
     let theme = Theme::builtin("dark").unwrap();
     let mut m = Model::new(inventory, builtin().unwrap(), theme, vec!["dark".into()]);
