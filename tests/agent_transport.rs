@@ -537,6 +537,30 @@ async fn a_silent_peer_hits_the_connect_timeout() {
     handle.cancel.cancel();
     let got = drain(&mut handle.events).await;
     assert_eq!(got.end, ExecEvent::Exited(ExitOutcome::Cancelled));
+
+    // A job with a longer connect timeout that joins a shorter job's attempt does not inherit
+    // that attempt's timeout: it waits for an attempt of its own.
+    let host = host_for(
+        "hung2",
+        &format!("wss://127.0.0.1:{port}"),
+        &token,
+        Some(format!("sha256:{}", "cd".repeat(32))),
+    );
+    let mut short = ExecSpec::new("true");
+    short.connect_timeout = Duration::from_millis(300);
+    let mut first = t.exec(&host, short);
+    assert_eq!(first.events.recv().await, Some(ExecEvent::Connecting));
+    // Let the short attempt get under way before the long job joins it.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut long = ExecSpec::new("true");
+    long.connect_timeout = Duration::from_secs(60);
+    let mut second = t.exec(&host, long);
+    assert_eq!(second.events.recv().await, Some(ExecEvent::Connecting));
+    let (kind, message) = failed_kind(&drain(&mut first.events).await.end);
+    assert_eq!(kind, ErrorKind::Timeout, "{message}");
+    second.cancel.cancel();
+    let got = drain(&mut second.events).await;
+    assert_eq!(got.end, ExecEvent::Exited(ExitOutcome::Cancelled));
     drop(listener);
 }
 

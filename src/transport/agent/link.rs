@@ -27,9 +27,11 @@ const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Where the link is.
 #[derive(Clone)]
 pub enum LinkState {
-    /// Attempt number `attempt` is under way.
+    /// Attempt number `attempt` is under way, with this connect timeout (`u64::MAX`: not
+    /// started yet; it will take the newest job's).
     Connecting {
         attempt: u64,
+        timeout_ms: u64,
     },
     Up {
         session: Arc<Session>,
@@ -61,7 +63,10 @@ impl Link {
         feed: Arc<Feed>,
         stop: CancellationToken,
     ) -> Arc<Link> {
-        let (state, _) = watch::channel(LinkState::Connecting { attempt: 1 });
+        let (state, _) = watch::channel(LinkState::Connecting {
+            attempt: 1,
+            timeout_ms: u64::MAX,
+        });
         let link = Arc::new(Link {
             name: name.to_string(),
             endpoint,
@@ -107,7 +112,13 @@ impl Link {
                 self.wake.notify_one();
                 *attempt
             }
-            LinkState::Connecting { attempt } => attempt - 1,
+            LinkState::Connecting {
+                attempt,
+                timeout_ms,
+            } if *timeout_ms >= millis(timeout) => attempt - 1,
+            // An attempt that gives up sooner than this job would must not answer it: the
+            // job waits for the next one (woken below when that attempt fails).
+            LinkState::Connecting { attempt, .. } => *attempt,
             LinkState::Down { attempt, .. } => {
                 self.wake.notify_one();
                 *attempt
@@ -134,6 +145,9 @@ impl Link {
                 LinkState::Down { error, attempt } if *attempt > floor => {
                     return Err(error.clone());
                 }
+                // The shorter attempt this job did not join failed: retry now, not after
+                // the backoff.
+                LinkState::Down { attempt, .. } if *attempt == floor => self.wake.notify_one(),
                 _ => {}
             }
         }
@@ -149,8 +163,12 @@ async fn supervise(link: Arc<Link>, consumer: String, feed: Arc<Feed>) {
     let mut attempt = 1u64;
     let mut failures = 0u32;
     loop {
-        link.state.send_replace(LinkState::Connecting { attempt });
-        let timeout = Duration::from_millis(link.connect_timeout_ms.load(Ordering::Relaxed));
+        let timeout_ms = link.connect_timeout_ms.load(Ordering::Relaxed);
+        link.state.send_replace(LinkState::Connecting {
+            attempt,
+            timeout_ms,
+        });
+        let timeout = Duration::from_millis(timeout_ms);
         let connected = tokio::select! {
             r = connect::connect(&link.name, &link.endpoint, &consumer, timeout) => r,
             () = link.stop.cancelled() => return,
