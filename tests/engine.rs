@@ -47,6 +47,9 @@ fn request(targets: Vec<Host>, command: &str) -> RunRequest {
         batch: None,
         max_fail: None,
         output_cap: 1 << 20,
+        guards: Default::default(),
+        action: None,
+        priority: Default::default(),
     }
 }
 

@@ -19,6 +19,9 @@ pub struct Settings {
     pub safety: SafetySettings,
     pub log: LogSettings,
     pub store: StoreSettings,
+    pub queue: QueueSettings,
+    pub breaker: BreakerSettings,
+    pub locks: LockSettings,
 }
 
 /// `[run]`: how bulk runs behave unless a flag or an action template says otherwise.
@@ -40,6 +43,9 @@ pub struct RunSettings {
     /// SSH handshakes in flight at once (protects sshd MaxStartups and bastions).
     #[serde(deserialize_with = "de_positive")]
     pub max_handshakes: u32,
+    /// New connections (SSH handshakes, agent links) started per second at most, across the
+    /// whole process (protects bastions); `0` means no limit.
+    pub handshakes_per_second: u32,
 }
 
 impl Default for RunSettings {
@@ -51,6 +57,7 @@ impl Default for RunSettings {
             idle_timeout: HumanDuration(Duration::ZERO),
             output_cap_per_host: ByteSize(4 << 20),
             max_handshakes: 32,
+            handshakes_per_second: 50,
         }
     }
 }
@@ -141,6 +148,71 @@ impl Default for StoreSettings {
         Self {
             rotate_at: ByteSize(64 << 20),
             keep: 5,
+        }
+    }
+}
+
+/// `[queue]`: runs wait their turn; concurrent runs share one fan-out budget.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct QueueSettings {
+    /// Runs that may wait in the queue; one more is refused with "queue full".
+    #[serde(deserialize_with = "de_positive")]
+    pub capacity: u32,
+    /// Runs that run at once; the others wait.
+    #[serde(deserialize_with = "de_positive")]
+    pub max_running: u32,
+    /// Hosts worked on at once across all running runs (each run's own fanout still applies).
+    #[serde(deserialize_with = "de_positive")]
+    pub fanout_budget: u32,
+}
+
+impl Default for QueueSettings {
+    fn default() -> Self {
+        Self {
+            capacity: 32,
+            max_running: 4,
+            fanout_budget: 256,
+        }
+    }
+}
+
+/// `[breaker]`: a host that keeps failing to connect is skipped fast for a while.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BreakerSettings {
+    /// Consecutive connection failures that open the breaker; `0` turns it off.
+    pub failures: u32,
+    /// How long an open breaker skips the host before one probe is let through.
+    pub cooldown: HumanDuration,
+}
+
+impl Default for BreakerSettings {
+    fn default() -> Self {
+        Self {
+            failures: 3,
+            cooldown: HumanDuration(Duration::from_secs(60)),
+        }
+    }
+}
+
+/// `[locks]`: per-host locks taken by actions with `requires_lock`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LockSettings {
+    /// How long a lock is held at most when the action does not say; an older lock is
+    /// reclaimed by the next run that wants it.
+    pub ttl: HumanDuration,
+    /// The folder on each host where lock directories are made (must be the same for every
+    /// console that can reach the host).
+    pub remote_dir: String,
+}
+
+impl Default for LockSettings {
+    fn default() -> Self {
+        Self {
+            ttl: HumanDuration(Duration::from_secs(30 * 60)),
+            remote_dir: "/tmp/fleetdeck-locks".to_string(),
         }
     }
 }

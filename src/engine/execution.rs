@@ -249,6 +249,7 @@ impl Tally {
             bytes_out: self.bytes_out,
             bytes_err: self.bytes_err,
             first_error_line,
+            attempts: 1,
         }
     }
 }

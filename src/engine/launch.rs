@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use crate::config::{Home, Settings};
 use crate::diag::Error;
+use crate::engine::types::{Guards, Priority};
 use crate::engine::{Limit, RunRequest, Transports, current_user, new_run_id};
 use crate::inventory::{Host, TransportKind};
 use crate::transport::ExecSpec;
@@ -127,5 +128,8 @@ pub fn request(
         batch: shape.batch,
         max_fail: shape.max_fail,
         output_cap: output_cap(settings),
+        guards: Guards::default(),
+        action: None,
+        priority: Priority::Normal,
     }
 }

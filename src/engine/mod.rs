@@ -2,17 +2,25 @@
 //! batches and max-fail, bounded output per host, and records of what happened. It never
 //! touches the terminal: front ends receive `EngineEvent`s.
 
+pub mod breaker;
+pub mod context;
 mod execution;
 pub mod fd_limit;
 mod forwarder;
+pub mod host_slots;
 pub mod launch;
+pub mod locks;
 mod output;
 pub mod records;
 mod run_output;
 pub mod scheduler;
 pub mod types;
 
+pub use context::{RunContext, RunControl};
 pub use fd_limit::raise_fd_limit;
 pub use records::{AuditRecord, OutputRecord, Records, current_user};
-pub use scheduler::{Transports, new_run_id, run};
-pub use types::{EngineEvent, HostResult, HostState, Limit, RunId, RunRequest, RunResult, Stream};
+pub use scheduler::{Transports, new_run_id, run, run_in};
+pub use types::{
+    ActionUse, EngineEvent, Guards, HostResult, HostState, Limit, Priority, RetryOn, RetryPolicy,
+    RunId, RunRequest, RunResult, SECRET_MASK, Stream, SuccessCriteria,
+};

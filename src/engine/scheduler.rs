@@ -8,6 +8,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use super::context::{RunContext, RunControl};
 use super::execution::{HostJob, execute};
 use super::fd_limit::{fanout_for_fd_limit, raise_fd_limit};
 use super::forwarder::Hub;
@@ -49,11 +50,8 @@ pub fn new_run_id() -> RunId {
 /// Reason given to hosts not attempted because of a cancel.
 const CANCELLED_REASON: &str = "run cancelled";
 
-/// Runs `req` to completion (or cancel). Sends events to `events` (bounded; if the receiver is
-/// slow the engine waits — never drops state events; consecutive output chunks of a host may
-/// be coalesced, and output beyond `req.output_cap` waiting for a slow receiver is dropped
-/// oldest first and reported with `Dropped`). `RunStarted` comes first and `RunFinished` last.
-/// Returns the result, which has already been recorded if `records` is Some.
+/// Runs `req` over `transports` alone (no budget shared with other runs, no pause): see
+/// `run_in`.
 pub async fn run(
     req: RunRequest,
     transports: &Transports,
@@ -61,6 +59,25 @@ pub async fn run(
     events: mpsc::Sender<EngineEvent>,
     cancel: CancellationToken,
 ) -> RunResult {
+    let ctx = RunContext::plain(transports.clone());
+    let (control, _pause) = RunControl::new(cancel);
+    run_in(req, &ctx, records, events, control).await
+}
+
+/// Runs `req` to completion (or cancel) within `ctx`. Sends events to `events` (bounded; if the receiver is
+/// slow the engine waits — never drops state events; consecutive output chunks of a host may
+/// be coalesced, and output beyond `req.output_cap` waiting for a slow receiver is dropped
+/// oldest first and reported with `Dropped`). `RunStarted` comes first and `RunFinished` last.
+/// Returns the result, which has already been recorded if `records` is Some.
+pub async fn run_in(
+    req: RunRequest,
+    ctx: &RunContext,
+    records: Option<&Records>,
+    events: mpsc::Sender<EngineEvent>,
+    control: RunControl,
+) -> RunResult {
+    let cancel = control.cancel.clone();
+    let transports = &ctx.transports;
     let started = now_rfc3339();
     let total = req.targets.len();
     let targets = fold(req.targets.iter().map(|h| h.name.as_str()));
@@ -114,6 +131,7 @@ pub async fn run(
         targets: targets.clone(),
         command: req.display_command.clone(),
         status: run_status(cancelled, &hosts).to_string(),
+        action: req.action.clone(),
         hosts,
     };
     if let Some(records) = records {
@@ -288,6 +306,7 @@ fn skipped(host: &str, state: HostState) -> HostResult {
         bytes_out: 0,
         bytes_err: 0,
         first_error_line: None,
+        attempts: 1,
     }
 }
 
@@ -372,6 +391,7 @@ mod tests {
                 targets: String::new(),
                 command: String::new(),
                 status: status.into(),
+                action: None,
                 hosts,
             };
             assert_eq!(result.exit_code(), code, "{status}");

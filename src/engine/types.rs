@@ -1,7 +1,9 @@
 //! The engine's vocabulary: what a run is asked to do, the states a host goes through, the
 //! events front ends receive, and the result that is recorded.
 
+use std::collections::BTreeMap;
 use std::fmt;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -76,7 +78,124 @@ pub struct RunRequest {
     pub max_fail: Option<Limit>,
     /// Output kept per host (stdout + stderr); older output beyond it is dropped with a marker.
     pub output_cap: usize,
+    /// Success criteria, retries, locks: from an action template, or the defaults for an
+    /// ad-hoc command (exit 0, no retry, no lock).
+    pub guards: Guards,
+    /// The action template this run renders, for history and audit.
+    pub action: Option<ActionUse>,
+    /// Where the run waits in the queue.
+    pub priority: Priority,
 }
+
+/// Queue priority: a higher one starts first; runs of equal priority start in order.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Priority {
+    Low,
+    #[default]
+    Normal,
+    High,
+}
+
+impl Priority {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::Low => "low",
+            Priority::Normal => "normal",
+            Priority::High => "high",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Self, String> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "low" => Ok(Priority::Low),
+            "normal" => Ok(Priority::Normal),
+            "high" => Ok(Priority::High),
+            _ => Err(format!("`{text}`: the priority is high, normal or low")),
+        }
+    }
+}
+
+/// What must hold, besides the transport's report, for a host to count as succeeded.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SuccessCriteria {
+    /// Exit codes that mean success; empty means `[0]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exit_codes: Vec<i32>,
+    /// Each must appear in the host's output (stdout or stderr).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub output_contains: Vec<String>,
+    /// None may appear in the host's output.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub output_not_contains: Vec<String>,
+    /// A host that takes longer has failed (the command is not killed for it: the timeout
+    /// does that).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_duration: Option<Duration>,
+}
+
+/// Which kind of host failure a retry may repeat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RetryOn {
+    /// The host could not be reached (dns, tcp, host key, auth, connect timeout).
+    Unreachable,
+    /// The command or idle timeout passed.
+    Timeout,
+    /// The command ran and failed (exit status or unmet success criteria).
+    Failed,
+    /// The link broke mid-command, or a local error.
+    Error,
+}
+
+/// Retries of one host, with exponential backoff and full jitter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included: 1 means no retry.
+    pub attempts: u32,
+    /// Wait before the second attempt; doubles for each later one.
+    pub backoff: Duration,
+    /// The longest wait between attempts.
+    pub max_backoff: Duration,
+    /// Failures that are retried; anything else ends the host at once.
+    pub on: Vec<RetryOn>,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            attempts: 1,
+            backoff: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(30),
+            on: vec![RetryOn::Unreachable],
+        }
+    }
+}
+
+/// Guard rails of a run.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Guards {
+    pub success: SuccessCriteria,
+    pub retry: RetryPolicy,
+    /// `requires_lock`: hold a per-host lock (local and on the host) for this long at most.
+    pub lock_ttl: Option<Duration>,
+    /// The template allows this run to share a host with another running action.
+    pub allow_concurrent: bool,
+}
+
+/// The action template a run came from and its parameters as recorded: secret values are
+/// never here (they are recorded as `<secret>`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ActionUse {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub params: BTreeMap<String, String>,
+}
+
+/// The text recorded in place of a secret parameter's value.
+pub const SECRET_MASK: &str = "<secret>";
 
 /// Which output stream bytes came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -194,6 +313,17 @@ pub struct HostResult {
     /// First line of stderr (or of the error), for "why did it fail" at a glance.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub first_error_line: Option<String>,
+    /// Attempts made (more than 1 when the run's retry policy repeated this host).
+    #[serde(default = "one_attempt", skip_serializing_if = "is_one_attempt")]
+    pub attempts: u32,
+}
+
+fn one_attempt() -> u32 {
+    1
+}
+
+fn is_one_attempt(n: &u32) -> bool {
+    *n == 1
 }
 
 /// The whole run, as appended to history.jsonl.
@@ -210,6 +340,9 @@ pub struct RunResult {
     /// ok | failed | unreachable | cancelled (the run as a whole, as the exit code says).
     pub status: String,
     pub hosts: Vec<HostResult>,
+    /// The action template this run rendered (secret values masked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<ActionUse>,
 }
 
 impl RunResult {

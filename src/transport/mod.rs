@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use crate::inventory::Host;
 
 /// What to run on one host.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ExecSpec {
     /// A shell command line, run by the remote user's shell (`sh -c` for local).
     pub command: String,
@@ -33,6 +33,9 @@ pub struct ExecSpec {
     pub timeout: Option<Duration>,
     /// Longest silence without output; `None` is off.
     pub idle_timeout: Option<Duration>,
+    /// On agent hosts, this operation instead of `command` (an action's file_validation or
+    /// service_health); other transports run `command`, its SSH equivalent.
+    pub agent_op: Option<crate::protocol::Operation>,
 }
 
 impl ExecSpec {
@@ -46,6 +49,7 @@ impl ExecSpec {
             connect_timeout: Duration::from_secs(10),
             timeout: None,
             idle_timeout: None,
+            agent_op: None,
         }
     }
 }

@@ -33,6 +33,7 @@ fn host(name: &str, state: HostState, exit: Option<i32>, ms: u64, err: Option<&s
         bytes_out: 16,
         bytes_err: err.map_or(0, str::len) as u64,
         first_error_line: err.map(Into::into),
+        attempts: 1,
     }
 }
 
@@ -49,6 +50,7 @@ fn recorded_runs() -> Vec<RunResult> {
         targets: targets.into(),
         command: command.into(),
         status: String::new(),
+        action: None,
         hosts: Vec::new(),
     };
     let mut restart = run(

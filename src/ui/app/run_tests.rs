@@ -261,6 +261,7 @@ fn finished_run() -> Model {
         bytes_out: 3,
         bytes_err: 0,
         first_error_line: err.map(Into::into),
+        attempts: 1,
     };
     let done = EngineEvent::RunFinished {
         result: Box::new(RunResult {
@@ -272,6 +273,7 @@ fn finished_run() -> Model {
             targets: "lab[1-2]".into(),
             command: start.command.clone(),
             status: "failed".into(),
+            action: None,
             hosts: vec![
                 result("lab1", HostState::Ok, 0, 412, None),
                 result("lab2", failed, 3, 1530, Some("disk full")),
@@ -398,6 +400,7 @@ fn finish(m: &mut Model, id: &str, status: &str) {
             bytes_out: 0,
             bytes_err: 0,
             first_error_line: None,
+            attempts: 1,
         })
         .collect();
     let result = RunResult {
@@ -409,6 +412,7 @@ fn finish(m: &mut Model, id: &str, status: &str) {
         targets: run.folded.clone(),
         command: run.command.clone(),
         status: status.into(),
+        action: None,
         hosts,
     };
     feed(

@@ -220,6 +220,7 @@ mod tests {
             targets: "web[01-02]".into(),
             command: "uptime".into(),
             status: "failed".into(),
+            action: None,
             hosts: vec![
                 HostResult {
                     host: "web01".into(),
@@ -229,6 +230,7 @@ mod tests {
                     bytes_out: 3,
                     bytes_err: 0,
                     first_error_line: None,
+                    attempts: 1,
                 },
                 HostResult {
                     host: "web02".into(),
@@ -240,6 +242,7 @@ mod tests {
                     bytes_out: 0,
                     bytes_err: 5,
                     first_error_line: Some("boom".into()),
+                    attempts: 1,
                 },
             ],
         }

@@ -205,6 +205,7 @@ mod tests {
                 targets: String::new(),
                 command: String::new(),
                 status: "failed".into(),
+                action: None,
                 hosts: Vec::new(),
             }),
         }

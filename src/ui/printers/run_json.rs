@@ -273,6 +273,7 @@ mod tests {
             targets: "a".into(),
             command: "echo hi".into(),
             status: "failed".into(),
+            action: None,
             hosts: vec![HostResult {
                 host: "a".into(),
                 state: failed,
@@ -281,6 +282,7 @@ mod tests {
                 bytes_out: 7,
                 bytes_err: 0,
                 first_error_line: None,
+                attempts: 1,
             }],
         };
         let done = parse(&p.on_event(&EngineEvent::RunFinished {

@@ -177,6 +177,7 @@ mod tests {
             bytes_out: 0,
             bytes_err: 0,
             first_error_line: first.map(str::to_string),
+            attempts: 1,
         }
     }
 
@@ -190,6 +191,7 @@ mod tests {
             targets: "x".to_string(),
             command: "true".to_string(),
             status: "failed".to_string(),
+            action: None,
             hosts,
         }
     }
