@@ -72,12 +72,17 @@ pub enum ErrorKind {
     Io,
     /// The peer broke the protocol or closed the connection mid-command.
     Protocol,
+    /// The host's circuit breaker is open after repeated connection failures: skipped
+    /// without trying until its cool-down passes.
+    CircuitOpen,
+    /// Another run (here or on another machine) holds the host's lock.
+    Locked,
 }
 
 impl ErrorKind {
     /// Unreachable kinds make `fleetdeck run` exit 3 rather than 1: the command never ran.
     pub fn is_unreachable(self) -> bool {
-        !matches!(self, ErrorKind::Io | ErrorKind::Protocol)
+        !matches!(self, ErrorKind::Io | ErrorKind::Protocol | ErrorKind::Locked)
     }
 
     pub fn as_str(self) -> &'static str {
@@ -89,6 +94,8 @@ impl ErrorKind {
             ErrorKind::Timeout => "timeout",
             ErrorKind::Io => "io",
             ErrorKind::Protocol => "protocol",
+            ErrorKind::CircuitOpen => "circuit_open",
+            ErrorKind::Locked => "locked",
         }
     }
 }
