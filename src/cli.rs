@@ -37,6 +37,12 @@ pub enum Command {
     Run(RunArgs),
     /// Past runs: list them, show one with its output, or rerun it where it failed.
     History(HistoryArgs),
+    /// Action templates (actions/*.toml): list them, or show one's parameters and command.
+    Actions(ActionsArgs),
+    /// Write history as one row per host per run (CSV or a JSON array), oldest first.
+    Export(ExportArgs),
+    /// Host locks: list this console's, take hosts for manual work, release (or break) them.
+    Locks(LocksArgs),
     /// Open the full-screen console on the inventory (fleet view, filter, marks, `:` commands);
     /// also what `fleetdeck` alone does.
     Tui(TuiArgs),
@@ -196,6 +202,49 @@ pub struct RunArgs {
     /// (like ssh): `fleetdeck run -t web01 -- 'df -h /var | tail -1'`.
     #[arg(last = true, value_name = "COMMAND")]
     pub command: Vec<String>,
+
+    /// Run this action template (actions/NAME.toml) instead of a command.
+    #[arg(long, value_name = "NAME")]
+    pub action: Option<String>,
+
+    /// A parameter of the action (repeatable); a secret one as `name=env:VAR` or
+    /// `name=file:PATH`, or left out to be asked for it.
+    #[arg(
+        short = 'p',
+        long = "param",
+        value_name = "KEY=VALUE",
+        requires = "action"
+    )]
+    pub params: Vec<String>,
+
+    /// The action's queue priority: high, normal or low (default: the template's).
+    #[arg(long, value_name = "PRIORITY", value_parser = crate::engine::types::Priority::parse, requires = "action")]
+    pub priority: Option<crate::engine::types::Priority>,
+
+    /// With --yes, confirms an action whose template asks for its name to be typed.
+    #[arg(long, value_name = "NAME", requires = "action")]
+    pub confirm: Option<String>,
+}
+
+/// `fleetdeck actions`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct ActionsArgs {
+    /// One JSON object per action (name, category, description, file).
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Option<ActionsCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ActionsCommand {
+    /// One action: parameters, command template, agent operation, guards, where it applies.
+    Show {
+        /// The action's name.
+        name: String,
+    },
 }
 
 /// How a run behaves; shared by `run` and `history rerun`. Unset values come from config.toml.
@@ -305,7 +354,8 @@ pub enum HistoryCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Run a past run's command again on the hosts that did not end ok.
+    /// Run a past run's command again on the hosts that did not end ok (a run of an action
+    /// is planned again from its template, with its recorded values).
     Rerun(RerunArgs),
 }
 
@@ -321,4 +371,106 @@ pub struct RerunArgs {
 
     #[command(flatten)]
     pub options: RunOptions,
+
+    /// For a run of an action: a parameter (repeatable). Secrets are never recorded, so give
+    /// them again as `name=env:VAR` or `name=file:PATH` (or be asked); a plain value here
+    /// replaces the recorded one.
+    #[arg(short = 'p', long = "param", value_name = "KEY=VALUE")]
+    pub params: Vec<String>,
+
+    /// For a run of an action whose template asks for its name to be typed: with --yes,
+    /// confirms it.
+    #[arg(long, value_name = "NAME")]
+    pub confirm: Option<String>,
+}
+
+/// `fleetdeck export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// csv (a header row, then one row per host per run) or json (an array of those rows).
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
+
+    /// Only runs started within this long before now (e.g. 24h, 7d).
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub since: Option<Duration>,
+
+    /// Write to this file (whole or not at all) instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    Csv,
+    Json,
+}
+
+/// `fleetdeck locks` (README, "Locks").
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct LocksArgs {
+    /// One JSON object per lock file.
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Option<LocksCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LocksCommand {
+    /// Lock hosts for manual work (here and on each host); exit 1 if any host is held by
+    /// someone else.
+    Take(LockTakeArgs),
+    /// Release the locks this console holds on the hosts, or with --force any lock (audited).
+    Release(LockReleaseArgs),
+}
+
+/// How `locks take|release` reach the hosts.
+#[derive(Debug, Clone, Default, Args)]
+pub struct LockReachArgs {
+    /// The hosts (repeatable; the union).
+    #[arg(short = 't', long = "target", value_name = "SELECTOR", required = true)]
+    pub targets: Vec<String>,
+
+    /// TCP connect + handshake + auth per host (default: [run] connect_timeout).
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub connect_timeout: Option<Duration>,
+
+    /// Use this OpenSSH client config instead of ~/.ssh/config and /etc/ssh/ssh_config.
+    #[arg(long, value_name = "FILE")]
+    pub ssh_config: Option<PathBuf>,
+
+    /// Also trust the host keys in this known_hosts file (repeatable).
+    #[arg(long = "known-hosts", value_name = "FILE")]
+    pub known_hosts: Vec<PathBuf>,
+
+    /// Trust and record the key of a host seen for the first time.
+    #[arg(long)]
+    pub accept_new: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LockTakeArgs {
+    #[command(flatten)]
+    pub reach: LockReachArgs,
+
+    /// How long the locks last unless released (default: [locks] ttl).
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub ttl: Option<Duration>,
+
+    /// Why, shown to whoever is refused.
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct LockReleaseArgs {
+    #[command(flatten)]
+    pub reach: LockReachArgs,
+
+    /// Break the lock whoever holds it (recorded in audit.jsonl).
+    #[arg(long)]
+    pub force: bool,
 }

@@ -3,6 +3,7 @@
 //! Layers (see DESIGN.md): `config` and `inventory` describe the fleet, `store` keeps what
 //! happened, `ui` holds the front ends. Lower layers never touch the terminal.
 
+pub mod action;
 pub mod agent;
 pub mod cli;
 pub mod commands;

@@ -7,6 +7,7 @@
 //! send `exec`, `cancel` and `ack`; the server sends `started`, `output`, `exit` for each
 //! job (tagged with the client's job `id`), `heartbeat` every few seconds, `alert` for every
 //! journal entry the consumer has not acknowledged, and `error` for anything it refuses.
+//! `lock` and `unlock` (host locks, kept by the agent across restarts) get a `lock_result`.
 //! Every frame is at most [`MAX_FRAME_BYTES`]; anything malformed or oversized gets an
 //! `error` frame and is otherwise ignored (never a crash, never an unbounded allocation).
 
@@ -87,6 +88,34 @@ pub enum Message {
     Alert(Alert),
     /// Client → server: every alert up to and including `seq` is handled.
     Ack { seq: u64 },
+    /// Client → server: take the lock `name` for `run_id` for `ttl_ms` by the agent's clock
+    /// (needs the `exec` scope); answered by `lock_result`. The same run id renews its lock.
+    Lock {
+        id: String,
+        name: String,
+        owner: String,
+        run_id: String,
+        ttl_ms: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// Client → server: release the lock `name` if `run_id` holds it, or whoever holds it
+    /// with `force` (needs the `exec` scope); answered by `lock_result`.
+    Unlock {
+        id: String,
+        name: String,
+        run_id: String,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        force: bool,
+    },
+    /// Server → client: the answer to `lock` or `unlock`. `holder`: who holds it (`held`),
+    /// the expired lock taken over (`reclaimed`), or the lock removed (`released`).
+    LockResult {
+        id: String,
+        status: LockStatus,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        holder: Option<LockInfo>,
+    },
     /// Either way: something was refused or went wrong. `id` names the job if there is one.
     Error {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -94,6 +123,33 @@ pub enum Message {
         code: ErrorCode,
         message: String,
     },
+}
+
+/// How a `lock` or `unlock` ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LockStatus {
+    /// Lock: taken (new or renewed).
+    Taken,
+    /// Lock: taken over from the expired `holder`.
+    Reclaimed,
+    /// Lock or unlock: refused, `holder` holds it.
+    Held,
+    /// Unlock: `holder`'s lock was removed.
+    Released,
+    /// Unlock: there was no lock.
+    None,
+}
+
+/// A lock's holder as the agent reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockInfo {
+    pub owner: String,
+    pub run_id: String,
+    /// Time left by the agent's clock (0: expired).
+    pub remaining_ms: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -476,6 +532,30 @@ mod tests {
             resolved: false,
         }));
         round_trip(Message::Ack { seq: 7 });
+        round_trip(Message::Lock {
+            id: "l1".into(),
+            name: "web01".into(),
+            owner: "alice@laptop".into(),
+            run_id: "01J".into(),
+            ttl_ms: 60_000,
+            reason: Some("disk swap".into()),
+        });
+        round_trip(Message::Unlock {
+            id: "l2".into(),
+            name: "web01".into(),
+            run_id: "01J".into(),
+            force: true,
+        });
+        round_trip(Message::LockResult {
+            id: "l1".into(),
+            status: LockStatus::Held,
+            holder: Some(LockInfo {
+                owner: "bob@desk".into(),
+                run_id: "01K".into(),
+                remaining_ms: 5,
+                reason: None,
+            }),
+        });
         round_trip(Message::Cancel { id: "1".into() });
         round_trip(Message::Heartbeat(Heartbeat {
             jobs: 1,

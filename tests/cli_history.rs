@@ -169,6 +169,16 @@ fn rerun_failed_targets_exactly_the_hosts_that_did_not_end_ok() {
     assert_ne!(second["id"], first["id"]);
     assert_eq!(host_names(&second, |_| true), failed);
     assert_eq!(second["command"], first["command"]);
+    // The rerun is an operator action in audit.jsonl, naming the run it repeats.
+    let audit = fs::read_to_string(home.path().join("data/audit.jsonl")).unwrap();
+    let rerun_line: Value = audit
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|l| l["action"] == "rerun")
+        .expect("a rerun line in audit.jsonl");
+    assert_eq!(rerun_line["run_id"], first["id"]);
+    assert_eq!(rerun_line["count"], 3);
+    assert!(rerun_line["who"].as_str().unwrap().contains('@'));
 
     // Now it succeeds; a rerun of that run has nothing to do.
     fs::remove_dir(&lock).unwrap();

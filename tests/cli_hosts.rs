@@ -154,6 +154,8 @@ fn paths_lists_every_file_under_home() {
         "runs",
         "logs",
         "known_hosts",
+        "locks",
+        "breakers",
         "agent",
         "agent_config",
         "agent_tokens",

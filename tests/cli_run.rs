@@ -522,6 +522,22 @@ fn ctrl_c_cancels_the_run_and_exits_130() {
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0]["status"], "cancelled");
     assert_eq!(runs[0]["hosts"][0]["state"], "cancelled");
+    // audit.jsonl: the run started, the operator cancelled it, the run ended cancelled.
+    let audit = std::fs::read_to_string(home.path().join("data/audit.jsonl")).unwrap();
+    let lines: Vec<(String, String)> = audit
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .map(|v| {
+            assert_eq!(v["run_id"], runs[0]["id"]);
+            (
+                v["action"].as_str().unwrap().to_string(),
+                v["result"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let actions: Vec<&str> = lines.iter().map(|(a, _)| a.as_str()).collect();
+    assert_eq!(actions, ["run", "cancel", "run"], "{audit}");
+    assert_eq!(lines[2].1, "cancelled");
     let remote = read_pid(&pid_file);
     assert!(
         !alive(remote),

@@ -55,6 +55,7 @@ async fn console_run(transports: &mut ConsoleTransports, home: &Home, hosts: &[H
         hosts: hosts.to_vec(),
         selector: "all".into(),
         command: "echo hi from $(hostname)".into(),
+        prepared: None,
     };
     let shared = transports.for_run(hosts).unwrap();
     let (tx, mut rx) = mpsc::channel(ENGINE_CHANNEL);

@@ -130,7 +130,7 @@ fn print_home_runs_on_the_demo_fleet_and_cleans_up() {
 
     let hosts = std::fs::read_to_string(home.join("config/hosts.toml")).unwrap();
     assert!(hosts.contains("fingerprint = \"sha256:"), "pinned: {hosts}");
-    assert!(home.join("config/actions/uptime.toml").exists());
+    demo_actions_load_and_run(&home);
 
     let out = Command::new(BIN)
         .arg("--home")
@@ -171,6 +171,106 @@ fn print_home_runs_on_the_demo_fleet_and_cleans_up() {
         demo_roots(tmp.path()).is_empty(),
         "the temporary home is removed"
     );
+}
+
+/// `fleetdeck --home HOME ARGS…` with its exit code, stdout and stderr.
+fn fleetdeck(home: &Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let out = Command::new(BIN)
+        .arg("--home")
+        .arg(home)
+        .args(args)
+        .env_remove("FLEETDECK_HOME")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The demo home's actions are the shipped examples, every one loads, and the agents' policy
+/// lets them run: a shell command (disk-usage, log-tail-grep) and an agent operation
+/// (file-validation).
+fn demo_actions_load_and_run(home: &Path) {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/actions");
+    let mut written: Vec<String> = std::fs::read_dir(home.join("config/actions"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    written.sort();
+    assert_eq!(written.len(), 6, "{written:?}");
+    for file in &written {
+        assert_eq!(
+            std::fs::read_to_string(home.join("config/actions").join(file)).unwrap(),
+            std::fs::read_to_string(examples.join(file)).unwrap(),
+            "{file} is a copy of the shipped example"
+        );
+    }
+    let (code, list, err) = fleetdeck(home, &["actions"]);
+    assert_eq!(code, Some(0), "{list}{err}");
+    assert!(list.contains("6 actions in"), "{list}");
+
+    let (code, out, err) = fleetdeck(
+        home,
+        &[
+            "run",
+            "-t",
+            "demo[01-03]",
+            "--yes",
+            "--action",
+            "disk-usage",
+            "-p",
+            "max_percent=100",
+        ],
+    );
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert_eq!(out.matches(" used ").count(), 3, "{out}");
+
+    let data = tempfile::tempdir().unwrap();
+    let log = data.path().join("app.log");
+    std::fs::write(&log, "start\nERROR disk full\nok\n").unwrap();
+    let path = format!("path={}", log.display());
+    let (code, out, err) = fleetdeck(
+        home,
+        &[
+            "run",
+            "-t",
+            "demo01",
+            "--yes",
+            "--action",
+            "log-tail-grep",
+            "-p",
+            &path,
+            "-p",
+            "pattern=ERROR",
+        ],
+    );
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(
+        out.contains("ERROR disk full") && !out.contains("start"),
+        "{out}"
+    );
+
+    let dump = data.path().join("backup.dump");
+    std::fs::write(&dump, vec![7u8; 2 * 1024 * 1024 + 10]).unwrap();
+    let path = format!("path={}", dump.display());
+    let (code, out, err) = fleetdeck(
+        home,
+        &[
+            "run",
+            "-t",
+            "demo02",
+            "--yes",
+            "--action",
+            "file-validation",
+            "-p",
+            &path,
+        ],
+    );
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains("size_gt_mb"), "{out}");
 }
 
 /// `fleetdeck demo ARGS` with TMPDIR=`tmp`, in a 120×32 tmux server of its own.

@@ -6,6 +6,7 @@ pub mod alerts;
 mod auth;
 pub mod init;
 pub mod jobs;
+pub mod locks;
 pub mod metrics;
 pub mod policy;
 pub mod server;

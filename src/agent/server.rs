@@ -50,6 +50,8 @@ pub struct Shared {
     pub metrics: watch::Receiver<Metrics>,
     pub shutdown: CancellationToken,
     pub journal: Option<Arc<Journal>>,
+    /// Host locks (`lock`/`unlock`), kept in the agent folder across restarts.
+    pub locks: Arc<super::locks::LockTable>,
     tokens: Arc<TokenStore>,
 }
 
@@ -115,6 +117,7 @@ pub async fn serve(opts: RunOptions, prepared: Prepared) -> Result<(), String> {
         Ok(j) => Some(Arc::new(j)),
         Err(e) => return Err(format!("alert journal: {e}")),
     };
+    let locks = Arc::new(super::locks::LockTable::open(&opts.dir)?);
     let metrics = spawn_sampler(prepared.config.heartbeat, shutdown.clone());
     let watcher_stop = shutdown.child_token();
     if let Some(journal) = &journal {
@@ -132,6 +135,7 @@ pub async fn serve(opts: RunOptions, prepared: Prepared) -> Result<(), String> {
         metrics,
         shutdown: shutdown.clone(),
         journal,
+        locks,
         tokens: Arc::new(prepared.tokens),
     });
 

@@ -335,6 +335,34 @@ impl Session {
                 }
             }
             Message::Ack { seq } => self.on_ack(seq),
+            Message::Lock {
+                id,
+                name,
+                owner,
+                run_id,
+                ttl_ms,
+                reason,
+            } => {
+                let reply = self.lock_allowed(&id).and_then(|()| {
+                    let ttl = Duration::from_millis(ttl_ms);
+                    super::locks::answer(
+                        &id,
+                        self.shared.locks.lock(&name, &owner, &run_id, ttl, reason),
+                    )
+                });
+                self.push(reply.unwrap_or_else(|refusal| refusal));
+            }
+            Message::Unlock {
+                id,
+                name,
+                run_id,
+                force,
+            } => {
+                let reply = self.lock_allowed(&id).and_then(|()| {
+                    super::locks::answer(&id, self.shared.locks.unlock(&name, &run_id, force))
+                });
+                self.push(reply.unwrap_or_else(|refusal| refusal));
+            }
             Message::Error { code, message, .. } => {
                 tracing::info!(peer = %self.peer, ?code, %message, "console reported an error");
             }
@@ -384,6 +412,25 @@ impl Session {
             );
             self.feed = Some(token);
         }
+    }
+
+    /// Locks need the exec scope and a hello; the `error` frame when refused.
+    fn lock_allowed(&self, id: &str) -> Result<(), WsMessage> {
+        if self.scope != Scope::Exec {
+            return Err(error_frame(
+                Some(id.to_string()),
+                ErrorCode::Forbidden,
+                "this token has the read scope: it cannot take or release locks",
+            ));
+        }
+        if self.consumer.is_none() {
+            return Err(error_frame(
+                Some(id.to_string()),
+                ErrorCode::Malformed,
+                "send hello before lock or unlock",
+            ));
+        }
+        Ok(())
     }
 
     fn on_ack(&mut self, seq: u64) {

@@ -44,17 +44,29 @@ pub fn run(home: &Home) -> Result<ExitCode, Error> {
             Err(d) => problems.extend(d),
         }
     }
-    // Action templates get full validation with the feature that reads them; until then a
-    // file there is at least checked to be well-formed TOML.
+    // Action templates: each file fully (placeholders, params, regexes, defaults, guards),
+    // and a name defined in two files is reported on the second, naming the first.
+    let mut action_names: std::collections::BTreeMap<String, PathBuf> = Default::default();
     for_each_file(
         &home.actions_dir(),
         &mut ok_lines,
         &mut problems,
-        |file, src| {
-            crate::config::toml_diag::parse_toml::<toml::Table>(file, src)
-                .err()
-                .into_iter()
-                .collect()
+        |file, src| match crate::action::template::parse(file, src) {
+            Ok(t) => match action_names.get(&t.name) {
+                Some(first) => vec![Diagnostic::whole_file(
+                    file,
+                    format!(
+                        "action `{}` is already defined in {}: rename one",
+                        t.name,
+                        first.display()
+                    ),
+                )],
+                None => {
+                    action_names.insert(t.name, file.to_path_buf());
+                    Vec::new()
+                }
+            },
+            Err(diags) => diags,
         },
     );
     for_each_file(

@@ -1,7 +1,7 @@
 //! `fleetdeck demo [--hosts N]`: a live fleet in one command. Makes a temporary home, starts N
 //! real agents (this same binary, `agent init` + `agent run`) on 127.0.0.1 with TLS, random
 //! ports and their own tokens and certificates, writes a hosts.toml that pins each agent's
-//! fingerprint, adds a few sample actions, and opens the console on it. When the console
+//! fingerprint, adds the shipped example actions that suit them, and opens the console on it. When the console
 //! exits (or on error, panic or a signal) every agent it started is stopped, by pid, and the
 //! temporary home is removed.
 
@@ -25,20 +25,34 @@ const STOP_GRACE: Duration = Duration::from_secs(3);
 const ENVS: [&str; 3] = ["prod", "staging", "dev"];
 const ROLES: [&str; 4] = ["web", "web", "db", "cache"];
 
-/// The sample actions (plain TOML) under actions/.
-const ACTIONS: [(&str, &str); 3] = [
-    (
-        "uptime.toml",
-        "description = \"How long each host has been up, and its load\"\ncommand = \"uptime\"\n",
-    ),
+/// The actions the demo home gets: the shipped examples (examples/actions/, the one source
+/// of truth) that make sense on its agents, copied as they are. Left out: service-restart
+/// (it would restart real units of this machine), db-row-count (needs hosts tagged
+/// `postgres`) and kubectl-rollout-* (local hosts tagged `kubectl`): no demo host qualifies.
+const ACTIONS: [(&str, &str); 6] = [
     (
         "disk-usage.toml",
-        "description = \"Disk usage of the root filesystem\"\ncommand = \"df -h /\"\n",
+        include_str!("../../examples/actions/disk-usage.toml"),
     ),
     (
-        "tail-log.toml",
-        "description = \"The last lines of a log file\"\ncommand = \"tail -n {{lines}} {{path}}\"\n\n\
-         [params.path]\ndefault = \"/var/log/syslog\"\n\n[params.lines]\ndefault = \"20\"\n",
+        "file-validation.toml",
+        include_str!("../../examples/actions/file-validation.toml"),
+    ),
+    (
+        "http-health.toml",
+        include_str!("../../examples/actions/http-health.toml"),
+    ),
+    (
+        "log-tail-grep.toml",
+        include_str!("../../examples/actions/log-tail-grep.toml"),
+    ),
+    (
+        "package-version.toml",
+        include_str!("../../examples/actions/package-version.toml"),
+    ),
+    (
+        "service-status.toml",
+        include_str!("../../examples/actions/service-status.toml"),
     ),
 ];
 
@@ -339,6 +353,11 @@ fn write_home(home: &Home, agents: &[Agent]) -> Result<(), Error> {
         );
     }
     write(&home.hosts_file(), &hosts)?;
+    write_actions(home)
+}
+
+/// The sample actions, under actions/.
+fn write_actions(home: &Home) -> Result<(), Error> {
     let actions = home.actions_dir();
     ensure_private_dir(&actions)?;
     for (file, text) in ACTIONS {
@@ -436,5 +455,23 @@ mod tests {
         );
         std::fs::write(dir.path().join("bad.pem"), "nothing").unwrap();
         assert!(pem_fingerprint(&dir.path().join("bad.pem")).is_err());
+    }
+
+    #[test]
+    fn every_demo_action_loads_without_problems() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::under(dir.path());
+        write_actions(&home).unwrap();
+        let catalog = match crate::action::Catalog::load(&home) {
+            Ok(catalog) => catalog,
+            Err(problems) => panic!("the demo's actions have problems: {problems:?}"),
+        };
+        let mut files: Vec<String> = ACTIONS
+            .iter()
+            .map(|(f, _)| f.trim_end_matches(".toml").to_string())
+            .collect();
+        files.sort();
+        let names: Vec<String> = catalog.names().map(str::to_string).collect();
+        assert_eq!(names, files);
     }
 }

@@ -1,16 +1,23 @@
 //! `fleetdeck history`: list past runs (newest first, read from the end of history.jsonl),
-//! show one with its output, or rerun one on the hosts that did not end ok.
+//! show one with its output, or rerun one on the hosts that did not end ok (a run of an
+//! action is planned again from its template, its secrets given again).
 
 use std::path::Path;
 use std::process::ExitCode;
 
-use super::run::{Plan, execute};
+use super::actions::{Launch, ask_missing_secrets, launch, parse_params, plan_on, with_problems};
+use super::run::{Plan, check_known_hosts_files, execute};
+use crate::action::plan::Inputs;
+use crate::action::{Catalog, Template};
 use crate::cli::{HistoryArgs, HistoryCommand, RerunArgs};
 use crate::config::{Home, Settings};
 use crate::diag::Error;
-use crate::engine::{HostState, OutputRecord, Records, RunResult};
-use crate::inventory::load;
+use crate::engine::types::ActionUse;
+use crate::engine::{
+    AuditRecord, HostState, OutputRecord, Records, RunResult, SECRET_MASK, current_user,
+};
 use crate::inventory::nodeset::fold;
+use crate::inventory::{Host, load};
 use crate::store::{
     CorruptLine, LineNumbering, ReadReport, for_each_record, read_all_as, read_newest_as,
     rotated_path,
@@ -84,8 +91,20 @@ fn rerun(
         ))?;
         return Ok(ExitCode::SUCCESS);
     }
+    if run.action.is_none() && (!args.params.is_empty() || args.confirm.is_some()) {
+        return Err(Error::Invalid(format!(
+            "run {} ran a command, not an action: -p and --confirm apply to reruns of actions; \
+             nothing was run",
+            short_id(&run.id)
+        )));
+    }
     let inventory = load::load(&home.hosts_file()).map_err(Error::Config)?;
     let hosts = run.rerun_targets(&inventory);
+    if let Some(used) = &run.action {
+        // The recorded command cannot simply be replayed: its secrets came on stdin, and an
+        // agent-only action records an operation, not a shell command. Plan it again.
+        return rerun_action(home, settings, records, &run, used, hosts, args);
+    }
     let plan = Plan {
         selector: fold(hosts.iter().map(|h| h.name.as_str())),
         hosts,
@@ -96,7 +115,172 @@ fn rerun(
         short_id(&run.id),
         plan.hosts.len()
     );
+    audit_rerun(
+        records,
+        &run,
+        &run.command,
+        &plan.selector,
+        plan.hosts.len(),
+    );
     execute(home, settings, plan, &args.options)
+}
+
+/// A run of an action, again: today's template with the recorded plain values (a `-p`
+/// replaces one), the secrets given again, the same checks and confirmation as
+/// `run --action`.
+fn rerun_action(
+    home: &Home,
+    settings: &Settings,
+    records: &Records,
+    run: &RunResult,
+    used: &ActionUse,
+    hosts: Vec<Host>,
+    args: &RerunArgs,
+) -> Result<ExitCode, Error> {
+    let selector = fold(hosts.iter().map(|h| h.name.as_str()));
+    let (catalog, problems) = Catalog::load_partial(home);
+    let template = catalog.find(&used.name).map_err(|e| {
+        let gone = format!(
+            "run {} ran action `{}`, which is not in {} any more: {e}; nothing was run\n{}",
+            short_id(&run.id),
+            used.name,
+            home.actions_dir().display(),
+            by_hand(run, used, &selector)
+        );
+        with_problems(gone, &problems)
+    })?;
+    check_known_hosts_files(&args.options)?;
+    let mut inputs = parse_params(template, &args.params)?;
+    recorded_values(template, used, &mut inputs).map_err(|changes| {
+        Error::Invalid(format!(
+            "action `{}` has changed since run {} was recorded:\n{}\nnothing was run \
+             (fleetdeck actions show {} lists its parameters now)",
+            template.name,
+            short_id(&run.id),
+            changes.join("\n"),
+            template.name
+        ))
+    })?;
+    ask_missing_secrets(template, &mut inputs)?;
+    let how = Launch {
+        options: &args.options,
+        priority: None,
+        confirm: args.confirm.as_deref(),
+    };
+    let plan = plan_on(template, &inputs, hosts, &selector, settings, &how)?;
+    eprintln!(
+        "rerunning run {} (action {}) on the {} host(s) that did not end ok",
+        short_id(&run.id),
+        template.name,
+        plan.request.targets.len()
+    );
+    if !args.options.dry_run {
+        let params: Vec<String> = plan
+            .request
+            .action
+            .iter()
+            .flat_map(|a| a.params.iter().map(|(k, v)| format!("{k}={v}")))
+            .collect();
+        let what = format!("action {} {}", template.name, params.join(" "));
+        audit_rerun(
+            records,
+            run,
+            what.trim_end(),
+            &selector,
+            plan.request.targets.len(),
+        );
+    }
+    launch(home, settings, template, plan, &how)
+}
+
+/// Fills `inputs` with the recorded plain values the operator did not give again. Returns
+/// what changed in the template since (each as a line) if the recorded values no longer fit.
+fn recorded_values(
+    template: &Template,
+    used: &ActionUse,
+    inputs: &mut Inputs,
+) -> Result<(), Vec<String>> {
+    let mut changes = Vec::new();
+    for (name, value) in &used.params {
+        match template.param(name) {
+            None => changes.push(format!("  parameter `{name}` is no longer in the template")),
+            // Secrets are never recorded: they are given again (or asked for).
+            Some(p) if p.secret => {}
+            Some(_) if value == SECRET_MASK => {
+                if !inputs.values.contains_key(name) {
+                    changes.push(format!(
+                        "  parameter `{name}` was a secret and is not one now: give its value \
+                         with -p {name}=VALUE"
+                    ));
+                }
+            }
+            Some(_) => {
+                inputs
+                    .values
+                    .entry(name.clone())
+                    .or_insert_with(|| value.clone());
+            }
+        }
+    }
+    for p in &template.params {
+        let needed = (p.required || p.secret) && p.default.is_none();
+        let given = inputs.values.contains_key(&p.name) || inputs.secrets.contains_key(&p.name);
+        if needed && !given && !used.params.contains_key(&p.name) {
+            let how = if p.secret { "env:VAR" } else { "VALUE" };
+            changes.push(format!(
+                "  parameter `{}` is required and has no recorded value: give it with -p {}={how}",
+                p.name, p.name
+            ));
+        }
+    }
+    if changes.is_empty() {
+        Ok(())
+    } else {
+        Err(changes)
+    }
+}
+
+/// How to rerun an action whose template is gone: its recorded command, when that is a
+/// shell command that needs nothing on stdin.
+fn by_hand(run: &RunResult, used: &ActionUse, selector: &str) -> String {
+    let restore = format!(
+        "put actions/{}.toml back and rerun, or run it afresh with fleetdeck run --action",
+        used.name
+    );
+    if used.params.values().any(|v| v == SECRET_MASK) {
+        return format!(
+            "to rerun it: {restore} (its recorded command reads its secrets on stdin, so it \
+             cannot be replayed as is)"
+        );
+    }
+    if run.command.starts_with("agent {") {
+        return format!(
+            "to rerun it: {restore} (it ran an agent operation, recorded as `{}`)",
+            run.command
+        );
+    }
+    let quote = |s: &str| shlex::try_quote(s).map_or_else(|_| s.to_string(), |q| q.into_owned());
+    format!(
+        "to rerun its recorded command by hand: fleetdeck run -t {} -- {}\nor {restore}",
+        quote(selector),
+        quote(&run.command)
+    )
+}
+
+/// The rerun as an operator action; the new run then records its own `run` lines.
+fn audit_rerun(records: &Records, run: &RunResult, what: &str, targets: &str, count: usize) {
+    let audit = AuditRecord {
+        who: current_user(),
+        action: "rerun".to_string(),
+        run_id: run.id.clone(),
+        what: format!("rerun where it did not end ok: {what}"),
+        targets: targets.to_string(),
+        count,
+        result: "requested".to_string(),
+    };
+    if let Err(e) = records.append_audit(&audit) {
+        tracing::warn!(run = %run.id, error = %e, "cannot write the audit record; the rerun goes on");
+    }
 }
 
 /// The run whose id starts with `prefix` (case-insensitive), searching history.jsonl and its
@@ -204,4 +388,58 @@ fn count_lines(path: &Path) -> Option<u64> {
 
 fn store_error(e: crate::store::StoreError) -> Error {
     Error::Invalid(format!("cannot read history: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::action::template;
+
+    fn used(params: &[(&str, &str)]) -> ActionUse {
+        ActionUse {
+            name: "x".to_string(),
+            params: params
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn recorded_values_fill_in_and_report_what_changed() {
+        let t = template::parse(
+            std::path::Path::new("/h/actions/x.toml"),
+            "command = \"echo {a} {b} {pw}\"\n[[params]]\nname = \"a\"\n[[params]]\nname = \"b\"\ndefault = \"d\"\n\
+             [[params]]\nname = \"pw\"\nsecret = true\n",
+        )
+        .unwrap();
+        // A recorded value fills in; one given again wins; the secret is left to be given.
+        let mut inputs = Inputs::default();
+        inputs.values.insert("b".into(), "new".into());
+        recorded_values(
+            &t,
+            &used(&[("a", "1"), ("b", "old"), ("pw", SECRET_MASK)]),
+            &mut inputs,
+        )
+        .unwrap();
+        assert_eq!(inputs.values.get("a").map(String::as_str), Some("1"));
+        assert_eq!(inputs.values.get("b").map(String::as_str), Some("new"));
+        assert!(!inputs.values.contains_key("pw") && inputs.secrets.is_empty());
+
+        // Gone, no longer secret, and a secret never recorded: each named.
+        let changes = recorded_values(
+            &t,
+            &used(&[("a", SECRET_MASK), ("gone", "1")]),
+            &mut Inputs::default(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            changes,
+            [
+                "  parameter `a` was a secret and is not one now: give its value with -p a=VALUE",
+                "  parameter `gone` is no longer in the template",
+                "  parameter `pw` is required and has no recorded value: give it with -p pw=env:VAR",
+            ]
+        );
+    }
 }

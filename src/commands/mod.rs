@@ -1,11 +1,14 @@
 //! One file per subcommand: each loads what it needs, calls the engine/store layers, and hands
 //! the result to a printer. Errors carry their exit code (`diag::Error::exit_code`).
 
+mod actions;
 mod agent;
 mod check;
 mod demo;
+mod export;
 mod history;
 mod hosts;
+mod locks;
 mod paths;
 mod prompt;
 mod run;
@@ -48,10 +51,25 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
             let _log = start_logging(&home, cli.verbose, &settings);
             run::run(&home, &settings, &args)
         }
+        Command::Actions(args) => {
+            let settings = load_settings(&home)?;
+            let _log = start_logging(&home, cli.verbose, &settings);
+            actions::run(&home, &args)
+        }
+        Command::Locks(args) => {
+            let settings = load_settings(&home)?;
+            let _log = start_logging(&home, cli.verbose, &settings);
+            locks::run(&home, &settings, &args)
+        }
         Command::History(args) => {
             let settings = load_settings(&home)?;
             let _log = start_logging(&home, cli.verbose, &settings);
             history::run(&home, &settings, &args)
+        }
+        Command::Export(args) => {
+            let settings = load_settings(&home)?;
+            let _log = start_logging(&home, cli.verbose, &settings);
+            export::run(&home, &settings, &args)
         }
         Command::Agent(cmd) => agent::run(&home, cli.verbose, &cmd),
         // Its own temporary home, whatever --home says.

@@ -26,6 +26,16 @@ pub fn run(home: &Home, args: &PathsArgs) -> Result<ExitCode, Error> {
             "host keys fleetdeck accepted",
             home.known_hosts_file(),
         ),
+        PathRow::new(
+            "locks",
+            "host locks this machine holds (JSON per host)",
+            home.state_dir.join("locks"),
+        ),
+        PathRow::new(
+            "breakers",
+            "hosts skipped after connection failures",
+            crate::engine::launch::breaker_file(home),
+        ),
         PathRow::new("logs", "daily JSON logs", home.log_dir.clone()),
         PathRow::new(
             "agent",

@@ -73,6 +73,25 @@ fn is_are(hosts: &[Host], env: &str) -> &'static str {
 /// Reads a passphrase for `key` from /dev/tty with echo off. `None` when there is no terminal
 /// (the transport then reports a clear error instead of hanging).
 pub fn read_passphrase(key: &Path) -> Option<String> {
+    read_hidden(&format!("Passphrase for {}: ", key.display()))
+}
+
+/// Asks `question` on stderr and reads one line from stdin (the caller checked it is a
+/// terminal), without its line end.
+pub fn ask(question: &str) -> Result<String, Error> {
+    eprint!("{question}");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| Error::Invalid(format!("cannot read the answer from stdin: {e}")))?;
+    Ok(answer.trim_end_matches(['\n', '\r']).to_string())
+}
+
+/// Shows `prompt` on /dev/tty and reads a line with echo off (passphrases, secret action
+/// parameters). `None` when there is no terminal.
+pub fn read_hidden(prompt: &str) -> Option<String> {
     if !std::io::stdin().is_terminal() {
         return None;
     }
@@ -94,7 +113,7 @@ pub fn read_passphrase(key: &Path) -> Option<String> {
     // SAFETY: as above; the struct is fully initialised by tcgetattr.
     unsafe { libc::tcsetattr(fd, libc::TCSANOW, &term) };
     let mut writer = &tty;
-    let _ = write!(writer, "Passphrase for {}: ", key.display());
+    let _ = write!(writer, "{prompt}");
     let _ = writer.flush();
     let mut line = String::new();
     let read = BufReader::new(&tty).read_line(&mut line);

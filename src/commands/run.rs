@@ -48,6 +48,9 @@ pub struct Plan {
 }
 
 pub fn run(home: &Home, settings: &Settings, args: &RunArgs) -> Result<ExitCode, Error> {
+    if args.action.is_some() {
+        return super::actions::run_action(home, settings, args);
+    }
     let command = join_command(&args.command)?;
     let inventory = load::load(&home.hosts_file()).map_err(Error::Config)?;
     let hosts = resolve_targets(&inventory, &args.targets)?;
@@ -75,7 +78,9 @@ fn join_command(words: &[String]) -> Result<String, Error> {
     let command = words.join(" ");
     if command.trim().is_empty() {
         return Err(Error::Invalid(
-            "missing command: put it after `--`, e.g. fleetdeck run -t web01 -- uptime".to_string(),
+            "missing command: put it after `--`, e.g. fleetdeck run -t web01 -- uptime, or run \
+             an action template with --action NAME (fleetdeck actions lists them)"
+                .to_string(),
         ));
     }
     Ok(command)
@@ -89,10 +94,8 @@ pub fn execute(
     options: &RunOptions,
 ) -> Result<ExitCode, Error> {
     let spec = exec_spec(&plan.command, settings, options)?;
-    let output_cap = launch::output_cap(settings);
     let fanout = options.fanout.unwrap_or(settings.run.fanout) as usize;
     let envs = protected_envs(&plan.hosts, &settings.safety.protected_envs);
-    let folded = fold(plan.hosts.iter().map(|h| h.name.as_str()));
 
     check_known_hosts_files(options)?;
     if options.dry_run {
@@ -103,25 +106,6 @@ pub fn execute(
         return Ok(ExitCode::SUCCESS);
     }
 
-    let mode = options.output_mode();
-    let progress = (mode != OutputMode::Json && std::io::stderr().is_terminal())
-        .then(|| progress_bar(plan.hosts.len()));
-    let (transports, ssh) = transports(&plan.hosts, home, settings, options, progress.clone())?;
-    let noun = if plan.hosts.len() == 1 {
-        "host"
-    } else {
-        "hosts"
-    };
-    eprintln!("running on {} {noun}: {folded}", plan.hosts.len());
-    confirm_protected(&plan.hosts, &envs, options.yes)?;
-    if let Some(bar) = &progress {
-        show(bar);
-    }
-
-    let records = Records::new(home, &settings.store);
-    if let Err(e) = home.ensure_writable_dirs() {
-        eprintln!("fleetdeck: warning: this run may not be recorded: {e}");
-    }
     let shape = Shape {
         fanout: options.fanout,
         batch: options.batch,
@@ -136,9 +120,44 @@ pub fn execute(
         settings,
         shape,
     );
+    run_request(home, settings, request, options)
+}
+
+/// Runs a request that passed every check (an ad-hoc command's or an action's): shows the
+/// targets, confirms protected environments, then drives the engine and records the run.
+pub fn run_request(
+    home: &Home,
+    settings: &Settings,
+    request: RunRequest,
+    options: &RunOptions,
+) -> Result<ExitCode, Error> {
+    let output_cap = launch::output_cap(settings);
+    let envs = protected_envs(&request.targets, &settings.safety.protected_envs);
+    let folded = fold(request.targets.iter().map(|h| h.name.as_str()));
+    let mode = options.output_mode();
+    let progress = (mode != OutputMode::Json && std::io::stderr().is_terminal())
+        .then(|| progress_bar(request.targets.len()));
+    let (transports, ssh) =
+        transports(&request.targets, home, settings, options, progress.clone())?;
+    let noun = if request.targets.len() == 1 {
+        "host"
+    } else {
+        "hosts"
+    };
+    eprintln!("running on {} {noun}: {folded}", request.targets.len());
+    confirm_protected(&request.targets, &envs, options.yes)?;
+    if let Some(bar) = &progress {
+        show(bar);
+    }
+
+    let records = Records::new(home, &settings.store);
+    if let Err(e) = home.ensure_writable_dirs() {
+        eprintln!("fleetdeck: warning: this run may not be recorded: {e}");
+    }
     tracing::info!(run = %request.id, targets = %folded, count = request.targets.len(), "run starting");
     let engine = Engine {
-        transports,
+        // One run: its own --fanout is the limit, not the console's shared budget.
+        context: launch::context(transports, home, settings).with_budget_at_least(request.fanout),
         ssh,
         records,
         progress,
@@ -175,7 +194,7 @@ fn dry_run_limits(spec: &ExecSpec, fanout: usize, options: &RunOptions) -> DryRu
 }
 
 /// A `--known-hosts FILE` that does not exist is a typo, not an empty trust list.
-fn check_known_hosts_files(options: &RunOptions) -> Result<(), Error> {
+pub(super) fn check_known_hosts_files(options: &RunOptions) -> Result<(), Error> {
     for file in &options.known_hosts {
         if !file.is_file() {
             return Err(Error::Invalid(format!(
@@ -238,7 +257,8 @@ fn transports(
 
 /// What `drive` needs besides the request.
 struct Engine {
-    transports: Transports,
+    /// The transports, budget, host slots, breaker (saved in the state folder) and locks.
+    context: engine::RunContext,
     /// Kept to close its pooled connections politely at the end.
     ssh: Option<SshTransport>,
     records: Records,
@@ -322,7 +342,7 @@ fn drive(
         .build()
         .map_err(|e| Error::Invalid(format!("cannot start the async runtime: {e}")))?;
     let Engine {
-        transports,
+        context,
         ssh,
         records,
         progress,
@@ -335,7 +355,23 @@ fn drive(
 
     let result = runtime.block_on(async {
         let cancel = CancellationToken::new();
-        let interrupts = tokio::spawn(watch_interrupts(cancel.clone(), progress.clone()));
+        let cancel_audit = (
+            records.clone(),
+            engine::AuditRecord {
+                who: request.user.clone(),
+                action: "cancel".to_string(),
+                run_id: request.id.clone(),
+                what: request.display_command.clone(),
+                targets: fold(request.targets.iter().map(|h| h.name.as_str())),
+                count: request.targets.len(),
+                result: "requested (Ctrl-C)".to_string(),
+            },
+        );
+        let interrupts = tokio::spawn(watch_interrupts(
+            cancel.clone(),
+            progress.clone(),
+            cancel_audit,
+        ));
         let (tx, mut rx) = mpsc::channel(EVENT_CHANNEL);
         let bar = progress.clone();
         // Printing blocks on the terminal or a pipe: keep it off the runtime's workers.
@@ -368,7 +404,8 @@ fn drive(
             }
             (printer, terminal, finished)
         });
-        let result = engine::run(request, &transports, Some(&records), tx, cancel).await;
+        let (control, _pause) = engine::RunControl::new(cancel);
+        let result = engine::run_in(request, &context, Some(&records), tx, control).await;
         if let Some(ssh) = &ssh {
             ssh.shutdown().await;
         }
@@ -396,9 +433,17 @@ fn drive(
 
 /// First Ctrl-C: cancel the run (remote commands are killed, the run is recorded as
 /// cancelled). Second: quit at once.
-async fn watch_interrupts(cancel: CancellationToken, progress: Option<ProgressBar>) {
+async fn watch_interrupts(
+    cancel: CancellationToken,
+    progress: Option<ProgressBar>,
+    (records, audit): (Records, engine::AuditRecord),
+) {
     if tokio::signal::ctrl_c().await.is_err() {
         return;
+    }
+    // The cancel is an operator action of its own; the run's last audit line says "cancelled".
+    if let Err(e) = records.append_audit(&audit) {
+        tracing::warn!(run = %audit.run_id, error = %e, "cannot write the audit record");
     }
     let note = "fleetdeck: interrupted: cancelling the run and stopping remote commands \
                 (Ctrl-C again to quit at once)";

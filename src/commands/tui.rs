@@ -55,6 +55,18 @@ pub fn run(home: &Home, settings: &Settings, options: ConsoleOptions) -> Result<
     );
     let mut model = Model::new(inventory, keymap, theme, theme::available(home));
     model.protected_envs = settings.safety.protected_envs.clone();
+    // Before the screen is taken: a broken template is named in the Actions view, never fatal.
+    let (catalog, problems) = crate::action::Catalog::load_partial(home);
+    if !problems.is_empty() {
+        model.message = Some(Message::Error(format!(
+            "{} problem(s) in action files; the Actions view (6) lists them",
+            problems.len()
+        )));
+    }
+    model.actions.settings = settings.clone();
+    model
+        .actions
+        .set_catalog(catalog, problems, home.actions_dir());
     match last_results(home, settings) {
         Ok(last) => model.last_result = last,
         // The console is still useful without the last results: say so and go on.

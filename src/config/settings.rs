@@ -57,7 +57,7 @@ impl Default for RunSettings {
             idle_timeout: HumanDuration(Duration::ZERO),
             output_cap_per_host: ByteSize(4 << 20),
             max_handshakes: 32,
-            handshakes_per_second: 50,
+            handshakes_per_second: 200,
         }
     }
 }

@@ -43,6 +43,17 @@ impl RunContext {
         }
     }
 
+    /// The budget raised to at least `hosts` (for a context that carries one run, like
+    /// `fleetdeck run`: its `--fanout` is the only limit the user asked for). Only before
+    /// any run started: the budget is replaced, not resized.
+    pub fn with_budget_at_least(mut self, hosts: usize) -> Self {
+        let current = self.budget.available_permits();
+        if hosts > current {
+            self.budget = Arc::new(Semaphore::new(hosts.min(Semaphore::MAX_PERMITS)));
+        }
+        self
+    }
+
     /// Transports only, default limits: for tests and one-off runs without guard rails.
     pub fn plain(transports: Transports) -> Self {
         Self::new(transports, &Settings::default(), None)
@@ -53,7 +64,8 @@ impl RunContext {
 #[derive(Clone)]
 pub struct RunControl {
     pub cancel: CancellationToken,
-    /// `true`: finish the hosts already started, start no new batch until it is `false`.
+    /// `true`: finish the hosts already started, start no new host (so no new batch) until
+    /// it is `false`. A dropped sender counts as `false` for good.
     pub pause: watch::Receiver<bool>,
 }
 
@@ -62,5 +74,29 @@ impl RunControl {
     pub fn new(cancel: CancellationToken) -> (Self, watch::Sender<bool>) {
         let (tx, rx) = watch::channel(false);
         (Self { cancel, pause: rx }, tx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_one_run_context_widens_its_budget_to_the_fanout() {
+        let mut settings = Settings::default();
+        settings.queue.fanout_budget = 4;
+        let ctx = RunContext::new(Transports::new(), &settings, None);
+        assert_eq!(ctx.budget.available_permits(), 4);
+        assert_eq!(
+            ctx.clone()
+                .with_budget_at_least(2)
+                .budget
+                .available_permits(),
+            4
+        );
+        assert_eq!(
+            ctx.with_budget_at_least(500).budget.available_permits(),
+            500
+        );
     }
 }

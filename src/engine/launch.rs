@@ -8,6 +8,9 @@ use std::time::Duration;
 
 use crate::config::{Home, Settings};
 use crate::diag::Error;
+use crate::engine::RunContext;
+use crate::engine::breaker::Breaker;
+use crate::engine::locks::LockManager;
 use crate::engine::types::{Guards, Priority};
 use crate::engine::{Limit, RunRequest, Transports, current_user, new_run_id};
 use crate::inventory::{Host, TransportKind};
@@ -73,6 +76,8 @@ pub fn transports(
     flags: &SshFlags,
     passphrase: Option<PassphraseFn>,
 ) -> Result<(Transports, Option<SshTransport>), Error> {
+    // New connections of every transport in the process share one rate limit.
+    crate::transport::rate::configure(settings.run.handshakes_per_second);
     let mut transports = Transports::new().with(TransportKind::Local, Arc::new(LocalTransport));
     if hosts.iter().any(|h| h.transport == TransportKind::Agent) {
         // Connects lazily; shared within the process so the console's views see the same
@@ -96,6 +101,21 @@ pub fn transports(
     })?;
     let transports = transports.with(TransportKind::Ssh, Arc::new(ssh.clone()));
     Ok((transports, Some(ssh)))
+}
+
+/// The context runs of a front end share: the fan-out budget and host slots from
+/// config.toml, the circuit breaker saved in the state folder (breakers.json, so consecutive
+/// `fleetdeck run`s skip dead hosts fast), and the lock manager of this home.
+pub fn context(transports: Transports, home: &Home, settings: &Settings) -> RunContext {
+    let locks = LockManager::new(home, &settings.locks, current_user());
+    let mut ctx = RunContext::new(transports, settings, Some(Arc::new(locks)));
+    ctx.breaker = Breaker::load(&settings.breaker, &breaker_file(home));
+    ctx
+}
+
+/// Where the circuit breaker's counts are kept.
+pub fn breaker_file(home: &Home) -> PathBuf {
+    home.state_dir.join("breakers.json")
 }
 
 /// How a run is shaped besides its command: `None` fields come from config.toml.

@@ -4,6 +4,7 @@
 
 pub mod breaker;
 pub mod context;
+pub mod criteria;
 mod execution;
 pub mod fd_limit;
 mod forwarder;
@@ -11,13 +12,16 @@ pub mod host_slots;
 pub mod launch;
 pub mod locks;
 mod output;
+pub mod queue;
 pub mod records;
+pub mod retry;
 mod run_output;
 pub mod scheduler;
 pub mod types;
 
 pub use context::{RunContext, RunControl};
 pub use fd_limit::raise_fd_limit;
+pub use queue::{QueueSnapshot, RunQueue, Steer, SubmitError};
 pub use records::{AuditRecord, OutputRecord, Records, current_user};
 pub use scheduler::{Transports, new_run_id, run, run_in};
 pub use types::{

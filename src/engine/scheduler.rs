@@ -77,7 +77,6 @@ pub async fn run_in(
     control: RunControl,
 ) -> RunResult {
     let cancel = control.cancel.clone();
-    let transports = &ctx.transports;
     let started = now_rfc3339();
     let total = req.targets.len();
     let targets = fold(req.targets.iter().map(|h| h.name.as_str()));
@@ -112,8 +111,14 @@ pub async fn run_in(
         }
     });
 
-    let hosts = schedule(&req, transports, &hub, run_output.as_ref(), &cancel).await;
+    let hosts = schedule(&req, ctx, &hub, run_output.as_ref(), &control).await;
     let cancelled = cancel.is_cancelled();
+    // The breaker's counts outlive the process: the next run skips dead hosts fast too.
+    // (A small file, but written with fsync: kept off the runtime's workers.)
+    let breaker = ctx.breaker.clone();
+    if let Err(e) = tokio::task::spawn_blocking(move || breaker.save()).await {
+        tracing::warn!(run = %req.id, error = %e, "cannot save the circuit breaker state");
+    }
 
     hub.close();
     if let Err(e) = forwarder.await {
@@ -183,14 +188,22 @@ fn effective_fanout(requested: usize) -> usize {
 }
 
 /// Starts hosts in order within the window, batch after batch, until all are done or the run
-/// stops (max-fail, cancel); returns every host's result in target order.
+/// stops (max-fail, cancel); returns every host's result in target order. While the run is
+/// paused no host starts (hosts already started go on), so a pause holds the next batch,
+/// and within a batch the hosts not yet in the window.
 async fn schedule(
     req: &RunRequest,
-    transports: &Transports,
+    ctx: &RunContext,
     hub: &Arc<Hub>,
     run_output: Option<&RunOutput>,
-    cancel: &CancellationToken,
+    control: &RunControl,
 ) -> Vec<HostResult> {
+    let cancel = &control.cancel;
+    let mut pause = control.pause.clone();
+    // A dropped sender means the pause can no longer change: stop watching it.
+    let mut pause_live = true;
+    let run_id: Arc<str> = Arc::from(req.id.as_str());
+    let guards = Arc::new(req.guards.clone());
     let total = req.targets.len();
     let fanout = effective_fanout(req.fanout);
     let batch = req.batch.map_or(total, |b| b.of(total)).max(1);
@@ -202,7 +215,8 @@ async fn schedule(
     let mut batch_end = batch.min(total);
     let mut failures = 0usize;
 
-    // Each pass starts hosts, or ends one, or stops the run (once): bounded by 2 * total + 2.
+    // Each pass starts hosts, or ends one, or stops the run (once), or sees the pause flip:
+    // bounded by 2 * total + 2 plus the pause changes.
     loop {
         // A cancel seen by hosts first (their tasks end) must still stop new starts.
         if cancel.is_cancelled() && next < total {
@@ -213,28 +227,36 @@ async fn schedule(
         if next == batch_end && running.is_empty() && batch_end < total {
             batch_end = (batch_end + batch).min(total);
         }
-        while next < batch_end && running.len() < fanout {
+        let paused = pause_live && *pause.borrow_and_update();
+        while !paused && next < batch_end && running.len() < fanout {
             let host = &req.targets[next];
             let job = HostJob {
                 index: next,
                 host: host.clone(),
-                transport: transports.get(host.transport),
+                transport: ctx.transports.get(host.transport),
                 spec: req.spec.clone(),
                 hub: Arc::clone(hub),
                 recorder: run_output.map_or_else(HostRecorder::off, |o| {
                     o.recorder(&host.name, req.output_cap)
                 }),
                 cancel: cancel.child_token(),
+                run_id: Arc::clone(&run_id),
+                guards: Arc::clone(&guards),
+                ctx: ctx.clone(),
             };
             let handle = running.spawn(execute(job));
             task_host.insert(handle.id(), next);
             next += 1;
         }
-        if running.is_empty() {
+        if running.is_empty() && (next >= total || !paused) {
             break;
         }
         let stop_reason = tokio::select! {
-            joined = running.join_next_with_id() => {
+            changed = pause.changed(), if pause_live && next < total => {
+                pause_live = changed.is_ok();
+                continue;
+            }
+            joined = running.join_next_with_id(), if !running.is_empty() => {
                 let Some(joined) = joined else { continue };
                 let (index, result) = match joined {
                     Ok((id, result)) => (task_host.remove(&id), result),

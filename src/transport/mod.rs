@@ -3,6 +3,8 @@
 
 pub mod agent;
 pub mod local;
+pub mod lock;
+pub mod rate;
 pub mod ssh;
 
 use std::fmt;
@@ -14,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 use crate::inventory::Host;
 
 /// What to run on one host.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ExecSpec {
     /// A shell command line, run by the remote user's shell (`sh -c` for local).
     pub command: String,
@@ -36,6 +38,27 @@ pub struct ExecSpec {
     /// On agent hosts, this operation instead of `command` (an action's file_validation or
     /// service_health); other transports run `command`, its SSH equivalent.
     pub agent_op: Option<crate::protocol::Operation>,
+}
+
+/// Written by hand: stdin carries action secrets, so a `{:?}` of a spec (or of a run request
+/// holding one) shows only its length.
+impl fmt::Debug for ExecSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExecSpec")
+            .field("command", &self.command)
+            .field("env", &self.env)
+            .field("cwd", &self.cwd)
+            .field(
+                "stdin",
+                &self.stdin.as_ref().map(|b| format!("<{} bytes>", b.len())),
+            )
+            .field("pty", &self.pty)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("timeout", &self.timeout)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("agent_op", &self.agent_op)
+            .finish()
+    }
 }
 
 impl ExecSpec {
@@ -82,7 +105,10 @@ pub enum ErrorKind {
 impl ErrorKind {
     /// Unreachable kinds make `fleetdeck run` exit 3 rather than 1: the command never ran.
     pub fn is_unreachable(self) -> bool {
-        !matches!(self, ErrorKind::Io | ErrorKind::Protocol | ErrorKind::Locked)
+        !matches!(
+            self,
+            ErrorKind::Io | ErrorKind::Protocol | ErrorKind::Locked
+        )
     }
 
     pub fn as_str(self) -> &'static str {
@@ -200,5 +226,25 @@ pub trait Transport: Send + Sync {
     /// is for transports that keep no connections they could report.
     fn connection(&self, _host: &Host) -> ConnState {
         ConnState::NotTracked
+    }
+
+    /// Takes or releases `host`'s lock on the host itself (see `lock`). The default runs a
+    /// short POSIX sh script through `exec` (SSH, local); the agent answers natively.
+    fn lock(&self, host: &Host, req: lock::LockRequest) -> lock::LockFuture<'_> {
+        lock::via_shell(self, host, req)
+    }
+}
+
+#[cfg(test)]
+mod debug_tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_stdin() {
+        let mut spec = ExecSpec::new("IFS= read -r X; use \"$X\"");
+        spec.stdin = Some(b"s3cr3t-value\n".to_vec());
+        let shown = format!("{spec:?}");
+        assert!(!shown.contains("s3cr3t"), "{shown}");
+        assert!(shown.contains("<13 bytes>"), "{shown}");
     }
 }

@@ -19,8 +19,12 @@ const BACKSTOP: Duration = Duration::from_secs(5);
 /// After a cancel frame, how long the agent may take to confirm with the job's exit.
 const CANCEL_CONFIRM: Duration = Duration::from_secs(10);
 
-/// The operation for `spec`.
+/// The operation for `spec`: its agent operation when it has one (an action's
+/// file_validation or service_health), else the command line through `/bin/sh -c`.
 pub fn operation(spec: &ExecSpec) -> Operation {
+    if let Some(op) = &spec.agent_op {
+        return op.clone();
+    }
     Operation::ShellCommand {
         command: spec.command.clone(),
         args: Vec::new(),
@@ -73,6 +77,8 @@ pub async fn run(
     let mut idle_deadline = spec.idle_timeout.map(|t| started + t + BACKSTOP);
     // Set once we asked the agent to stop: what to report, and how long to wait for it.
     let mut stopping: Option<(ExitOutcome, Instant)> = None;
+    // A check job's stdout lists its checks; the failed ones are repeated on stderr at the end.
+    let mut checks = spec.agent_op.as_ref().map(|_| CheckLines::default());
 
     let result = loop {
         tokio::select! {
@@ -82,15 +88,29 @@ pub async fn run(
                 }
                 Some(JobMsg::Output(stream, bytes)) => {
                     idle_deadline = spec.idle_timeout.map(|t| Instant::now() + t + BACKSTOP);
+                    if let (Some(c), Stream::Stdout) = (checks.as_mut(), stream) {
+                        c.feed(&bytes);
+                    }
                     let event = match stream {
                         Stream::Stdout => ExecEvent::Stdout(bytes),
                         Stream::Stderr => ExecEvent::Stderr(bytes),
                     };
                     let _ = tx.send(event).await;
                 }
-                Some(JobMsg::Exit(outcome)) => break Ok(reported(outcome, stopping.as_ref())),
+                Some(JobMsg::Exit(outcome)) => {
+                    if let Some(failed) = checks.as_ref().and_then(CheckLines::failures) {
+                        let _ = tx.send(ExecEvent::Stderr(failed.into_bytes())).await;
+                    }
+                    break Ok(reported(outcome, stopping.as_ref()));
+                }
                 Some(JobMsg::Refused(code, message)) => break Err(refused(&host, code, &message)),
                 Some(JobMsg::Lost(why)) => break Err(lost(&host, &why)),
+                Some(JobMsg::Lock(..)) => {
+                    break Err(TransportError::new(
+                        ErrorKind::Protocol,
+                        format!("{host}: the agent answered a command with a lock result"),
+                    ));
+                }
                 None => break Err(lost(&host, "the connection task ended")),
             },
             () = cancel.cancelled(), if stopping.is_none() => {
@@ -136,6 +156,33 @@ fn reported(outcome: ExitOutcome, stopping: Option<&(ExitOutcome, Instant)>) -> 
             ExitOutcome::Signal { .. } | ExitOutcome::NoStatus | ExitOutcome::Cancelled,
         ) => ours.clone(),
         _ => outcome,
+    }
+}
+
+/// The stdout of a check job: one line per check, `ok   name: detail` or `FAIL name: detail`
+/// (`crate::agent::jobs::checks::line`). Kept up to a bound: check output is a few lines.
+#[derive(Default)]
+struct CheckLines {
+    text: Vec<u8>,
+}
+
+impl CheckLines {
+    const MAX: usize = 64 * 1024;
+
+    fn feed(&mut self, bytes: &[u8]) {
+        let room = Self::MAX.saturating_sub(self.text.len());
+        self.text.extend_from_slice(&bytes[..bytes.len().min(room)]);
+    }
+
+    /// `check failed: name: detail` for each failed check, or `None` when none failed.
+    fn failures(&self) -> Option<String> {
+        let text = String::from_utf8_lossy(&self.text);
+        let failed: String = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("FAIL "))
+            .map(|rest| format!("check failed: {rest}\n"))
+            .collect();
+        (!failed.is_empty()).then_some(failed)
     }
 }
 
@@ -190,6 +237,30 @@ mod tests {
         assert_eq!((timeout_ms, idle_timeout_ms), (Some(3000), Some(1500)));
         assert_eq!(env, spec.env);
         assert_eq!(cwd.as_deref(), Some("/tmp"));
+    }
+
+    #[test]
+    fn an_agent_op_is_sent_as_is_and_failed_checks_are_picked_out() {
+        let op = Operation::FileValidation {
+            path: "/x".into(),
+            exists: Some(true),
+            readable: None,
+            size_gt_mb: None,
+            modified_within_s: None,
+            sha256: None,
+        };
+        let mut spec = ExecSpec::new("test -e /x");
+        spec.agent_op = Some(op.clone());
+        assert_eq!(operation(&spec), op);
+        use crate::agent::jobs::checks::{check, line};
+        let mut lines = CheckLines::default();
+        lines.feed(line(&check("exists", true, "yes")).as_bytes());
+        assert_eq!(lines.failures(), None);
+        lines.feed(line(&check("size_gt_mb", false, "size 0.1 MB")).as_bytes());
+        assert_eq!(
+            lines.failures().as_deref(),
+            Some("check failed: size_gt_mb: size 0.1 MB\n")
+        );
     }
 
     #[test]

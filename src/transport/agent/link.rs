@@ -170,7 +170,11 @@ async fn supervise(link: Arc<Link>, consumer: String, feed: Arc<Feed>) {
         });
         let timeout = Duration::from_millis(timeout_ms);
         let connected = tokio::select! {
-            r = connect::connect(&link.name, &link.endpoint, &consumer, timeout) => r,
+            r = async {
+                // A new connection: `[run] handshakes_per_second` counts it.
+                crate::transport::rate::global().acquire().await;
+                connect::connect(&link.name, &link.endpoint, &consumer, timeout).await
+            } => r,
             () = link.stop.cancelled() => return,
         };
         let retry_after = match connected {

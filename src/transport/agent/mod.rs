@@ -13,6 +13,7 @@ mod endpoint;
 mod feed;
 mod job;
 mod link;
+mod lock;
 mod session;
 mod tls;
 
@@ -177,6 +178,22 @@ impl Transport for AgentTransport {
         let this = self.clone();
         let host = host.clone();
         spawn_exec(move |tx, cancel| async move { this.run(&host, &spec, &tx, &cancel).await })
+    }
+
+    /// Native `lock`/`unlock` messages: the agent keeps the table (no shell involved).
+    fn lock(&self, host: &Host, req: super::lock::LockRequest) -> super::lock::LockFuture<'_> {
+        let host = host.clone();
+        Box::pin(async move {
+            let link = self.link(&host)?;
+            let never = CancellationToken::new();
+            match link.session(req.connect_timeout, &never).await? {
+                Some(session) => lock::run(session, &req).await,
+                None => Err(TransportError::new(
+                    super::ErrorKind::Io,
+                    format!("{}: the lock request was cancelled", host.name),
+                )),
+            }
+        })
     }
 
     fn connection(&self, host: &Host) -> ConnState {

@@ -16,7 +16,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::connect::{AgentSocket, text_of};
 use super::feed::Feed;
-use crate::protocol::{ErrorCode, Frame, Hello, Message, Scope, Stream, decode_bytes};
+use crate::protocol::{
+    ErrorCode, Frame, Hello, LockInfo, LockStatus, Message, Scope, Stream, decode_bytes,
+};
 use crate::transport::ExitOutcome;
 
 /// Frames waiting to be written, at most (senders wait beyond that).
@@ -42,6 +44,8 @@ pub enum JobMsg {
     Refused(ErrorCode, String),
     /// The connection ended before the job did.
     Lost(String),
+    /// The answer to a `lock` or `unlock` sent under this id.
+    Lock(LockStatus, Option<LockInfo>),
 }
 
 struct Jobs {
@@ -260,7 +264,17 @@ async fn dispatch(session: &Arc<Session>, feed: &Feed, text: &str) {
             feed.heartbeat(host, hb, first);
         }
         Message::Alert(alert) => feed.alert(host, alert, session),
-        Message::Hello(_) | Message::Exec { .. } | Message::Cancel { .. } | Message::Ack { .. } => {
+        Message::LockResult { id, status, holder } => {
+            session
+                .to_job(&id, JobMsg::Lock(status, holder), true)
+                .await;
+        }
+        Message::Hello(_)
+        | Message::Exec { .. }
+        | Message::Cancel { .. }
+        | Message::Ack { .. }
+        | Message::Lock { .. }
+        | Message::Unlock { .. } => {
             tracing::debug!(host, "ignoring a client-side message from the agent");
         }
     }

@@ -408,6 +408,8 @@ impl Pool {
         loop {
             let gate_permit = gate.acquire().await;
             let global = self.handshakes.clone().acquire_owned().await.ok();
+            // Each attempt is a new TCP connection: `[run] handshakes_per_second` counts it.
+            crate::transport::rate::global().acquire().await;
             match self.connector.attempt(r, &route, &label, timeout).await {
                 Ok(connected) => {
                     drop(global);

@@ -1,5 +1,5 @@
 //! The `:` command line: editing, tab completion, history (up/down) and the commands
-//! themselves (`:target`, `:theme`, `:run`, `:rerun`, `:help`, `:q`).
+//! themselves (`:target`, `:theme`, `:run`, `:rerun`, `:action`, `:help`, `:q`).
 
 use std::collections::BTreeSet;
 
@@ -12,7 +12,9 @@ use crate::diag::did_you_mean;
 use crate::inventory::selector::Selector;
 
 /// Every command name, for completion and typo hints.
-pub const COMMANDS: [&str; 7] = ["help", "q", "quit", "rerun", "run", "target", "theme"];
+pub const COMMANDS: [&str; 8] = [
+    "action", "help", "q", "quit", "rerun", "run", "target", "theme",
+];
 
 /// The most commands kept for up/down.
 const HISTORY_CAP: usize = 200;
@@ -92,6 +94,11 @@ fn complete(model: &mut Model) {
         None => (String::new(), input.as_str(), names(&COMMANDS)),
         Some((cmd, rest)) => match cmd {
             "theme" => (format!("{cmd} "), rest, model.theme_names.clone()),
+            "action" => (
+                format!("{cmd} "),
+                rest,
+                model.actions.catalog.names().map(str::to_string).collect(),
+            ),
             "target" => {
                 // Only the last term of a selector is completed: after `,`, `&` or `!`.
                 let cut = rest.rfind([',', '&', '!']).map_or(0, |i| i + 1);
@@ -165,6 +172,7 @@ fn execute(model: &mut Model, line: &str) -> Vec<Effect> {
         "theme" => return vec![Effect::LoadTheme(arg.to_string())],
         "target" => target(model, arg),
         "run" => super::confirm::ask_run(model, arg),
+        "action" => super::action_keys::command(model, arg),
         "rerun" => super::run_rerun::rerun_selected(model),
         other => {
             let hint = did_you_mean(other, COMMANDS.iter().copied())

@@ -65,6 +65,7 @@ pub fn ask_run_on(model: &mut Model, hosts: Vec<Host>, command: &str) {
         selector: fold(hosts.iter().map(|h| h.name.as_str())),
         hosts,
         command: command.to_string(),
+        prepared: None,
     };
     model.dispatcher.reset();
     model.confirm = Some(Confirm {
@@ -98,6 +99,10 @@ pub fn on_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
         model.mode = Mode::Normal;
         return Vec::new();
     };
+    if let ConfirmKind::CancelRun(id) = &confirm.kind {
+        let id = id.clone();
+        return super::runs_keys::on_cancel_confirm_key(model, key, &id);
+    }
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
     let cancel = key.code == KeyCode::Esc || (ctrl && key.code == KeyCode::Char('c'));
     if cancel {
@@ -153,6 +158,10 @@ fn start(model: &mut Model) -> Vec<Effect> {
     else {
         return Vec::new();
     };
+    if start.prepared.is_some() {
+        // The action's form has done its work; its secrets leave with it.
+        model.actions.form = None;
+    }
     model.runs.push(RunView::new(&start));
     super::runs::prune_finished(&mut model.runs, &mut model.run_selected);
     model.run_selected = model.runs.len() - 1;

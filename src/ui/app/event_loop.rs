@@ -1,8 +1,8 @@
 //! The console's loop: key and resize events (from a reader thread), engine events of the
-//! runs it started (bounded channel), a clock tick (which also snapshots the connections),
-//! passphrase questions of the SSH transport and SIGTERM become `Msg`s for `update`; the
-//! screen is redrawn only after something changed, at most `max_fps` times a second, each
-//! frame inside a synchronized update.
+//! runs it queued (bounded channel), the run queue's changes, a clock tick (which also
+//! snapshots the connections), passphrase questions of the SSH transport and SIGTERM become
+//! `Msg`s for `update`; the screen is redrawn only after something changed, at most `max_fps`
+//! times a second, each frame inside a synchronized update.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -15,13 +15,13 @@ use tokio::time::{Instant, MissedTickBehavior};
 use super::history_load;
 use super::model::Model;
 use super::passphrase::PassphraseRequest;
-use super::run_task::{ENGINE_CHANNEL, RunTask, spawn_run};
+use super::run_task::{ENGINE_CHANNEL, console_queue, submit_run};
 use super::terminal::draw_synchronized;
 use super::transports::ConsoleTransports;
 use super::update::{Effect, Msg, update};
 use super::views;
 use crate::config::{Home, Settings};
-use crate::engine::{EngineEvent, RunId};
+use crate::engine::{EngineEvent, RunId, RunQueue};
 use crate::ui::theme::{ColorSupport, utf8_locale};
 
 /// How often the status-bar clock is refreshed.
@@ -42,7 +42,9 @@ pub async fn run(
 ) -> std::io::Result<()> {
     let frame_gap = Duration::from_secs(1) / settings.ui.max_fps.clamp(1, 240);
     let (engine_tx, mut engine_rx) = mpsc::channel::<(RunId, EngineEvent)>(ENGINE_CHANNEL);
-    let mut tasks: Vec<(RunId, RunTask)> = Vec::new();
+    // Confirmed runs wait here while `[queue] max_running` run; it outlives every run.
+    let queue = console_queue(home, settings);
+    let mut queue_changes = queue.changes();
     let (tx, mut rx) = mpsc::unbounded_channel::<Event>();
     // Answers of the History view's file reads (one per request a key or a run made).
     let (load_tx, mut load_rx) = mpsc::unbounded_channel::<Msg>();
@@ -90,6 +92,7 @@ pub async fn run(
             },
             Some((run, event)) = engine_rx.recv() => Msg::Engine { run, event },
             Some(loaded) = load_rx.recv() => loaded,
+            Ok(()) = queue_changes.changed() => Msg::Queue(queue.snapshot()),
             Some(ask) = recv_ask(&mut ask_rx) => {
                 let key = ask.key.clone();
                 asks.push_back(ask);
@@ -111,7 +114,7 @@ pub async fn run(
                 continue;
             }
             _ = sigterm.recv() => {
-                stop_runs(tasks, engine_rx).await;
+                stop_runs(&queue, engine_rx).await;
                 return Ok(());
             }
             // Only armed while a frame waits for the fps cap.
@@ -123,7 +126,7 @@ pub async fn run(
         while let Some(effect) = effects.pop_front() {
             match effect {
                 Effect::Quit => {
-                    stop_runs(tasks, engine_rx).await;
+                    stop_runs(&queue, engine_rx).await;
                     return Ok(());
                 }
                 Effect::LoadHistory { request } => {
@@ -131,6 +134,17 @@ pub async fn run(
                 }
                 Effect::LoadRunOutput(id) => {
                     history_load::spawn_load_run_output(home, settings, id, load_tx.clone());
+                }
+                Effect::LoadActions => {
+                    // A few small files, read like a theme: on the loop, never while drawing.
+                    let (catalog, problems) = crate::action::Catalog::load_partial(home);
+                    let dir = home.actions_dir();
+                    let load = super::update::ActionsLoad {
+                        catalog,
+                        problems,
+                        dir,
+                    };
+                    effects.extend(update(model, Msg::ActionsLoaded(load)));
                 }
                 Effect::LoadTheme(name) => {
                     let loaded = load_theme(home, &name);
@@ -147,25 +161,29 @@ pub async fn run(
                 }
                 Effect::StartRun(start) => {
                     let id = start.id.clone();
-                    let started = transports.for_run(&start.hosts).and_then(|shared| {
-                        spawn_run(home, settings, start, shared, engine_tx.clone())
+                    let submitted = transports.for_run(&start.hosts).and_then(|shared| {
+                        submit_run(home, settings, start, &queue, shared, engine_tx.clone())
                     });
-                    match started {
-                        Ok(task) => tasks.push((id, task)),
-                        Err(error) => {
-                            effects.extend(update(model, Msg::RunNotStarted { run: id, error }));
-                        }
+                    if let Err(error) = submitted {
+                        effects.extend(update(model, Msg::RunNotStarted { run: id, error }));
                     }
+                    // Shown queued (or running) in the frame drawn next, not one change later.
+                    effects.extend(update(model, Msg::Queue(queue.snapshot())));
                 }
                 Effect::CancelRun(id) => {
-                    if let Some((_, task)) = tasks.iter().find(|(run, _)| *run == id) {
-                        task.cancel.cancel();
-                    }
+                    queue.cancel(&id);
+                    effects.extend(update(model, Msg::Queue(queue.snapshot())));
+                }
+                Effect::PauseRun(id) => {
+                    queue.pause(&id);
+                    effects.extend(update(model, Msg::Queue(queue.snapshot())));
+                }
+                Effect::ResumeRun(id) => {
+                    queue.resume(&id);
+                    effects.extend(update(model, Msg::Queue(queue.snapshot())));
                 }
             }
         }
-        // Finished runs need nothing more from the loop.
-        tasks.retain(|(_, task)| !task.task.is_finished());
     }
 }
 
@@ -179,22 +197,12 @@ async fn recv_ask(
     }
 }
 
-/// Cancels every run still in flight and waits (up to `QUIT_GRACE`) for the engine to stop
-/// their commands and record them. Closing the event channel first lets the runs finish
-/// without anyone reading their events.
-async fn stop_runs(tasks: Vec<(RunId, RunTask)>, engine_rx: mpsc::Receiver<(RunId, EngineEvent)>) {
+/// Cancels every run still in flight or queued and waits (up to `QUIT_GRACE`) for the engine
+/// to stop their commands and record them (queued ones as cancelled). Closing the event
+/// channel first lets the runs finish without anyone reading their events.
+async fn stop_runs(queue: &RunQueue, engine_rx: mpsc::Receiver<(RunId, EngineEvent)>) {
     drop(engine_rx);
-    for (_, task) in &tasks {
-        task.cancel.cancel();
-    }
-    let all = async {
-        for (id, task) in tasks {
-            if let Err(e) = task.task.await {
-                tracing::error!(run = %id, error = %e, "a console run task failed");
-            }
-        }
-    };
-    if tokio::time::timeout(QUIT_GRACE, all).await.is_err() {
+    if !queue.shutdown(QUIT_GRACE).await {
         tracing::warn!("runs did not stop within {QUIT_GRACE:?}; quitting anyway");
     }
 }

@@ -22,6 +22,18 @@ pub fn apply(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
     match action {
         Action::Refresh => return Some(refresh(model)),
         Action::RerunFailed => return Some(rerun_failed(model)),
+        Action::StartAction => {
+            // The open run, else the one under the cursor.
+            let run = match &model.history.open {
+                Some(open) => Some(open.run.clone()),
+                None => model.history.selected().cloned(),
+            };
+            match run {
+                Some(run) => super::action_keys::from_history_run(model, &run),
+                None => model.message = Some(Message::Info(no_runs_note(model))),
+            }
+            return Some(Vec::new());
+        }
         _ => {}
     }
     match &model.history.open {
@@ -248,6 +260,10 @@ fn rerun_failed(model: &mut Model) -> Vec<Effect> {
             "nothing to rerun: every host of run {} ended ok",
             short_id(&run.id)
         )));
+        return Vec::new();
+    }
+    if run.action.is_some() {
+        super::action_keys::rerun_action(model, &run, hosts);
         return Vec::new();
     }
     confirm::ask_run_on(model, hosts, &run.command);

@@ -5,10 +5,14 @@
 //! Built so far: the Fleet view (table, `/` fuzzy filter, marks), running from the console
 //! (`!` / `:run CMD` → confirmation → the engine in a task, `run_task`), the Runs view (run
 //! list; host table, pane grid with zoom, merged stream, grouped outputs; pane search; rerun
-//! of failed hosts: `runs*.rs`, `run_*.rs`), the tab bar with honest notes for the views
+//! of failed hosts: `runs*.rs`, `run_*.rs`), the Actions view (template list, parameter form
+//! with live preview, `:action NAME`: `action*.rs`), the tab bar with honest notes for the views
 //! other work brings, `?` help from the live keymap, the `:` command line (`:run`, `:target`,
 //! `:theme`, `:help`, `:q`, with completion and history) and the status bar.
 
+pub mod action_form;
+mod action_keys;
+pub mod actions;
 mod commands;
 mod confirm;
 pub mod connections;
@@ -31,6 +35,8 @@ pub mod transports;
 pub mod update;
 pub mod views;
 
+#[cfg(test)]
+mod action_tests;
 #[cfg(test)]
 mod connection_tests;
 #[cfg(test)]

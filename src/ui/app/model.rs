@@ -62,7 +62,7 @@ impl View {
             View::Fleet => None,
             View::Runs => None,
             View::History => None,
-            View::Actions => Some("The actions view arrives with issue 6."),
+            View::Actions => None,
             View::Metrics => Some("The metrics view arrives with a later issue."),
             View::Incidents => Some("The incidents view arrives with a later issue."),
         }
@@ -103,6 +103,8 @@ pub enum ConfirmKind {
     Run(RunStart),
     /// Quit while runs are in flight (they are cancelled first).
     Quit,
+    /// Cancel this running run (its remote commands are stopped).
+    CancelRun(crate::engine::RunId),
 }
 
 /// A confirmation popup: what it confirms and, for protected environments, the text to type.
@@ -195,6 +197,8 @@ pub struct Model {
     pub run_search: Option<String>,
     /// The History view: runs read from history.jsonl, the filter, the opened run.
     pub history: HistoryState,
+    /// The Actions view: templates, load problems, filter, the open parameter form.
+    pub actions: super::actions::ActionsState,
 }
 
 impl Model {
@@ -236,6 +240,7 @@ impl Model {
             run_body: Rect::new(0, 1, 80, 21),
             run_search: None,
             history: HistoryState::default(),
+            actions: Default::default(),
         }
     }
 

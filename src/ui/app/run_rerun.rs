@@ -35,6 +35,11 @@ pub fn rerun_selected(model: &mut Model) {
         )));
         return;
     }
+    if result.action.is_some() {
+        let result = result.clone();
+        super::action_keys::rerun_action(model, &result, hosts);
+        return;
+    }
     let command = run.command.clone();
     ask_run_on(model, hosts, &command);
 }

@@ -1,7 +1,10 @@
-//! Starts a confirmed run on the engine in a tokio task, through the same setup as
-//! `fleetdeck run` (`engine::launch`) over the console's shared transports (`transports.rs`:
-//! their pooled connections outlive the run); its events go to the console's loop tagged with
-//! the run id. Cancelling is the engine's own: the run is recorded as cancelled.
+//! Starts confirmed runs on the engine through the same setup as `fleetdeck run`
+//! (`engine::launch`) over the console's shared transports (`transports.rs`: their pooled
+//! connections outlive the run); each run's events go to the console's loop tagged with the
+//! run id. The console submits runs to its run queue (`submit_run`): they wait there while
+//! `[queue] max_running` runs run. `spawn_run` starts one at once, outside any queue (for
+//! tests that need a single run). Cancelling is the engine's own: the run is recorded as
+//! cancelled.
 
 use std::sync::Arc;
 
@@ -12,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use super::runs::RunStart;
 use crate::config::{Home, Settings};
 use crate::engine::launch::{self, LimitFlags, Shape};
-use crate::engine::{self, EngineEvent, Records, RunId, Transports};
+use crate::engine::{self, EngineEvent, Records, RunId, RunQueue, RunRequest, Transports};
 
 /// Events waiting between the engine and the console's loop: bounded, so a flood of output
 /// slows the engine (which coalesces and caps it) instead of growing memory.
@@ -24,8 +27,30 @@ pub struct RunTask {
     pub task: JoinHandle<()>,
 }
 
-/// Starts `start` on the engine over `transports`; must be called inside the tokio runtime.
-/// Errors (a bad timeout in config.toml) are returned before anything runs.
+/// Submits `start` to `queue`, to run over `transports` when its turn comes; must be called
+/// inside the tokio runtime. Errors (a bad timeout in config.toml, a full queue) are returned
+/// before anything runs.
+pub fn submit_run(
+    home: &Home,
+    settings: &Settings,
+    start: RunStart,
+    queue: &RunQueue,
+    transports: Arc<Transports>,
+    events: mpsc::Sender<(RunId, EngineEvent)>,
+) -> Result<RunId, String> {
+    let request = request_for(home, settings, start)?;
+    let id = request.id.clone();
+    let (tx, rx) = mpsc::channel(ENGINE_CHANNEL);
+    queue
+        .submit_over(request, Some((*transports).clone()), tx)
+        .map_err(|e| e.to_string())?;
+    tokio::spawn(forward(id.clone(), rx, events));
+    Ok(id)
+}
+
+/// Starts `start` on the engine over `transports` at once, outside any queue; must be called
+/// inside the tokio runtime. Errors (a bad timeout in config.toml) are returned before
+/// anything runs.
 pub fn spawn_run(
     home: &Home,
     settings: &Settings,
@@ -33,13 +58,32 @@ pub fn spawn_run(
     transports: Arc<Transports>,
     events: mpsc::Sender<(RunId, EngineEvent)>,
 ) -> Result<RunTask, String> {
+    let request = request_for(home, settings, start)?;
+    let records = Records::new(home, &settings.store);
+    let cancel = CancellationToken::new();
+    let token = cancel.clone();
+    let task = tokio::spawn(async move {
+        let (tx, rx) = mpsc::channel(ENGINE_CHANNEL);
+        let forward = tokio::spawn(forward(request.id.clone(), rx, events));
+        let result = engine::run(request, &transports, Some(&records), tx, token).await;
+        tracing::info!(run = %result.id, status = %result.status, "console run finished");
+        let _ = forward.await;
+    });
+    Ok(RunTask { cancel, task })
+}
+
+/// The engine's request for a confirmed run, as `fleetdeck run` builds it.
+fn request_for(home: &Home, settings: &Settings, start: RunStart) -> Result<RunRequest, String> {
     let spec = launch::exec_spec(&start.command, settings, LimitFlags::default())
         .map_err(|e| e.to_string())?;
     if let Err(e) = home.ensure_writable_dirs() {
         tracing::warn!(error = %e, "this run may not be recorded");
     }
-    let records = Records::new(home, &settings.store);
-    let request = launch::request(
+    if let Some(prepared) = start.prepared {
+        // An action: its request (guards, action use, stdin secrets) was built and previewed.
+        return Ok(prepared.into_request());
+    }
+    Ok(launch::request(
         Some(start.id),
         start.hosts,
         start.selector,
@@ -47,25 +91,31 @@ pub fn spawn_run(
         spec,
         settings,
         Shape::default(),
-    );
-    let cancel = CancellationToken::new();
-    let token = cancel.clone();
-    let task = tokio::spawn(async move {
-        let id = request.id.clone();
-        let (tx, mut rx) = mpsc::channel(ENGINE_CHANNEL);
-        let forward = tokio::spawn(async move {
-            while let Some(event) = rx.recv().await {
-                if events.send((id.clone(), event)).await.is_err() {
-                    // The console is gone (quitting): keep draining so the engine finishes
-                    // its cancel and records the run.
-                    while rx.recv().await.is_some() {}
-                    break;
-                }
-            }
-        });
-        let result = engine::run(request, &transports, Some(&records), tx, token).await;
-        tracing::info!(run = %result.id, status = %result.status, "console run finished");
-        let _ = forward.await;
-    });
-    Ok(RunTask { cancel, task })
+    ))
+}
+
+/// Passes run `id`'s events to the console, tagged with the id, until the run ends.
+async fn forward(
+    id: RunId,
+    mut rx: mpsc::Receiver<EngineEvent>,
+    events: mpsc::Sender<(RunId, EngineEvent)>,
+) {
+    while let Some(event) = rx.recv().await {
+        if events.send((id.clone(), event)).await.is_err() {
+            // The console is gone (quitting): keep draining so the engine finishes its
+            // cancel and records the run.
+            while rx.recv().await.is_some() {}
+            break;
+        }
+    }
+}
+
+/// The console's run queue, for its whole life: `[queue]` limits, and one context shared by
+/// every run (`launch::context`, as `fleetdeck run` has: fan-out budget, host slots, circuit
+/// breaker, lock manager); runs recorded under `home`. Each run brings its own transports
+/// (`submit_run`), built lazily by the console. Inside the tokio runtime.
+pub fn console_queue(home: &Home, settings: &Settings) -> RunQueue {
+    let ctx = launch::context(Transports::new(), home, settings);
+    let records = Records::new(home, &settings.store);
+    RunQueue::new(ctx, Some(records), &settings.queue)
 }

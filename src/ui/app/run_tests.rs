@@ -3,20 +3,21 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use ratatui::crossterm::event::KeyCode;
 use tokio::sync::mpsc;
 
 use super::model::{Message, Mode, Model, View};
 use super::run_layout::RunLayout;
-use super::run_task::{ENGINE_CHANNEL, spawn_run};
+use super::run_task::{ENGINE_CHANNEL, console_queue, submit_run};
 use super::runs::{RunStart, RunView};
 use super::tests::{draw, key, model, press, text, type_text};
 use super::update::{Effect, Msg, update};
 use crate::config::{Home, Settings};
 use crate::engine::launch;
-use crate::engine::{EngineEvent, HostResult, HostState, RunResult, Stream};
+use crate::engine::queue::{QueueSnapshot, QueuedRun, RunningRun};
+use crate::engine::{EngineEvent, HostResult, HostState, Priority, RunResult, Stream};
 use crate::inventory::load::parse;
 use crate::transport::ExitOutcome;
 use crate::ui::keymap::builtin;
@@ -117,7 +118,24 @@ fn quitting_with_a_run_in_flight_asks_first_and_x_cancels() {
     press(&mut m, "space");
     run_command(&mut m, "sleep 60");
     let id = started(&enter(&mut m)).id.clone();
-    assert_eq!(press(&mut m, "X"), [Effect::CancelRun(id.clone())]);
+    // A running run is cancelled only after a confirmation; n keeps it running.
+    assert!(press(&mut m, "X").is_empty());
+    assert_eq!(m.mode, Mode::Confirm);
+    let popup = text(&draw(&m, 80, 24));
+    assert!(
+        popup.contains(&format!("Cancel run {id} on 1 host: web01")),
+        "{popup}"
+    );
+    assert!(popup.contains("y cancel the run"), "{popup}");
+    assert!(press(&mut m, "n").is_empty());
+    assert_eq!(m.mode, Mode::Normal);
+    assert_eq!(
+        m.message,
+        Some(Message::Info(format!("run {id} keeps running")))
+    );
+    assert!(press(&mut m, "X").is_empty());
+    assert_eq!(press(&mut m, "y"), [Effect::CancelRun(id.clone())]);
+    assert_eq!(m.mode, Mode::Normal);
     assert!(press(&mut m, "Q").is_empty());
     assert_eq!(m.mode, Mode::Confirm);
     assert!(text(&draw(&m, 80, 24)).contains("1 run(s) in flight"));
@@ -172,7 +190,10 @@ async fn local_hosts_run_through_the_real_engine() {
         None,
     )
     .unwrap();
-    let task = spawn_run(&home, &settings, start, Arc::new(transports), tx).unwrap();
+    // Through the console's queue, as the event loop does.
+    let queue = console_queue(&home, &settings);
+    submit_run(&home, &settings, start, &queue, Arc::new(transports), tx).unwrap();
+    update(&mut m, Msg::Queue(queue.snapshot()));
     while m.runs_in_flight() > 0 {
         let (run, event) = tokio::time::timeout(Duration::from_secs(30), rx.recv())
             .await
@@ -180,7 +201,7 @@ async fn local_hosts_run_through_the_real_engine() {
             .expect("the engine stopped without RunFinished");
         update(&mut m, Msg::Engine { run, event });
     }
-    task.task.await.unwrap();
+    assert!(queue.shutdown(Duration::from_secs(30)).await);
     let run = &m.runs[0];
     assert_eq!(run.states[0], HostState::Ok);
     assert!(run.states[1].is_failure(), "{:?}", run.states[1]);
@@ -227,6 +248,7 @@ fn finished_run() -> Model {
         selector: "lab[1-2]".into(),
         hosts,
         command: "echo hi; exit 3".into(),
+        prepared: None,
     };
     m.runs.push(RunView::new(&start));
     m.view = View::Runs;
@@ -336,6 +358,7 @@ fn add_run(m: &mut Model, id: &str, names: &[&str], command: &str) {
         selector: names.join(","),
         hosts,
         command: command.into(),
+        prepared: None,
     };
     m.runs.push(RunView::new(&start));
     m.run_selected = m.runs.len() - 1;
@@ -859,6 +882,7 @@ fn dropped_lines_and_dropped_output_are_marked() {
         selector: "web01".into(),
         hosts,
         command: "yes".into(),
+        prepared: None,
     };
     let caps = crate::ui::pane::ScrollbackCaps {
         max_lines: 5,
@@ -1041,6 +1065,7 @@ fn finished_runs_over_the_output_budget_are_dropped_oldest_first() {
                 .map(|i| crate::inventory::Host::ad_hoc(&format!("h{i}")))
                 .collect(),
             command: "flood".into(),
+            prepared: None,
         };
         m.runs.push(RunView::new(&start));
         let events = (0..10)
@@ -1065,4 +1090,322 @@ fn finished_runs_over_the_output_budget_are_dropped_oldest_first() {
     prune_within(&mut m.runs, &mut selected, 20, 1);
     let ids: Vec<&str> = m.runs.iter().map(|r| r.id.as_str()).collect();
     assert_eq!(ids, ["BIG2"]);
+}
+
+// ---- The run queue in the Runs view ----
+
+const QUEUED_HIGH: &str = "01JQUEUEDHIGH000000000000";
+const QUEUED_LOW: &str = "01JQUEUEDLOW0000000000000";
+
+/// The queue as the engine would report it: `running` (id, paused) and `queued` (id,
+/// priority) in start order, for runs the console knows.
+fn queue_snapshot(
+    m: &Model,
+    running: &[(&str, bool)],
+    queued: &[(&str, Priority)],
+) -> QueueSnapshot {
+    let info = |id: &str| {
+        let r = m.runs.iter().find(|r| r.id == id).unwrap();
+        (r.command.clone(), r.hosts.len())
+    };
+    QueueSnapshot {
+        queued: queued
+            .iter()
+            .enumerate()
+            .map(|(i, (id, priority))| QueuedRun {
+                id: (*id).into(),
+                position: i + 1,
+                priority: *priority,
+                command: info(id).0,
+                hosts: info(id).1,
+                since: SystemTime::UNIX_EPOCH,
+            })
+            .collect(),
+        running: running
+            .iter()
+            .map(|(id, paused)| RunningRun {
+                id: (*id).into(),
+                priority: Priority::Normal,
+                command: info(id).0,
+                hosts: info(id).1,
+                since: SystemTime::UNIX_EPOCH,
+                paused: *paused,
+            })
+            .collect(),
+    }
+}
+
+/// `three_runs` with two more runs waiting (high, then low) and the restart paused.
+fn queued_runs() -> Model {
+    let mut m = three_runs();
+    add_run(
+        &mut m,
+        QUEUED_HIGH,
+        &["db01", "db02"],
+        "pg_dump app > /tmp/app.sql",
+    );
+    add_run(
+        &mut m,
+        QUEUED_LOW,
+        &["web07", "web08"],
+        "apt-get -y upgrade",
+    );
+    let snap = queue_snapshot(
+        &m,
+        &[(RESTART, true)],
+        &[(QUEUED_HIGH, Priority::High), (QUEUED_LOW, Priority::Low)],
+    );
+    update(&mut m, Msg::Queue(snap));
+    m
+}
+
+#[test]
+fn run_list_shows_queued_running_and_paused_runs_and_the_status_bar_the_queue_depth() {
+    let mut m = queued_runs();
+    let shown = shot(&mut m, 200, 50);
+    for needle in [
+        "◷ queued #1",
+        "◷ queued #2",
+        "high priority · waits for a free run slot  $ pg_dump",
+        "low priority · waits for a free run slot  $ apt-get",
+        "⏸ paused",
+        "ok 2 · failed 1 · running 1 · pending 2",
+        "1 running, 1 paused │ 2 queued",
+        "run 01JQUEUEDLOW0000000000000 [queued]",
+    ] {
+        assert!(shown.contains(needle), "{needle}: {shown}");
+    }
+    // Newest first: the low run was submitted last.
+    let row = |needle: &str| shown.lines().position(|l| l.contains(needle)).unwrap();
+    assert!(row("queued #2") < row("queued #1"), "{shown}");
+    assert!(row("queued #1") < row("paused"), "{shown}");
+    assert_eq!(
+        m.message,
+        Some(Message::Info(format!(
+            "run {QUEUED_LOW} queued #2 (low): it starts when a running run ends"
+        )))
+    );
+    for (w, h) in SIZES {
+        let shown = shot(&mut m, w, h);
+        insta::assert_snapshot!(format!("queue_{w}x{h}"), shown);
+    }
+    // Without colour the same words and symbols are there.
+    let mut plain = queued_runs();
+    plain.theme = plain.theme.clone().with_ascii_symbols(true);
+    let shown = shot(&mut plain, 200, 50);
+    assert!(shown.contains("w queued #1"), "{shown}");
+    assert!(shown.contains("= paused"), "{shown}");
+}
+
+#[test]
+fn x_takes_a_queued_run_out_at_once_and_p_pauses_and_resumes_a_running_one() {
+    let mut m = queued_runs();
+    assert_eq!(m.selected_run().unwrap().id, QUEUED_LOW);
+    // A queued run does not pause: it has not started.
+    assert!(press(&mut m, "p").is_empty());
+    assert_eq!(
+        m.message,
+        Some(Message::Info(format!(
+            "run {QUEUED_LOW} is queued (#2): only a running run pauses; X removes it"
+        )))
+    );
+    // X on a queued run: no popup, nothing of it has run.
+    assert_eq!(press(&mut m, "X"), [Effect::CancelRun(QUEUED_LOW.into())]);
+    assert_eq!(m.mode, Mode::Normal);
+    assert!(m.confirm.is_none());
+    // The queue answers, and the engine records it as a cancelled run.
+    let snap = queue_snapshot(&m, &[(RESTART, true)], &[(QUEUED_HIGH, Priority::High)]);
+    update(&mut m, Msg::Queue(snap));
+    let skipped = || HostState::Skipped {
+        reason: "run cancelled".into(),
+    };
+    feed(
+        &mut m,
+        QUEUED_LOW,
+        vec![
+            EngineEvent::RunStarted {
+                id: QUEUED_LOW.into(),
+                hosts: 2,
+            },
+            state(0, skipped()),
+            state(1, skipped()),
+        ],
+    );
+    finish(&mut m, QUEUED_LOW, "cancelled");
+    let shown = shot(&mut m, 200, 50);
+    assert!(shown.contains("⊘ cancelled"), "{shown}");
+    assert!(shown.contains("1 running, 1 paused │ 1 queued"), "{shown}");
+    // The paused restart: `]` selects older runs (low, high, restart).
+    press(&mut m, "] ]");
+    assert_eq!(m.selected_run().unwrap().id, RESTART);
+    assert_eq!(press(&mut m, "p"), [Effect::ResumeRun(RESTART.into())]);
+    assert_eq!(m.selected_run().unwrap().status(), "running");
+    assert_eq!(press(&mut m, "p"), [Effect::PauseRun(RESTART.into())]);
+    assert_eq!(m.selected_run().unwrap().status(), "paused");
+    let shown = shot(&mut m, 200, 50);
+    assert!(shown.contains("pausing run"), "{shown}");
+    // The high run starts when a place frees: it leaves the queue.
+    feed(
+        &mut m,
+        QUEUED_HIGH,
+        vec![EngineEvent::RunStarted {
+            id: QUEUED_HIGH.into(),
+            hosts: 2,
+        }],
+    );
+    let high = m.runs.iter().find(|r| r.id == QUEUED_HIGH).unwrap();
+    assert_eq!(high.status(), "running");
+    let shown = shot(&mut m, 200, 50);
+    assert!(shown.contains("2 running, 1 paused"), "{shown}");
+    assert!(!shown.contains("queued"), "{shown}");
+    // A finished run neither pauses nor cancels.
+    press(&mut m, "]");
+    assert_eq!(m.selected_run().unwrap().id, DF);
+    assert!(press(&mut m, "p X").is_empty());
+    assert_eq!(
+        m.message,
+        Some(Message::Info(format!("run {DF} has already ended")))
+    );
+}
+
+#[test]
+fn the_cancel_popup_says_what_is_stopped_and_the_run_may_end_meanwhile() {
+    let mut m = queued_runs();
+    press(&mut m, "] ]");
+    assert!(press(&mut m, "X").is_empty());
+    assert_eq!(m.mode, Mode::Confirm);
+    let shown = shot(&mut m, 80, 24);
+    assert!(
+        shown.contains(&format!("Cancel run {RESTART} on 6 hosts: web[01-06]")),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("3 done · 1 running · 2 not started"),
+        "{shown}"
+    );
+    insta::assert_snapshot!("cancel_popup_80x24", shown);
+    // The run ends while the popup is open: y has nothing left to cancel.
+    finish(&mut m, RESTART, "failed");
+    assert!(press(&mut m, "y").is_empty());
+    assert_eq!(m.mode, Mode::Normal);
+    assert_eq!(
+        m.message,
+        Some(Message::Info(format!("run {RESTART} has already ended")))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_over_max_running_wait_visibly_then_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = Home::under(dir.path());
+    let mut settings = Settings::default();
+    settings.queue.max_running = 1;
+    settings.queue.capacity = 1;
+    let go = dir.path().join("go");
+    let go_quoted = shlex::try_quote(&go.to_string_lossy())
+        .unwrap()
+        .into_owned();
+    let mut m = local_model();
+    press(&mut m, "space");
+    run_command(
+        &mut m,
+        &format!(
+            "for i in $(seq 1 1200); do [ -e {go_quoted} ] && exit 0; sleep 0.05; done; exit 1"
+        ),
+    );
+    let first = started(&enter(&mut m)).clone();
+    run_command(&mut m, "echo second");
+    let second = started(&enter(&mut m)).clone();
+    let (transports, _) = launch::transports(
+        &first.hosts,
+        &home,
+        &settings,
+        &launch::SshFlags::default(),
+        None,
+    )
+    .unwrap();
+    let transports = Arc::new(transports);
+    let (tx, mut rx) = mpsc::channel(ENGINE_CHANNEL);
+    let queue = console_queue(&home, &settings);
+    let mut changes = queue.changes();
+    for start in [first.clone(), second.clone()] {
+        submit_run(
+            &home,
+            &settings,
+            start,
+            &queue,
+            transports.clone(),
+            tx.clone(),
+        )
+        .unwrap();
+        update(&mut m, Msg::Queue(queue.snapshot()));
+    }
+    assert_eq!(
+        m.message,
+        Some(Message::Info(format!(
+            "run {} queued #1 (normal): it starts when a running run ends",
+            second.id
+        )))
+    );
+    // One more than the queue holds is refused, and the console says why.
+    run_command(&mut m, "echo third");
+    let third = started(&enter(&mut m)).clone();
+    let refused = submit_run(
+        &home,
+        &settings,
+        third.clone(),
+        &queue,
+        transports.clone(),
+        tx.clone(),
+    )
+    .unwrap_err();
+    assert_eq!(refused, "queue full (1 waiting): cancel or wait");
+    update(
+        &mut m,
+        Msg::RunNotStarted {
+            run: third.id.clone(),
+            error: refused,
+        },
+    );
+    assert_eq!(m.selected_run().unwrap().status(), "not started");
+    assert_eq!(
+        m.message,
+        Some(Message::Error(format!(
+            "run {} did not start: queue full (1 waiting): cancel or wait",
+            third.id
+        )))
+    );
+    // The queued run stays visible below it.
+    press(&mut m, "]");
+    drop(tx);
+    let shown = text(&draw(&m, 80, 24));
+    assert!(shown.contains("◷ queued #1"), "{shown}");
+    assert!(shown.contains("1 running │ 1 queued"), "{shown}");
+    std::fs::write(&go, b"go").unwrap();
+    // The loop's way: engine events and queue changes, until both runs have finished.
+    while m.runs_in_flight() > 0 {
+        let msg = tokio::time::timeout(Duration::from_secs(60), async {
+            tokio::select! {
+                Some((run, event)) = rx.recv() => Msg::Engine { run, event },
+                Ok(()) = changes.changed() => Msg::Queue(queue.snapshot()),
+            }
+        })
+        .await
+        .expect("the queue went quiet");
+        update(&mut m, msg);
+    }
+    let result = |id: &str| {
+        m.runs
+            .iter()
+            .find(|r| r.id == id)
+            .and_then(|r| r.finished.clone())
+            .unwrap()
+    };
+    let (a, b) = (result(&first.id), result(&second.id));
+    assert_eq!((a.status.as_str(), b.status.as_str()), ("ok", "ok"));
+    // The second started only once the first had ended (RFC 3339 UTC sorts as text).
+    assert!(b.started >= a.finished, "{} < {}", b.started, a.finished);
+    let shown = text(&draw(&m, 80, 24));
+    assert!(!shown.contains("queued"), "{shown}");
+    assert!(queue.shutdown(Duration::from_secs(30)).await);
 }

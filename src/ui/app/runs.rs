@@ -5,7 +5,8 @@
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 
-use crate::engine::{EngineEvent, HostResult, HostState, RunId, RunResult};
+use crate::engine::queue::QueueSnapshot;
+use crate::engine::{EngineEvent, HostResult, HostState, Priority, RunId, RunResult};
 use crate::inventory::Host;
 use crate::inventory::nodeset::fold;
 use crate::ui::pane::{
@@ -73,6 +74,9 @@ pub struct RunStart {
     /// The targets as chosen (the folded node set), for the record.
     pub selector: String,
     pub command: String,
+    /// An action's request, already built by `action::plan::build` (the queue runs it as is);
+    /// `None` for an ad-hoc command, whose request is built from `command`.
+    pub prepared: Option<super::actions::PreparedRun>,
 }
 
 /// One run and what is known of it so far.
@@ -104,6 +108,12 @@ pub struct RunView {
     pub finished: Option<RunResult>,
     /// Why the run could not start (ssh config, known_hosts…), if it could not.
     pub start_error: Option<String>,
+    /// Waiting in the run queue: its place (1 starts next) and priority, as last snapshotted.
+    pub queued: Option<(usize, Priority)>,
+    /// The engine has sent `RunStarted`: the run left the queue.
+    pub started: bool,
+    /// Asked to pause: no new host starts until it is resumed.
+    pub paused: bool,
 }
 
 /// Hosts per state group, for the header and the status bar.
@@ -152,6 +162,9 @@ impl RunView {
             grouped_top: 0,
             finished: None,
             start_error: None,
+            queued: None,
+            started: false,
+            paused: false,
         }
     }
 
@@ -165,18 +178,47 @@ impl RunView {
         self.finished.is_none() && self.start_error.is_none()
     }
 
-    /// `ok`, `failed`, `unreachable`, `cancelled` once finished; `running` or `not started`.
+    /// `ok`, `failed`, `unreachable`, `cancelled` once finished; `queued`, `paused`, `running`
+    /// or `not started`.
     pub fn status(&self) -> &str {
         match (&self.finished, &self.start_error) {
             (Some(result), _) => &result.status,
             (None, Some(_)) => "not started",
+            (None, None) if self.queued.is_some() => "queued",
+            (None, None) if self.paused => "paused",
             (None, None) => "running",
         }
     }
 
+    /// Waiting in the queue (in flight, not started yet).
+    pub fn is_queued(&self) -> bool {
+        self.in_flight() && self.queued.is_some()
+    }
+
+    /// Takes the queue's view of this run: its place while it waits, whether it is paused.
+    /// Returns true when the run has just been found waiting (it did not start at once).
+    pub fn apply_queue(&mut self, queue: &QueueSnapshot) -> bool {
+        if !self.in_flight() {
+            return false;
+        }
+        let was_queued = self.queued.is_some();
+        self.queued = if self.started {
+            None
+        } else {
+            queue.queued_run(&self.id).map(|q| (q.position, q.priority))
+        };
+        if let Some(r) = queue.running_run(&self.id) {
+            self.paused = r.paused;
+        }
+        !was_queued && self.queued.is_some()
+    }
+
     pub fn apply(&mut self, event: &EngineEvent) {
         match event {
-            EngineEvent::RunStarted { .. } => {}
+            EngineEvent::RunStarted { .. } => {
+                self.started = true;
+                self.queued = None;
+            }
             EngineEvent::State { host, state } => {
                 if let Some(s) = self.states.get_mut(*host) {
                     *s = state.clone();
@@ -208,6 +250,8 @@ impl RunView {
                     self.merged.finish(i);
                 }
                 self.finished = Some((**result).clone());
+                self.queued = None;
+                self.paused = false;
                 self.groups_stale = true;
             }
         }

@@ -1,9 +1,13 @@
 //! Keymap actions in the Runs view. Everywhere in it: `[`/`]` select a run, `v` cycles the
-//! layout, `s` toggles the grouped view, `r` reruns the failed hosts, `X` cancels. The table
+//! layout, `s` toggles the grouped view, `r` reruns the failed hosts, `X` cancels (a queued
+//! run at once, a running one after a confirmation), `p` pauses or resumes. The table
 //! moves its cursor and opens a host's pane (enter); the panes scroll, follow, wrap, zoom,
-//! move the focus (h/j/k/l), and search (`/`, n/N); esc goes back to the table.
+//! move the focus (h/j/k/l), and search (`/`, n/N); esc goes back to the table. Also the
+//! queue's snapshots, which tell the runs whether they wait or are paused.
 
-use super::model::{Message, Model};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::model::{Confirm, ConfirmKind, Message, Mode, Model};
 use super::pane_keys::{move_cursor, scroll_pane};
 use super::run_layout::{RunLayout, focused_viewport, neighbour, run_content, zoomed};
 use super::run_rerun::rerun_selected;
@@ -16,6 +20,7 @@ use crate::ui::pane::{PaneState, Scrollback, Viewport, grouped_row_count, pane_v
 pub fn apply(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
     match action {
         Action::CancelRun => return Some(cancel(model)),
+        Action::PauseRun => return Some(pause_or_resume(model)),
         Action::RerunFailed => {
             rerun_selected(model);
             return Some(Vec::new());
@@ -248,15 +253,28 @@ fn with_focused_pane(model: &mut Model, f: impl FnOnce(&mut PaneState)) {
     }
 }
 
-/// `X`: cancels the run shown, if the engine is still on it.
+/// `X`: takes a queued run out of the queue at once (nothing of it has run); asks before
+/// cancelling a running one, whose commands are stopped mid-way.
 fn cancel(model: &mut Model) -> Vec<Effect> {
     match model.selected_run() {
-        Some(run) if run.in_flight() => {
+        Some(run) if run.is_queued() => {
             let id = run.id.clone();
             model.message = Some(Message::Info(format!(
-                "cancelling run {id}: remote commands are being stopped"
+                "run {id} removed from the queue: recorded as cancelled, nothing ran"
             )));
             vec![Effect::CancelRun(id)]
+        }
+        Some(run) if run.in_flight() => {
+            let id = run.id.clone();
+            model.dispatcher.reset();
+            model.confirm = Some(Confirm {
+                kind: ConfirmKind::CancelRun(id),
+                envs: Vec::new(),
+                required: None,
+                typed: String::new(),
+            });
+            model.mode = Mode::Confirm;
+            Vec::new()
         }
         Some(run) => {
             model.message = Some(Message::Info(format!("run {} has already ended", run.id)));
@@ -265,6 +283,84 @@ fn cancel(model: &mut Model) -> Vec<Effect> {
         None => {
             model.message = Some(Message::Info("no run to cancel".to_string()));
             Vec::new()
+        }
+    }
+}
+
+/// Keys of the popup that asks before cancelling a running run: y / enter cancel it,
+/// n / esc keep it running.
+pub(super) fn on_cancel_confirm_key(model: &mut Model, key: KeyEvent, id: &str) -> Vec<Effect> {
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    let (yes, no) = match key.code {
+        KeyCode::Char('y' | 'Y') | KeyCode::Enter => (true, false),
+        KeyCode::Char('n' | 'N' | 'q') | KeyCode::Esc => (false, true),
+        KeyCode::Char('c') if ctrl => (false, true),
+        _ => (false, false),
+    };
+    if !yes && !no {
+        return Vec::new();
+    }
+    model.confirm = None;
+    model.mode = Mode::Normal;
+    // The run may have ended while the popup was open.
+    let in_flight = model.runs.iter().any(|r| r.id == id && r.in_flight());
+    if no || !in_flight {
+        let note = if in_flight {
+            format!("run {id} keeps running")
+        } else {
+            format!("run {id} has already ended")
+        };
+        model.message = Some(Message::Info(note));
+        return Vec::new();
+    }
+    model.message = Some(Message::Info(format!(
+        "cancelling run {id}: remote commands are being stopped"
+    )));
+    vec![Effect::CancelRun(id.to_string())]
+}
+
+/// `p`: pauses the selected running run (hosts already started finish, no new one starts),
+/// or resumes it when paused.
+fn pause_or_resume(model: &mut Model) -> Vec<Effect> {
+    let selected = model.run_selected;
+    let Some(run) = model.runs.get_mut(selected) else {
+        model.message = Some(Message::Info("no run to pause".to_string()));
+        return Vec::new();
+    };
+    let id = run.id.clone();
+    let (note, effects) = if let Some((position, _)) = run.queued.filter(|_| run.in_flight()) {
+        (
+            format!("run {id} is queued (#{position}): only a running run pauses; X removes it"),
+            Vec::new(),
+        )
+    } else if !run.in_flight() {
+        (format!("run {id} has already ended"), Vec::new())
+    } else if run.paused {
+        run.paused = false;
+        (format!("resuming run {id}"), vec![Effect::ResumeRun(id)])
+    } else {
+        run.paused = true;
+        (
+            format!("pausing run {id}: hosts already started finish, no new host starts until p"),
+            vec![Effect::PauseRun(id)],
+        )
+    };
+    model.message = Some(Message::Info(note));
+    effects
+}
+
+/// The queue as the event loop saw it just now: runs learn their place in it and whether
+/// they are paused; a run found waiting says so (it did not start at once).
+pub fn on_queue(model: &mut Model, queue: &crate::engine::QueueSnapshot) {
+    for run in &mut model.runs {
+        if run.apply_queue(queue)
+            && let Some((position, priority)) = run.queued
+        {
+            model.message = Some(Message::Info(format!(
+                "run {} queued #{position} ({}): it starts when a running run ends",
+                run.id,
+                priority.as_str()
+            )));
         }
     }
 }

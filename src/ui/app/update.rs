@@ -37,6 +37,8 @@ pub enum Msg {
     },
     /// The transports' connection states now (taken by the loop on ticks).
     Connections(super::connections::Connections),
+    /// The run queue now (taken by the loop whenever it changes).
+    Queue(crate::engine::QueueSnapshot),
     /// The transports could not be set up (a broken ssh config): SSH runs will not start.
     TransportsUnavailable(String),
     /// The SSH transport needs this key file's passphrase: open the masked popup.
@@ -52,6 +54,16 @@ pub enum Msg {
         id: RunId,
         output: Result<Arc<RunOutput>, String>,
     },
+    /// The action catalog as read (`Catalog::load_partial`), its problems, and its folder.
+    ActionsLoaded(ActionsLoad),
+}
+
+/// What reading the actions folder found.
+#[derive(Debug, Clone)]
+pub struct ActionsLoad {
+    pub catalog: crate::action::Catalog,
+    pub problems: Vec<crate::diag::Diagnostic>,
+    pub dir: std::path::PathBuf,
 }
 
 /// I/O `update` asks for; the event loop performs it and may answer with a [`Msg`].
@@ -61,8 +73,12 @@ pub enum Effect {
     Quit,
     /// Start the engine on a confirmed run; its events come back as `Msg::Engine`.
     StartRun(RunStart),
-    /// Cancel a run in flight (the engine's cancellation token).
+    /// Cancel a run in flight: a queued one leaves the queue, a running one is stopped.
     CancelRun(RunId),
+    /// Pause a running run before its next host starts.
+    PauseRun(RunId),
+    /// Resume a paused run.
+    ResumeRun(RunId),
     /// Load theme NAME (user file or built-in) and answer with `Msg::ThemeLoaded`.
     LoadTheme(String),
     /// Answer the oldest passphrase question (`None`: declined).
@@ -72,6 +88,8 @@ pub enum Effect {
     LoadHistory { request: u64 },
     /// Read runs/<id>.jsonl (bounded per host) and answer with `Msg::RunOutputLoaded`.
     LoadRunOutput(RunId),
+    /// Read the action templates again (`R` in the Actions view): `Msg::ActionsLoaded`.
+    LoadActions,
 }
 
 /// Rows around the body: tabs, status bar and message line.
@@ -119,8 +137,16 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             super::history_keys::on_output_loaded(model, &id, output);
             Vec::new()
         }
+        Msg::ActionsLoaded(load) => {
+            super::action_keys::on_loaded(model, load);
+            Vec::new()
+        }
         Msg::Connections(connections) => {
             model.connections = connections;
+            Vec::new()
+        }
+        Msg::Queue(queue) => {
+            super::runs_keys::on_queue(model, &queue);
             Vec::new()
         }
         Msg::TransportsUnavailable(error) => {
@@ -172,10 +198,18 @@ fn on_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
     if model.run_search.is_some() && model.mode == Mode::Normal {
         return super::run_search::on_key(model, key);
     }
+    // The Actions view's parameter form takes every key while it is open.
+    if model.mode == Mode::Normal && model.view == View::Actions && model.actions.form.is_some() {
+        return super::action_keys::on_form_key(model, key);
+    }
     match model.mode {
         Mode::Normal => on_normal_key(model, key),
         Mode::Filter if model.view == View::History => {
             super::history_keys::on_filter_key(model, key);
+            Vec::new()
+        }
+        Mode::Filter if model.view == View::Actions => {
+            super::action_keys::on_filter_key(model, key);
             Vec::new()
         }
         Mode::Filter => {
@@ -245,6 +279,11 @@ pub fn apply(model: &mut Model, action: Action) -> Vec<Effect> {
     }
     if model.view == View::Runs
         && let Some(effects) = super::runs_keys::apply(model, action)
+    {
+        return effects;
+    }
+    if model.view == View::Actions
+        && let Some(effects) = super::action_keys::apply(model, action)
     {
         return effects;
     }

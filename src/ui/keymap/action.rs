@@ -38,7 +38,9 @@ pub enum Action {
     Grouped,
     RunCommand,
     RerunFailed,
+    StartAction,
     CancelRun,
+    PauseRun,
     PrevRun,
     NextRun,
     CycleLayout,
@@ -51,7 +53,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in the order help lists them.
-    pub const ALL: [Action; 38] = [
+    pub const ALL: [Action; 40] = [
         Action::MoveDown,
         Action::MoveUp,
         Action::Top,
@@ -81,7 +83,9 @@ impl Action {
         Action::Grouped,
         Action::RunCommand,
         Action::RerunFailed,
+        Action::StartAction,
         Action::CancelRun,
+        Action::PauseRun,
         Action::PrevRun,
         Action::NextRun,
         Action::CycleLayout,
@@ -128,7 +132,9 @@ impl Action {
             Action::Grouped => "grouped",
             Action::RunCommand => "run_command",
             Action::RerunFailed => "rerun_failed",
+            Action::StartAction => "start_action",
             Action::CancelRun => "cancel_run",
+            Action::PauseRun => "pause_run",
             Action::PrevRun => "prev_run",
             Action::NextRun => "next_run",
             Action::CycleLayout => "cycle_layout",
@@ -172,13 +178,17 @@ impl Action {
             Action::Grouped => "group identical outputs under their folded node set",
             Action::RunCommand => "run a command on the marked hosts (asks first)",
             Action::RerunFailed => "run the same command again on the hosts that failed",
-            Action::CancelRun => "cancel the selected run",
+            Action::StartAction => {
+                "open the run's action form, its parameters prefilled (secrets typed again)"
+            }
+            Action::CancelRun => "cancel the selected run (a queued one leaves the queue)",
+            Action::PauseRun => "pause the selected run before its next host, or resume it",
             Action::PrevRun => "select the newer run in the run list",
             Action::NextRun => "select the older run in the run list",
             Action::CycleLayout => "switch the run's layout: table, grid, merged, grouped",
             Action::FocusLeft => "focus the pane to the left (zoomed: the previous host)",
             Action::FocusRight => "focus the pane to the right (zoomed: the next host)",
-            Action::Refresh => "read the list again from disk (history)",
+            Action::Refresh => "read the list again from disk (history, actions)",
             Action::Help => "show this help",
             Action::Quit => "quit fleetdeck (asks first while runs are in flight)",
         }

@@ -1,5 +1,6 @@
 //! Plain-text and JSON output of the headless commands.
 
+pub mod export;
 pub mod history;
 pub mod hosts;
 pub mod line_buffer;

@@ -15,6 +15,7 @@ pub fn render(frame: &mut Frame, line: Rect, body: Rect, model: &Model) {
     let (prompt, text) = match model.mode {
         Mode::Command => (":", model.command.input.as_str()),
         Mode::Filter if model.view == View::History => ("/", model.history.filter.as_str()),
+        Mode::Filter if model.view == View::Actions => ("/", model.actions.filter.as_str()),
         Mode::Filter => ("/", model.filter.as_str()),
         Mode::Normal | Mode::Help | Mode::Confirm | Mode::Passphrase => {
             let (style, text) = match &model.message {

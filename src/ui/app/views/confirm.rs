@@ -28,6 +28,11 @@ pub fn render(frame: &mut Frame, screen: Rect, model: &Model) {
                 Line::raw("y quit · n / esc stay"),
             ],
         ),
+        ConfirmKind::CancelRun(id) => (" cancel run? ", super::run_list::cancel_lines(model, id)),
+        ConfirmKind::Run(start) if start.prepared.is_some() => (
+            " run action? ",
+            super::action_form::confirm_lines(model, confirm, start, screen),
+        ),
         ConfirmKind::Run(start) => {
             let n = start.hosts.len();
             let noun = if n == 1 { "host" } else { "hosts" };

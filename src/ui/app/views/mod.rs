@@ -1,6 +1,8 @@
 //! Pure renders of the model: each file draws one part; none reads files, the clock or the
 //! network (the model carries everything, the clock included).
 
+mod action_form;
+mod actions;
 mod command_line;
 mod confirm;
 mod fleet;
@@ -42,6 +44,7 @@ pub fn render(frame: &mut Frame, model: &Model) {
         View::Fleet => fleet::render(frame, body, model),
         View::Runs => runs::render(frame, body, model),
         View::History => history::render(frame, body, model),
+        View::Actions => actions::render(frame, body, model),
         other => not_built(frame, body, model, other),
     }
     status::render(frame, status_area, model);

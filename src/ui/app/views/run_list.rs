@@ -1,6 +1,8 @@
-//! The Runs view's run list: running and recent console runs, newest first, one row each:
-//! the status (symbol and word), a progress gauge (hosts done of all), the counts and the
-//! command. The selected run's row is highlighted; older rows scroll under the newest.
+//! The Runs view's run list: queued, running and recent console runs, newest first, one row
+//! each: the status (symbol and word: `◷ queued #2`, `⏸ paused`), a progress gauge (hosts
+//! done of all), the counts (or, while queued, the priority) and the command. The selected
+//! run's row is highlighted; older rows scroll under the newest. Also the lines of the popup
+//! that asks before cancelling a running run.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -18,6 +20,11 @@ use crate::ui::theme::{Theme, scope};
 /// Columns of the status word, the gauge (bar and `done/total`) and the counts.
 const STATUS_WIDTH: u16 = 14;
 const GAUGE_WIDTH: u16 = 13;
+
+/// Symbols of the two run states hosts do not have (unicode, ascii): a clock for waiting, the
+/// pause sign.
+const QUEUED_SYMBOL: (&str, &str) = ("◷", "w");
+const PAUSED_SYMBOL: (&str, &str) = ("⏸", "=");
 
 pub fn render(frame: &mut Frame, area: Rect, model: &Model) {
     let n = model.runs.len();
@@ -57,13 +64,22 @@ fn render_row(frame: &mut Frame, row: Rect, run: &RunView, selected: bool, theme
     frame.render_widget(Paragraph::new("").style(base), row);
     let state = status_state(run);
     let marker = if selected { "›" } else { " " };
+    let pick = |(unicode, ascii): (&'static str, &'static str)| {
+        if theme.ascii_symbols() {
+            ascii
+        } else {
+            unicode
+        }
+    };
+    let word = match run.queued.filter(|_| run.in_flight()) {
+        Some((position, _)) => format!("{} queued #{position}", pick(QUEUED_SYMBOL)),
+        None if run.status() == "paused" => format!("{} paused", pick(PAUSED_SYMBOL)),
+        None => format!("{} {}", theme.state_symbol(&state), run.status()),
+    };
     frame.render_widget(
         Paragraph::new(Line::from(vec![
             Span::styled(marker, base),
-            Span::styled(
-                format!("{} {}", theme.state_symbol(&state), run.status()),
-                base.patch(theme.state(&state)),
-            ),
+            Span::styled(word, base.patch(theme.state(&state))),
         ])),
         status,
     );
@@ -91,14 +107,17 @@ fn render_row(frame: &mut Frame, row: Rect, run: &RunView, selected: bool, theme
             .unfilled_style(theme.dim()),
         gauge,
     );
-    let text = format!(
-        "ok {} · failed {} · running {} · pending {}  $ {}",
-        c.ok,
-        c.failed,
-        c.running,
-        c.pending,
-        sanitize(run.command.as_bytes(), false)
-    );
+    let command = sanitize(run.command.as_bytes(), false);
+    let text = match run.queued.filter(|_| run.in_flight()) {
+        Some((_, priority)) => format!(
+            "{} priority · waits for a free run slot  $ {command}",
+            priority.as_str()
+        ),
+        None => format!(
+            "ok {} · failed {} · running {} · pending {}  $ {command}",
+            c.ok, c.failed, c.running, c.pending,
+        ),
+    };
     frame.render_widget(Paragraph::new(text).style(base), rest);
 }
 
@@ -107,6 +126,7 @@ fn status_state(run: &RunView) -> HostState {
     match run.status() {
         "ok" => HostState::Ok,
         "running" => HostState::Running,
+        "queued" | "paused" => HostState::Pending,
         "cancelled" => HostState::Cancelled,
         "unreachable" | "not started" => HostState::Unreachable {
             kind: ErrorKind::Connect,
@@ -116,4 +136,31 @@ fn status_state(run: &RunView) -> HostState {
             outcome: ExitOutcome::Code { code: 1 },
         },
     }
+}
+
+/// The popup before cancelling running run `id`: what it runs, on how many hosts, how far it
+/// got, and what cancelling does.
+pub fn cancel_lines<'a>(model: &Model, id: &str) -> Vec<Line<'a>> {
+    let Some(run) = model.runs.iter().find(|r| r.id == id) else {
+        return vec![
+            Line::raw(format!("run {id} has ended")),
+            Line::raw("n / esc close"),
+        ];
+    };
+    let c = run.counts();
+    let n = run.hosts.len();
+    let noun = if n == 1 { "host" } else { "hosts" };
+    vec![
+        Line::raw(format!("Cancel run {id} on {n} {noun}: {}", run.folded)),
+        Line::raw(format!("$ {}", sanitize(run.command.as_bytes(), false))),
+        Line::raw(format!(
+            "{} done · {} running · {} not started",
+            c.done(),
+            c.running,
+            c.pending
+        )),
+        Line::raw("Running commands stop, the rest are skipped; recorded as cancelled."),
+        Line::raw(""),
+        Line::raw("y cancel the run · n / esc keep it running"),
+    ]
 }

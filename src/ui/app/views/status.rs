@@ -1,6 +1,6 @@
-//! The status bar: view, marked count, hosts shown of the total, runs in flight and failures,
-//! pooled and failed connections, a chord in progress, clock. (The queue's depth comes with the
-//! queue itself, issue 6.)
+//! The status bar: view, marked count, hosts shown of the total, runs running, queued (the
+//! queue's depth) and paused, failures, pooled and failed connections, a chord in progress,
+//! clock. Each count is a word, never a colour alone.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -26,9 +26,24 @@ pub fn render(frame: &mut Frame, area: Rect, model: &Model) {
             model.inventory.len()
         )),
     ];
-    let running = model.runs_in_flight();
+    let in_flight = model.runs.iter().filter(|r| r.in_flight());
+    let (mut running, mut queued, mut paused) = (0, 0, 0);
+    for run in in_flight {
+        if run.is_queued() {
+            queued += 1;
+        } else {
+            running += 1;
+            paused += usize::from(run.paused);
+        }
+    }
     if running > 0 {
         left.push(Span::raw(format!(" │ {running} running")));
+    }
+    if paused > 0 {
+        left.push(Span::raw(format!(", {paused} paused")));
+    }
+    if queued > 0 {
+        left.push(Span::raw(format!(" │ {queued} queued")));
     }
     // Failures of the run shown: what the on-call engineer acts on next.
     let failed = model.selected_run().map_or(0, |r| r.counts().failed);
