@@ -56,6 +56,7 @@ async fn console_run(transports: &mut ConsoleTransports, home: &Home, hosts: &[H
         selector: "all".into(),
         command: "echo hi from $(hostname)".into(),
         prepared: None,
+        rerun_of: None,
     };
     let shared = transports.for_run(hosts).unwrap();
     let (tx, mut rx) = mpsc::channel(ENGINE_CHANNEL);

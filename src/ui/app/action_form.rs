@@ -35,6 +35,8 @@ pub struct ActionForm {
     pub focus: usize,
     /// The plan for the fields as they stand, or every problem that keeps it from building.
     pub plan: Result<Plan, PlanError>,
+    /// The run this form reruns (`r` on an action run), for the audit trail.
+    pub rerun_of: Option<crate::engine::RunId>,
 }
 
 impl std::fmt::Debug for ActionForm {
@@ -81,6 +83,7 @@ impl ActionForm {
             plan: Err(PlanError {
                 problems: Vec::new(),
             }),
+            rerun_of: None,
         };
         form.refresh(settings);
         form

@@ -243,6 +243,9 @@ pub fn rerun_action(model: &mut Model, run: &RunResult, hosts: Vec<Host>) {
     let name = used.name.clone();
     let params = used.params.clone();
     open(model, &name, hosts, selector, &params);
+    if let Some(form) = model.actions.form.as_mut() {
+        form.rerun_of = Some(run.id.clone());
+    }
 }
 
 /// Enter in the form: with valid values, the confirmation with the blast radius (every
@@ -302,12 +305,14 @@ fn submit(model: &mut Model) -> Vec<Effect> {
         (false, true) => None,
     };
     let request = &plan.request;
+    let rerun_of = form.rerun_of.clone();
     let start = RunStart {
         id: request.id.clone(),
         hosts: request.targets.clone(),
         selector: request.selector.clone(),
         command: request.display_command.clone(),
         prepared: Some(PreparedRun::new(plan)),
+        rerun_of,
     };
     model.dispatcher.reset();
     model.confirm = Some(Confirm {

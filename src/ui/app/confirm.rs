@@ -66,6 +66,7 @@ pub fn ask_run_on(model: &mut Model, hosts: Vec<Host>, command: &str) {
         hosts,
         command: command.to_string(),
         prepared: None,
+        rerun_of: None,
     };
     model.dispatcher.reset();
     model.confirm = Some(Confirm {
@@ -75,6 +76,18 @@ pub fn ask_run_on(model: &mut Model, hosts: Vec<Host>, command: &str) {
         typed: String::new(),
     });
     model.mode = Mode::Confirm;
+}
+
+/// [`ask_run_on`] for a rerun of run `of`, which the audit trail then names.
+pub fn ask_rerun_on(model: &mut Model, hosts: Vec<Host>, command: &str, of: &str) {
+    ask_run_on(model, hosts, command);
+    if let Some(Confirm {
+        kind: ConfirmKind::Run(start),
+        ..
+    }) = model.confirm.as_mut()
+    {
+        start.rerun_of = Some(of.to_string());
+    }
 }
 
 /// `Q` / `:q`: quits at once, or asks first while runs are in flight.

@@ -266,6 +266,6 @@ fn rerun_failed(model: &mut Model) -> Vec<Effect> {
         super::action_keys::rerun_action(model, &run, hosts);
         return Vec::new();
     }
-    confirm::ask_run_on(model, hosts, &run.command);
+    confirm::ask_rerun_on(model, hosts, &run.command, &run.id);
     Vec::new()
 }

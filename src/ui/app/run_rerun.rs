@@ -3,7 +3,7 @@
 //! rule as `fleetdeck history rerun` and the History view) into the usual confirmation
 //! (`confirm::ask_run_on`): nothing runs without it.
 
-use super::confirm::ask_run_on;
+use super::confirm::ask_rerun_on;
 use super::model::{Message, Model};
 
 /// `r` / `:rerun`: asks to rerun the selected run's hosts that did not end ok, once the run
@@ -40,6 +40,6 @@ pub fn rerun_selected(model: &mut Model) {
         super::action_keys::rerun_action(model, &result, hosts);
         return;
     }
-    let command = run.command.clone();
-    ask_run_on(model, hosts, &command);
+    let (command, id) = (run.command.clone(), run.id.clone());
+    ask_rerun_on(model, hosts, &command, &id);
 }

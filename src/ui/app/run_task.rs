@@ -38,14 +38,38 @@ pub fn submit_run(
     transports: Arc<Transports>,
     events: mpsc::Sender<(RunId, EngineEvent)>,
 ) -> Result<RunId, String> {
+    let rerun_of = start.rerun_of.clone();
     let request = request_for(home, settings, start)?;
     let id = request.id.clone();
+    let rerun_audit = rerun_of.map(|of| rerun_record(&request, of));
     let (tx, rx) = mpsc::channel(ENGINE_CHANNEL);
     queue
         .submit_over(request, Some((*transports).clone()), tx)
         .map_err(|e| e.to_string())?;
+    if let Some(record) = rerun_audit
+        && let Err(e) = Records::new(home, &settings.store).append_audit(&record)
+    {
+        tracing::warn!(run = %id, error = %e, "cannot write the audit record");
+    }
     tokio::spawn(forward(id.clone(), rx, events));
     Ok(id)
+}
+
+/// The audit line of a rerun: the run it repeats, where it did not end ok (the new run then
+/// records its own `run` lines).
+fn rerun_record(request: &engine::RunRequest, of: RunId) -> engine::AuditRecord {
+    engine::AuditRecord {
+        who: request.user.clone(),
+        action: "rerun".to_string(),
+        run_id: of,
+        what: format!(
+            "rerun where it did not end ok, as run {}: {}",
+            request.id, request.display_command
+        ),
+        targets: crate::inventory::nodeset::fold(request.targets.iter().map(|h| h.name.as_str())),
+        count: request.targets.len(),
+        result: "requested".to_string(),
+    }
 }
 
 /// Starts `start` on the engine over `transports` at once, outside any queue; must be called

@@ -237,6 +237,39 @@ async fn local_hosts_run_through_the_real_engine() {
     // The run was recorded like any `fleetdeck run`.
     let history = std::fs::read_to_string(home.history_file()).unwrap();
     assert!(history.contains(&m.runs[0].id));
+    // Confirming the rerun submits it, and audit.jsonl names the run it repeats.
+    let first = m.runs[0].id.clone();
+    let rerun = started(&enter(&mut m)).clone();
+    assert_eq!(rerun.rerun_of.as_deref(), Some(first.as_str()));
+    let (tx, mut rx) = mpsc::channel(ENGINE_CHANNEL);
+    let (transports, _) = launch::transports(
+        &rerun.hosts,
+        &home,
+        &settings,
+        &launch::SshFlags::default(),
+        None,
+    )
+    .unwrap();
+    let queue = console_queue(&home, &settings);
+    submit_run(&home, &settings, rerun, &queue, Arc::new(transports), tx).unwrap();
+    loop {
+        let (_, event) = tokio::time::timeout(Duration::from_secs(30), rx.recv())
+            .await
+            .expect("the engine went quiet")
+            .expect("the engine stopped without RunFinished");
+        if matches!(event, EngineEvent::RunFinished { .. }) {
+            break;
+        }
+    }
+    assert!(queue.shutdown(Duration::from_secs(30)).await);
+    let audit = std::fs::read_to_string(home.audit_file()).unwrap();
+    let rerun_line = audit
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|l| l["action"] == "rerun")
+        .expect("a rerun line in audit.jsonl");
+    assert_eq!(rerun_line["run_id"], first.as_str());
+    assert_eq!(rerun_line["targets"], "lab2");
 }
 
 /// A finished run built from fixed events, so the snapshot does not depend on timing.
@@ -249,6 +282,7 @@ fn finished_run() -> Model {
         hosts,
         command: "echo hi; exit 3".into(),
         prepared: None,
+        rerun_of: None,
     };
     m.runs.push(RunView::new(&start));
     m.view = View::Runs;
@@ -359,6 +393,7 @@ fn add_run(m: &mut Model, id: &str, names: &[&str], command: &str) {
         hosts,
         command: command.into(),
         prepared: None,
+        rerun_of: None,
     };
     m.runs.push(RunView::new(&start));
     m.run_selected = m.runs.len() - 1;
@@ -883,6 +918,7 @@ fn dropped_lines_and_dropped_output_are_marked() {
         hosts,
         command: "yes".into(),
         prepared: None,
+        rerun_of: None,
     };
     let caps = crate::ui::pane::ScrollbackCaps {
         max_lines: 5,
@@ -1066,6 +1102,7 @@ fn finished_runs_over_the_output_budget_are_dropped_oldest_first() {
                 .collect(),
             command: "flood".into(),
             prepared: None,
+            rerun_of: None,
         };
         m.runs.push(RunView::new(&start));
         let events = (0..10)

@@ -77,6 +77,8 @@ pub struct RunStart {
     /// An action's request, already built by `action::plan::build` (the queue runs it as is);
     /// `None` for an ad-hoc command, whose request is built from `command`.
     pub prepared: Option<super::actions::PreparedRun>,
+    /// The run this one reruns where it did not end ok (`r`), for the audit trail.
+    pub rerun_of: Option<RunId>,
 }
 
 /// One run and what is known of it so far.
