@@ -1,6 +1,8 @@
 //! The bulk-run engine against real local processes (`transport = "local"` hosts): states,
 //! the fan-out window, batches, max-fail, cancel, bounded output, a flooding host, records.
 
+mod support;
+
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,47 +12,19 @@ use fleetdeck::config::settings::StoreSettings;
 use fleetdeck::engine::records::NOT_RECORDED_PREFIX;
 use fleetdeck::engine::{
     AuditRecord, EngineEvent, HostState, Limit, OutputRecord, Records, RunRequest, RunResult,
-    Stream, Transports, current_user, new_run_id, run,
+    Stream, Transports, current_user, run,
 };
 use fleetdeck::inventory::{Host, TransportKind};
 use fleetdeck::store::read_all_as;
 use fleetdeck::transport::local::LocalTransport;
-use fleetdeck::transport::{ErrorKind, ExecSpec, ExitOutcome};
+use fleetdeck::transport::{ErrorKind, ExitOutcome};
+use support::engine::{PATIENCE, request};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-/// Liveness bound for anything a test waits for (never a speed assertion).
-const PATIENCE: Duration = Duration::from_secs(60);
-
 fn local_hosts(n: usize) -> Vec<Host> {
-    (0..n)
-        .map(|i| {
-            let mut h = Host::ad_hoc(&format!("node{i:02}"));
-            h.transport = TransportKind::Local;
-            h
-        })
-        .collect()
-}
-
-fn request(targets: Vec<Host>, command: &str) -> RunRequest {
-    let mut spec = ExecSpec::new(command);
-    spec.timeout = Some(PATIENCE);
-    RunRequest {
-        id: new_run_id(),
-        user: current_user(),
-        selector: "test".into(),
-        targets,
-        display_command: command.into(),
-        spec,
-        fanout: 64,
-        batch: None,
-        max_fail: None,
-        output_cap: 1 << 20,
-        guards: Default::default(),
-        action: None,
-        priority: Default::default(),
-    }
+    support::engine::local_hosts("node", n)
 }
 
 fn transports() -> Transports {

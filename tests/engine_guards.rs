@@ -15,50 +15,18 @@ use fleetdeck::config::settings::BreakerSettings;
 use fleetdeck::config::units::HumanDuration;
 use fleetdeck::engine::breaker::Breaker;
 use fleetdeck::engine::{
-    EngineEvent, Guards, HostResult, HostState, Limit, Records, RetryOn, RetryPolicy, RunContext,
-    RunControl, RunRequest, RunResult, Stream, SuccessCriteria, Transports, current_user,
-    new_run_id, run_in,
+    EngineEvent, HostResult, HostState, Limit, Records, RetryOn, RetryPolicy, RunContext,
+    RunControl, RunRequest, RunResult, Stream, SuccessCriteria, Transports, run_in,
 };
 use fleetdeck::inventory::{Host, TransportKind};
 use fleetdeck::transport::local::LocalTransport;
 use fleetdeck::transport::ssh::{SshOptions, SshTransport};
-use fleetdeck::transport::{ErrorKind, ExecSpec, ExitOutcome};
+use fleetdeck::transport::{ErrorKind, ExitOutcome};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-/// Liveness bound for anything a test waits for (never a speed assertion).
-const PATIENCE: Duration = Duration::from_secs(60);
-
-fn local(name: &str) -> Host {
-    let mut h = Host::ad_hoc(name);
-    h.transport = TransportKind::Local;
-    h
-}
-
-fn local_hosts(prefix: &str, n: usize) -> Vec<Host> {
-    (0..n).map(|i| local(&format!("{prefix}{i:02}"))).collect()
-}
-
-fn request(targets: Vec<Host>, command: &str) -> RunRequest {
-    let mut spec = ExecSpec::new(command);
-    spec.timeout = Some(PATIENCE);
-    RunRequest {
-        id: new_run_id(),
-        user: current_user(),
-        selector: "test".into(),
-        targets,
-        display_command: command.into(),
-        spec,
-        fanout: 64,
-        batch: None,
-        max_fail: None,
-        output_cap: 1 << 20,
-        guards: Guards::default(),
-        action: None,
-        priority: Default::default(),
-    }
-}
+use support::engine::{PATIENCE, local, local_hosts, request};
 
 fn retry(attempts: u32, on: &[RetryOn]) -> RetryPolicy {
     RetryPolicy {

@@ -3,6 +3,8 @@
 //! `RunFinished` for every accepted submission. Runs that must wait are held by a blocker
 //! run whose command waits for a file the test creates; order is observed from events.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,44 +14,22 @@ use fleetdeck::config::settings::{QueueSettings, StoreSettings};
 use fleetdeck::engine::queue::QueueCounts;
 use fleetdeck::engine::{
     AuditRecord, EngineEvent, HostState, Limit, Priority, Records, RunContext, RunQueue,
-    RunRequest, RunResult, Steer, SubmitError, Transports, current_user, new_run_id,
+    RunRequest, RunResult, Steer, SubmitError, Transports, current_user,
 };
 use fleetdeck::inventory::{Host, TransportKind};
 use fleetdeck::store::read_all_as;
-use fleetdeck::transport::ExecSpec;
 use fleetdeck::transport::local::LocalTransport;
+use support::engine::PATIENCE;
 use tokio::sync::mpsc;
 
-/// Liveness bound for anything a test waits for (never a speed assertion).
-const PATIENCE: Duration = Duration::from_secs(60);
-
 fn local_hosts(prefix: &str, n: usize) -> Vec<Host> {
-    (0..n)
-        .map(|i| {
-            let mut h = Host::ad_hoc(&format!("{prefix}{i:02}"));
-            h.transport = TransportKind::Local;
-            h
-        })
-        .collect()
+    support::engine::local_hosts(prefix, n)
 }
 
 fn request(targets: Vec<Host>, command: &str, priority: Priority) -> RunRequest {
-    let mut spec = ExecSpec::new(command);
-    spec.timeout = Some(PATIENCE);
     RunRequest {
-        id: new_run_id(),
-        user: current_user(),
-        selector: "test".into(),
-        targets,
-        display_command: command.into(),
-        spec,
-        fanout: 64,
-        batch: None,
-        max_fail: None,
-        output_cap: 1 << 20,
-        guards: Default::default(),
-        action: None,
         priority,
+        ..support::engine::request(targets, command)
     }
 }
 

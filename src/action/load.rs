@@ -1,7 +1,7 @@
 //! The catalog: every `actions/*.toml` in the config folder, one action per file.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::template::{self, Template};
 use crate::config::Home;
@@ -36,7 +36,7 @@ impl Catalog {
     pub fn load_dir(dir: &Path) -> (Catalog, Vec<Diagnostic>) {
         let mut problems = Vec::new();
         let mut loaded = Vec::new();
-        for file in toml_files(dir, &mut problems) {
+        for file in crate::config::toml_diag::toml_files(dir, &mut problems) {
             match std::fs::read_to_string(&file) {
                 Ok(src) => match template::parse(&file, &src) {
                     Ok(t) => loaded.push(t),
@@ -97,28 +97,6 @@ impl Catalog {
     pub fn is_empty(&self) -> bool {
         self.templates.is_empty()
     }
-}
-
-/// `*.toml` files of a folder, sorted; a missing folder has none.
-fn toml_files(dir: &Path, problems: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
-        Err(e) => {
-            problems.push(Diagnostic::whole_file(
-                dir,
-                format!("cannot list folder: {e}"),
-            ));
-            return Vec::new();
-        }
-    };
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
-        .collect();
-    files.sort();
-    files
 }
 
 #[cfg(test)]

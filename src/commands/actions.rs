@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use super::hosts::resolve_targets;
 use super::prompt::{ask, read_hidden};
 use super::run::{check_known_hosts_files, run_request};
 use crate::action::plan::{self, Inputs, Overrides, Plan, Problem};
@@ -17,7 +16,6 @@ use crate::config::units::format_duration;
 use crate::config::{Home, Settings};
 use crate::diag::{Diagnostic, Error};
 use crate::engine::types::{Priority, RetryOn};
-use crate::inventory::load;
 use crate::inventory::nodeset::fold;
 use crate::ui::printers::write_stdout;
 
@@ -265,15 +263,7 @@ pub fn run_action(home: &Home, settings: &Settings, args: &RunArgs) -> Result<Ex
     let template = catalog
         .find(name)
         .map_err(|e| with_problems(e, &problems))?;
-    let inventory = load::load(&home.hosts_file()).map_err(Error::Config)?;
-    let hosts = resolve_targets(&inventory, &args.targets)?;
-    let selector = args.targets.join(" -t ");
-    if hosts.is_empty() {
-        return Err(Error::Invalid(format!(
-            "no hosts matched `{selector}`; nothing was run (fleetdeck hosts -t SELECTOR shows \
-             what a selector picks)"
-        )));
-    }
+    let (hosts, selector) = super::run::targets(home, &args.targets)?;
     check_known_hosts_files(&args.options)?;
 
     let mut inputs = parse_params(template, &args.params)?;

@@ -187,28 +187,6 @@ fn key_offset(src: &str, key: &str) -> Option<usize> {
     None
 }
 
-/// `*.toml` files of a folder, sorted; a missing folder has none.
-fn toml_files(dir: &Path, problems: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
-        Err(e) => {
-            problems.push(Diagnostic::whole_file(
-                dir,
-                format!("cannot list folder: {e}"),
-            ));
-            return Vec::new();
-        }
-    };
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
-        .collect();
-    files.sort();
-    files
-}
-
 /// Runs `validate` on every `*.toml` file of `dir`, recording an ok line or its problems.
 fn for_each_file(
     dir: &Path,
@@ -216,7 +194,7 @@ fn for_each_file(
     problems: &mut Vec<Diagnostic>,
     mut validate: impl FnMut(&Path, &str) -> Vec<Diagnostic>,
 ) {
-    for file in toml_files(dir, problems) {
+    for file in crate::config::toml_diag::toml_files(dir, problems) {
         match std::fs::read_to_string(&file) {
             Ok(src) => {
                 let found = validate(&file, &src);

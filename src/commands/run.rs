@@ -47,20 +47,26 @@ pub struct Plan {
     pub command: String,
 }
 
-pub fn run(home: &Home, settings: &Settings, args: &RunArgs) -> Result<ExitCode, Error> {
-    if args.action.is_some() {
-        return super::actions::run_action(home, settings, args);
-    }
-    let command = join_command(&args.command)?;
+/// The hosts `-t` picks from hosts.toml, and the selector as recorded; none is invalid input.
+pub(super) fn targets(home: &Home, targets: &[String]) -> Result<(Vec<Host>, String), Error> {
     let inventory = load::load(&home.hosts_file()).map_err(Error::Config)?;
-    let hosts = resolve_targets(&inventory, &args.targets)?;
-    let selector = args.targets.join(" -t ");
+    let hosts = resolve_targets(&inventory, targets)?;
+    let selector = targets.join(" -t ");
     if hosts.is_empty() {
         return Err(Error::Invalid(format!(
             "no hosts matched `{selector}`; nothing was run (fleetdeck hosts -t SELECTOR shows \
              what a selector picks)"
         )));
     }
+    Ok((hosts, selector))
+}
+
+pub fn run(home: &Home, settings: &Settings, args: &RunArgs) -> Result<ExitCode, Error> {
+    if args.action.is_some() {
+        return super::actions::run_action(home, settings, args);
+    }
+    let command = join_command(&args.command)?;
+    let (hosts, selector) = targets(home, &args.targets)?;
     execute(
         home,
         settings,

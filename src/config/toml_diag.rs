@@ -48,6 +48,29 @@ pub fn humanize(message: &str) -> String {
     }
 }
 
+/// `*.toml` files of a folder, sorted; a missing folder has none, an unreadable one is a
+/// problem (themes, keymaps and actions folders alike).
+pub fn toml_files(dir: &Path, problems: &mut Vec<Diagnostic>) -> Vec<std::path::PathBuf> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
+        Err(e) => {
+            problems.push(Diagnostic::whole_file(
+                dir,
+                format!("cannot list folder: {e}"),
+            ));
+            return Vec::new();
+        }
+    };
+    let mut files: Vec<std::path::PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
+        .collect();
+    files.sort();
+    files
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,4 +5,5 @@
 
 pub mod agent;
 pub mod cli;
+pub mod engine;
 pub mod sshd;

@@ -4,7 +4,7 @@
 //! closes), `:action NAME`, and History's `a` (the form again with a run's parameters).
 //! Submitting asks through the usual confirmation, with the action's blast radius.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -287,17 +287,7 @@ fn submit(model: &mut Model) -> Vec<Effect> {
         return Vec::new();
     }
     let name = form.template.name.clone();
-    let envs: BTreeSet<String> = plan
-        .request
-        .targets
-        .iter()
-        .map(|h| h.env.clone().unwrap_or_else(|| "-".to_string()))
-        .collect();
-    let protected: Vec<String> = envs
-        .iter()
-        .filter(|e| model.protected_envs.contains(e))
-        .cloned()
-        .collect();
+    let (envs, protected) = super::confirm::envs_of(&plan.request.targets, &model.protected_envs);
     let required = match (plan.confirm == Level::Typed, protected.is_empty()) {
         (true, true) => Some(name),
         (true, false) => Some(format!("{} {name}", protected.join(","))),

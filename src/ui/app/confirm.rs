@@ -51,15 +51,7 @@ pub fn ask_run_on(model: &mut Model, hosts: Vec<Host>, command: &str) {
         ));
         return;
     }
-    let envs: BTreeSet<String> = hosts
-        .iter()
-        .map(|h| h.env.clone().unwrap_or_else(|| "-".to_string()))
-        .collect();
-    let protected: Vec<String> = envs
-        .iter()
-        .filter(|e| model.protected_envs.contains(e))
-        .cloned()
-        .collect();
+    let (envs, protected) = envs_of(&hosts, &model.protected_envs);
     let start = RunStart {
         id: new_run_id(),
         selector: fold(hosts.iter().map(|h| h.name.as_str())),
@@ -76,6 +68,21 @@ pub fn ask_run_on(model: &mut Model, hosts: Vec<Host>, command: &str) {
         typed: String::new(),
     });
     model.mode = Mode::Confirm;
+}
+
+/// The environments of `hosts` (`-` for none), and those of them that are protected: what a
+/// confirmation shows, and what must be typed.
+pub fn envs_of(hosts: &[Host], protected_envs: &[String]) -> (BTreeSet<String>, Vec<String>) {
+    let envs: BTreeSet<String> = hosts
+        .iter()
+        .map(|h| h.env.clone().unwrap_or_else(|| "-".to_string()))
+        .collect();
+    let protected = envs
+        .iter()
+        .filter(|e| protected_envs.contains(e))
+        .cloned()
+        .collect();
+    (envs, protected)
 }
 
 /// [`ask_run_on`] for a rerun of run `of`, which the audit trail then names.
