@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 use support::agent::Agent;
 use support::cli::{Out, fleetdeck, history_file, home_with, run, ssh_home, write_config};
+use support::files::{files_containing, sha256_hex};
 use support::sshd::{FleetOptions, SshdFleet, sshd_or_skip};
 
 const LOCAL_HOSTS: &str = r#"
@@ -545,30 +546,6 @@ fn hostile_values_run_literally_on_a_real_sshd_host() {
         runs[0]["action"]["params"]["msg"],
         hostile_values(markers.path())[0]
     );
-}
-
-fn sha256_hex(text: &str) -> String {
-    let digest = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
-    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Every file under `dir` whose bytes contain `needle`.
-fn files_containing(dir: &Path, needle: &str) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if let Ok(bytes) = fs::read(&path)
-                && bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
-            {
-                found.push(path);
-            }
-        }
-    }
-    found
 }
 
 #[test]

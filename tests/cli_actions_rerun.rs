@@ -6,11 +6,12 @@
 mod support;
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::Value;
 use support::agent::Agent;
 use support::cli::{Out, fleetdeck, history_file, home_with, run, write_config};
+use support::files::{files_containing, sha256_hex};
 
 const HOSTS: &str = r#"
 [[hosts]]
@@ -37,30 +38,6 @@ name = "dir"
 type = "host_path"
 required = true
 "#;
-
-fn sha256_hex(text: &str) -> String {
-    let digest = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
-    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Every file under `dir` whose bytes contain `needle`.
-fn files_containing(dir: &Path, needle: &str) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if let Ok(bytes) = fs::read(&path)
-                && bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
-            {
-                found.push(path);
-            }
-        }
-    }
-    found
-}
 
 /// Runs, oldest first.
 fn runs(home: &Path) -> Vec<Value> {

@@ -6,4 +6,5 @@
 pub mod agent;
 pub mod cli;
 pub mod engine;
+pub mod files;
 pub mod sshd;
