@@ -908,8 +908,9 @@ async fn a_link_lost_mid_command_fails_as_protocol_then_reconnects() {
     let fleet = start(1);
     let state = TempDir::new().unwrap();
     let t = transport(&fleet, &state);
-    // Prints the pid of its sshd session process, then waits.
-    let mut handle = t.exec(&Host::ad_hoc("h001"), spec("echo $PPID; exec sleep 300"));
+    // Prints the pid of its sshd session process and its own (which `exec` hands to the
+    // sleep), then waits.
+    let mut handle = t.exec(&Host::ad_hoc("h001"), spec("echo $PPID $$; exec sleep 300"));
     wait_started(&mut handle).await;
     let mut line = Vec::new();
     let bound = tokio::time::Instant::now() + LIVENESS;
@@ -920,7 +921,11 @@ async fn a_link_lost_mid_command_fails_as_protocol_then_reconnects() {
             other => panic!("no pid line: {other:?}"),
         }
     }
-    let sshd_pid: i32 = String::from_utf8_lossy(&line).trim().parse().expect("pid");
+    let text = String::from_utf8_lossy(&line).into_owned();
+    let mut pids = text
+        .split_whitespace()
+        .map(|p| p.parse::<i32>().expect("pid"));
+    let (sshd_pid, sleep_pid) = (pids.next().expect("sshd pid"), pids.next().expect("pid"));
     // That process is the sshd serving our connection (a child of the harness's sshd).
     let parent = fs::read_to_string(format!("/proc/{sshd_pid}/stat")).unwrap_or_default();
     assert!(parent.contains("sshd"), "{parent}");
@@ -932,6 +937,12 @@ async fn a_link_lost_mid_command_fails_as_protocol_then_reconnects() {
     let (kind, msg) = o.failed();
     assert_eq!(kind, ErrorKind::Protocol, "{msg}");
     assert!(msg.contains("lost"), "{msg}");
+    // The killed session leaves its command orphaned: end it (it is ours) rather than leave a
+    // sleep behind for five minutes.
+    // SAFETY: kill(2) on the command this test started; no memory involved.
+    unsafe {
+        libc::kill(sleep_pid, libc::SIGKILL);
+    }
 
     // The dead connection is replaced on next use.
     let o = run(&t, "h001", spec("echo back")).await;

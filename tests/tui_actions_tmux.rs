@@ -10,10 +10,11 @@ mod support;
 #[path = "support/tmux.rs"]
 mod tmux;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use support::cli::{history_file, home_with, ssh_home, write_config};
+use support::files::{files_under, sha256_hex};
 use support::sshd::{FleetOptions, SshdFleet, sshd_or_skip};
 use tmux::{PATIENCE, Tmux, fleetdeck_command};
 
@@ -69,32 +70,6 @@ fn wait_clean(tmux: &Tmux, what: &str, pred: impl Fn(&str) -> bool) -> String {
         );
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
-}
-
-/// Lower-case hex sha256 of `text`, as sha256sum prints it.
-fn sha256_hex(text: &str) -> String {
-    ring::digest::digest(&ring::digest::SHA256, text.as_bytes())
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-/// Every file under `dir`, recursively.
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(d) = todo.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                todo.push(path);
-            } else {
-                out.push(path);
-            }
-        }
-    }
-    out
 }
 
 /// The records of history.jsonl, oldest first.
@@ -156,8 +131,13 @@ fn action_form_validates_masks_the_secret_previews_and_runs_on_two_ssh_hosts() {
     wait_clean(&tmux, "the refusal", |s| s.contains("cannot run `greet`"));
     tmux.key("C-u");
     tmux.text("bob smith");
-    wait_clean(&tmux, "the message gone", |s| {
-        s.contains("bob smith") && !s.contains("does not match")
+    // The form and its preview no longer object (the message line below may still tell
+    // of the refused enter).
+    wait_clean(&tmux, "the field's message gone", |s| {
+        s.contains("bob smith")
+            && !s
+                .lines()
+                .any(|l| l.contains("does not match") && !l.starts_with("cannot run"))
     });
     tmux.key("Tab");
     tmux.text("7");
@@ -186,13 +166,12 @@ fn action_form_validates_masks_the_secret_previews_and_runs_on_two_ssh_hosts() {
         s.contains("Action `greet` on 2 host(s): h[001-002]")
     });
     assert!(confirm.contains("confirm = typed"), "{confirm}");
+    // (A pause, then the popup must still be there: no run started.)
     tmux.key("Enter");
     std::thread::sleep(std::time::Duration::from_millis(300));
-    assert!(
-        tmux.screen().contains("Action `greet` on 2 host(s)"),
-        "enter without the name must not run:\n{}",
-        tmux.screen()
-    );
+    wait_clean(&tmux, "the confirmation still open", |s| {
+        s.contains("Action `greet` on 2 host(s)")
+    });
     tmux.text("greet");
     tmux.key("Enter");
 
@@ -222,6 +201,7 @@ fn action_form_validates_masks_the_secret_previews_and_runs_on_two_ssh_hosts() {
 
     // Not in any file under the home: history, runs/, audit, logs.
     let files = files_under(home.path());
+    eprintln!("files checked for the secret: {files:#?}");
     assert!(
         files.iter().any(|f| f.ends_with("history.jsonl")),
         "{files:?}"
@@ -236,6 +216,20 @@ fn action_form_validates_masks_the_secret_previews_and_runs_on_two_ssh_hosts() {
         files.iter().any(|f| f.ends_with("audit.jsonl")),
         "{files:?}"
     );
+    assert!(
+        files
+            .iter()
+            .any(|f| f.parent().is_some_and(|p| p.ends_with("logs"))),
+        "{files:?}"
+    );
+    // The scan reads what the files hold: the run's record has the hosts' output (the hash).
+    let recorded = files
+        .iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "jsonl"))
+        .filter(|f| f.parent().is_some_and(|p| p.ends_with("runs")))
+        .map(|f| std::fs::read_to_string(f).unwrap())
+        .collect::<String>();
+    assert!(recorded.contains(hash.as_str()), "{recorded}");
     for file in &files {
         let bytes = std::fs::read(file).unwrap();
         assert!(
@@ -256,6 +250,46 @@ fn action_form_validates_masks_the_secret_previews_and_runs_on_two_ssh_hosts() {
     assert_eq!(run["hosts"].as_array().map(Vec::len), Some(2), "{run}");
 }
 
+/// The cancelled command's process (by then `sleep`), killed by its pid should the test end
+/// with it still alive.
+struct Sleeper(u32);
+
+impl Sleeper {
+    /// Whether it still runs: `/proc/PID/stat` is `PID (sleep) STATE …`, and a zombie (Z) is
+    /// dead, only waiting to be reaped. (Another command would be a reused pid: not ours.)
+    fn alive(&self) -> bool {
+        std::fs::read_to_string(format!("/proc/{}/stat", self.0)).is_ok_and(|stat| {
+            stat.contains("(sleep)")
+                && stat
+                    .rsplit(')')
+                    .next()
+                    .is_some_and(|rest| !rest.trim_start().starts_with('Z'))
+        })
+    }
+
+    /// Whether it is gone within [`PATIENCE`].
+    fn gone_soon(&self) -> bool {
+        let deadline = Instant::now() + PATIENCE;
+        while self.alive() {
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        true
+    }
+}
+
+impl Drop for Sleeper {
+    fn drop(&mut self) {
+        if self.alive() {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", &self.0.to_string()])
+                .status();
+        }
+    }
+}
+
 /// The id of the run the Runs view shows below its list (`run ID [state] · 1 host: …`).
 fn selected_run(screen: &str) -> Option<String> {
     let line = screen
@@ -268,7 +302,7 @@ fn selected_run(screen: &str) -> Option<String> {
 fn second_run_waits_in_the_queue_and_both_are_cancelled() {
     let home = home_with("[[hosts]]\nname = \"lab[1-2]\"\ntransport = \"local\"\n");
     write_config(home.path(), "config.toml", "[queue]\nmax_running = 1\n");
-    let Some(tmux) = start(home.path(), "", 120, 32) else {
+    let Some(tmux) = start(home.path(), "", 140, 32) else {
         return;
     };
     tmux.wait_for("the fleet table", |s| s.contains("2/2 hosts"));
@@ -277,7 +311,13 @@ fn second_run_waits_in_the_queue_and_both_are_cancelled() {
 
     // The long run takes the only place.
     tmux.key(":");
-    tmux.text("run sleep 300");
+    // The shell writes its pid (then becomes `sleep`), so the test can see the cancel end it.
+    let scratch = tempfile::tempdir().unwrap();
+    let pid_file = scratch.path().join("pid");
+    tmux.text(&format!(
+        "run echo $$ > {} && exec sleep 300",
+        pid_file.display()
+    ));
     tmux.key("Enter");
     tmux.wait_for("the first confirmation", |s| {
         s.contains("Run on 1 host: lab1")
@@ -309,7 +349,7 @@ fn second_run_waits_in_the_queue_and_both_are_cancelled() {
         s.lines()
             .any(|l| l.contains("⊘ cancelled") && l.contains("echo second"))
     });
-    assert!(!s.contains("queued"), "{s}");
+    assert!(!s.contains("◷ queued") && !s.contains("1 queued"), "{s}");
     assert!(s.contains("1 running"), "the first run goes on: {s}");
 
     // `]` selects the older, running run; X asks first, then cancels it.
@@ -322,9 +362,19 @@ fn second_run_waits_in_the_queue_and_both_are_cancelled() {
     tmux.key("y");
     let s = tmux.wait_for("the running run cancelled", |s| {
         s.lines()
-            .any(|l| l.contains("⊘ cancelled") && l.contains("sleep 300"))
+            .any(|l| l.contains("⊘ cancelled") && l.contains("echo $$"))
     });
     assert!(!s.contains("1 running"), "{s}");
+    let pid: u32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let sleeper = Sleeper(pid);
+    assert!(
+        sleeper.gone_soon(),
+        "the cancelled command (pid {pid}) still runs"
+    );
 
     // Nothing in flight: Q quits at once.
     tmux.key("Q");

@@ -114,6 +114,11 @@ pub fn on_form_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
     if let Some(form) = model.actions.form.as_mut() {
         form.refresh(settings);
     }
+    // A refused submit's message describes values that have just changed: the fields and
+    // the preview say what holds now.
+    if matches!(&model.message, Some(Message::Error(t)) if t.starts_with("cannot run")) {
+        model.message = None;
+    }
     Vec::new()
 }
 

@@ -253,9 +253,13 @@ fn validation_follows_each_keystroke() {
         .expect("the space breaks the regex");
     assert!(e.contains("does not match"), "{e}");
     assert!(m.actions.form.as_ref().unwrap().plan.is_err());
+    // Enter is refused with the reason; the next edit clears that (now stale) message.
+    enter(&mut m);
+    assert!(matches!(&m.message, Some(Message::Error(t)) if t.starts_with("cannot run")));
     for _ in 0..5 {
         special(&mut m, KeyCode::Backspace);
     }
+    assert!(m.message.is_none(), "{:?}", m.message);
     type_text(&mut m, ".service");
     assert_eq!(field(&m, "unit").text, "nginx.service");
     assert!(field(&m, "unit").error.is_none());
