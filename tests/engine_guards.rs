@@ -937,6 +937,84 @@ async fn the_lock_is_held_around_all_attempts_and_released() {
     assert!(left.is_empty(), "{left:?}");
 }
 
+/// A run that outlives its lock's TTL keeps the lock: it is renewed while the host works,
+/// so another console (another home, the same host) is still refused after the first expiry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_run_renews_its_lock_past_the_ttl() {
+    use fleetdeck::engine::locks::LockManager;
+    let dir = tempfile::tempdir().unwrap();
+    let remote = dir.path().join("remote");
+    let go = dir.path().join("go");
+    let mut settings = Settings::default();
+    settings.locks.remote_dir = remote.display().to_string();
+    let home = fleetdeck::config::Home::under(&dir.path().join("home"));
+    let locks = Arc::new(LockManager::new(&home, &settings.locks, "a@one".into()));
+    let other_home = fleetdeck::config::Home::under(&dir.path().join("other"));
+    let other = LockManager::new(&other_home, &settings.locks, "b@two".into());
+    let ctx = RunContext::new(local_transports(), &settings, Some(locks.clone()));
+    let host = local("web01");
+
+    // Waits (bounded) for the test to say go.
+    let cmd = format!(
+        "for i in $(seq 600); do [ -e '{}' ] && exit 0; sleep 0.1; done; exit 1",
+        go.display()
+    );
+    let mut req = request(vec![host.clone()], &cmd);
+    req.guards.lock_ttl = Some(Duration::from_secs(3));
+    let (control, _pause) = RunControl::new(CancellationToken::new());
+    let running = Running::start(req, &ctx, control);
+
+    let deadline = std::time::Instant::now() + PATIENCE;
+    let first = loop {
+        if let Some(h) = locks.local_holder("web01").unwrap() {
+            break h;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the lock was never taken"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    // Past the first expiry: renewed here, and still held on the host.
+    while !first.is_expired() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the first expiry never came"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let now = locks
+        .local_holder("web01")
+        .unwrap()
+        .expect("still held here");
+    assert_eq!(now.run_id, first.run_id);
+    assert_ne!(now.expires, first.expires, "renewed");
+    let refused = other
+        .acquire(
+            &host,
+            Arc::new(LocalTransport),
+            "OTHERRUN",
+            PATIENCE,
+            PATIENCE,
+        )
+        .await
+        .err()
+        .expect("another console is refused");
+    assert_eq!(refused.kind, ErrorKind::Locked, "{}", refused.message);
+    assert!(
+        refused.message.contains(&first.run_id),
+        "{}",
+        refused.message
+    );
+
+    fs::write(&go, "").unwrap();
+    let (r, _) = running.finish().await;
+    assert_eq!(r.hosts[0].state, HostState::Ok);
+    assert_eq!(locks.local_holder("web01").unwrap(), None);
+    let left: Vec<_> = fs::read_dir(&remote).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
 // ------------------------------------------------------------- real sshd
 
 #[tokio::test]

@@ -165,6 +165,10 @@ pub async fn execute(job: HostJob) -> HostResult {
             return end(sink, tally, state, 0).await;
         }
     };
+    // While the host works, the lock is renewed every third of its TTL, so a run that takes
+    // longer than the TTL does not lose it to another console.
+    let stop_renewing = CancellationToken::new();
+    let renewer = lock.map(|lock| tokio::spawn(keep_renewed(lock, stop_renewing.clone())));
     let (state, attempts) = if cancel.is_cancelled() {
         (HostState::Cancelled, 0)
     } else {
@@ -172,6 +176,17 @@ pub async fn execute(job: HostJob) -> HostResult {
             &ctx, &host, &transport, &spec, &guards, &mut sink, &mut tally, &cancel,
         )
         .await
+    };
+    stop_renewing.cancel();
+    let lock = match renewer {
+        Some(task) => match task.await {
+            Ok(lock) => Some(lock),
+            Err(e) => {
+                tracing::warn!(host = %host.name, error = %e, "the lock renewal task failed; the lock expires by itself");
+                None
+            }
+        },
+        None => None,
     };
     if let Some(lock) = lock
         && let Err(e) = lock.release().await
@@ -185,6 +200,22 @@ pub async fn execute(job: HostJob) -> HostResult {
     drop(permit);
     drop(slot);
     result
+}
+
+/// Renews `lock` every third of its TTL (at most 4 times a second) until `stop`, then hands it
+/// back for release. A failed renewal is logged and tried again at the next tick.
+async fn keep_renewed(mut lock: HostLock, stop: CancellationToken) -> HostLock {
+    let period = (lock.ttl() / 3).max(Duration::from_millis(250));
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return lock,
+            () = tokio::time::sleep(period) => {
+                if let Err(e) = lock.renew().await {
+                    tracing::warn!(error = %e, "cannot renew the host lock");
+                }
+            }
+        }
+    }
 }
 
 /// Finishes the host's records and queues its final state.

@@ -246,6 +246,7 @@ impl LockManager {
                     local: self.local.clone(),
                     remote_dir: self.remote_dir.clone(),
                     holder,
+                    ttl,
                     connect_timeout,
                     released: false,
                 });
@@ -386,6 +387,7 @@ pub struct HostLock {
     local: LocalLocks,
     remote_dir: String,
     holder: LockHolder,
+    ttl: Duration,
     connect_timeout: Duration,
     released: bool,
 }
@@ -400,6 +402,59 @@ impl HostLock {
     pub fn keep(mut self) -> LockHolder {
         self.released = true;
         self.holder.clone()
+    }
+
+    /// How long the lock is taken for, each time it is taken or renewed.
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
+    /// Takes the lock again for a full TTL from now (locally, then on the host), so a run that
+    /// outlives its TTL keeps it; the same run id renews what it holds. If another run took it
+    /// over meanwhile (ours had expired), that is the error.
+    pub async fn renew(&mut self) -> Result<(), LockError> {
+        let holder = LockHolder::new(
+            &self.host.name,
+            &self.holder.owner,
+            &self.holder.run_id,
+            self.ttl,
+            self.holder.reason.clone(),
+        );
+        if let LocalTake::Held(h) = blocking({
+            let (local, holder) = (self.local.clone(), holder.clone());
+            move || local.take(&holder)
+        })
+        .await?
+        {
+            return Err(LockError::held(&h));
+        }
+        let req = LockRequest {
+            op: LockOp::Take { ttl: self.ttl },
+            name: self.host.name.clone(),
+            owner: self.holder.owner.clone(),
+            run_id: self.holder.run_id.clone(),
+            reason: self.holder.reason.clone(),
+            remote_dir: self.remote_dir.clone(),
+            connect_timeout: self.connect_timeout,
+        };
+        match self.transport.lock(&self.host, req).await {
+            Ok(LockReply::Taken { .. }) => {
+                self.holder = holder;
+                Ok(())
+            }
+            Ok(LockReply::Held(h)) => Err(LockError::held(&LockHolder::from_remote(
+                &self.host.name,
+                h,
+            ))),
+            Ok(LockReply::Released(_)) => Err(LockError::new(
+                ErrorKind::Protocol,
+                format!(
+                    "{}: the host answered a lock renewal with a release",
+                    self.host.name
+                ),
+            )),
+            Err(e) => Err(LockError::new(e.kind, e.message)),
+        }
     }
 
     /// Gives the lock back: on the host first, then locally. The local lock is removed even
