@@ -266,13 +266,19 @@ fn read_after(path: &Path, keep: usize, seq: u64) -> Result<Vec<Alert>, JournalE
 
 /// Holds an exclusive `flock` on `dir/journal.lock` for as long as the Journal lives: two
 /// agents appending to one journal would hand out the same sequence numbers.
+/// A lock just given back can still be held for a moment by a child process this one forked
+/// (between its fork and its exec, the child shares the lock's file description), so a busy
+/// lock is tried again for up to a second before the folder counts as in use.
 fn lock_folder(dir: &Path) -> Result<LockFile, JournalError> {
+    const TRIES: u32 = 20;
     let lock = LockFile::create_at(dir.join("journal.lock"))?;
-    if lock.try_hold_exclusive()? {
-        Ok(lock)
-    } else {
-        Err(JournalError::InUse { dir: dir.into() })
+    for _ in 0..TRIES {
+        if lock.try_hold_exclusive()? {
+            return Ok(lock);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
     }
+    Err(JournalError::InUse { dir: dir.into() })
 }
 
 #[cfg(test)]
