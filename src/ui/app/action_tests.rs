@@ -822,11 +822,7 @@ fn all_files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_confirmed_action_runs_through_the_queue_and_is_recorded_without_its_secret() {
-    use std::sync::Arc;
-
-    use super::run_task::{ENGINE_CHANNEL, console_queue, submit_run};
     use crate::config::{Home, Settings};
-    use crate::engine::launch;
 
     let dir = tempfile::tempdir().unwrap();
     let home = Home::under(dir.path());
@@ -853,26 +849,7 @@ async fn a_confirmed_action_runs_through_the_queue_and_is_recorded_without_its_s
     enter(&mut m);
     let start = started(&press(&mut m, "y")).clone();
     assert_eq!(start.hosts.len(), 2);
-    let (transports, _) = launch::transports(
-        &start.hosts,
-        &home,
-        &settings,
-        &launch::SshFlags::default(),
-        None,
-    )
-    .unwrap();
-    let (tx, mut rx) = tokio::sync::mpsc::channel(ENGINE_CHANNEL);
-    let queue = console_queue(&home, &settings);
-    submit_run(&home, &settings, start, &queue, Arc::new(transports), tx).unwrap();
-    update(&mut m, Msg::Queue(queue.snapshot()));
-    while m.runs_in_flight() > 0 {
-        let (run, event) = tokio::time::timeout(Duration::from_secs(30), rx.recv())
-            .await
-            .expect("the engine went quiet")
-            .expect("the engine stopped without RunFinished");
-        update(&mut m, Msg::Engine { run, event });
-    }
-    assert!(queue.shutdown(Duration::from_secs(30)).await);
+    super::run_tests::run_through_the_queue(&mut m, &home, &settings, start).await;
     let run = &m.runs[0];
     assert_eq!(run.states, [HostState::Ok, HostState::Ok]);
     let out: Vec<String> = run.outputs[0]

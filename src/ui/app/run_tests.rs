@@ -166,6 +166,37 @@ pub(super) fn local_model() -> Model {
     m
 }
 
+/// Starts `start` through a console queue over the transports its hosts need (local hosts: no
+/// ssh config or keys are read), as the event loop does, and feeds the model every event until
+/// no run is in flight.
+pub(super) async fn run_through_the_queue(
+    m: &mut Model,
+    home: &Home,
+    settings: &Settings,
+    start: RunStart,
+) {
+    let (tx, mut rx) = mpsc::channel(ENGINE_CHANNEL);
+    let (transports, _) = launch::transports(
+        &start.hosts,
+        home,
+        settings,
+        &launch::SshFlags::default(),
+        None,
+    )
+    .unwrap();
+    let queue = console_queue(home, settings);
+    submit_run(home, settings, start, &queue, Arc::new(transports), tx).unwrap();
+    update(m, Msg::Queue(queue.snapshot()));
+    while m.runs_in_flight() > 0 {
+        let (run, event) = tokio::time::timeout(Duration::from_secs(30), rx.recv())
+            .await
+            .expect("the engine went quiet")
+            .expect("the engine stopped without RunFinished");
+        update(m, Msg::Engine { run, event });
+    }
+    assert!(queue.shutdown(Duration::from_secs(30)).await);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn local_hosts_run_through_the_real_engine() {
     let dir = tempfile::tempdir().unwrap();
@@ -180,28 +211,7 @@ async fn local_hosts_run_through_the_real_engine() {
     assert!(effects.is_empty());
     let effects = enter(&mut m);
     let start = started(&effects).clone();
-    let (tx, mut rx) = mpsc::channel(ENGINE_CHANNEL);
-    // Local hosts need only the local transport: no ssh config or keys are read.
-    let (transports, _) = launch::transports(
-        &start.hosts,
-        &home,
-        &settings,
-        &launch::SshFlags::default(),
-        None,
-    )
-    .unwrap();
-    // Through the console's queue, as the event loop does.
-    let queue = console_queue(&home, &settings);
-    submit_run(&home, &settings, start, &queue, Arc::new(transports), tx).unwrap();
-    update(&mut m, Msg::Queue(queue.snapshot()));
-    while m.runs_in_flight() > 0 {
-        let (run, event) = tokio::time::timeout(Duration::from_secs(30), rx.recv())
-            .await
-            .expect("the engine went quiet")
-            .expect("the engine stopped without RunFinished");
-        update(&mut m, Msg::Engine { run, event });
-    }
-    assert!(queue.shutdown(Duration::from_secs(30)).await);
+    run_through_the_queue(&mut m, &home, &settings, start).await;
     let run = &m.runs[0];
     assert_eq!(run.states[0], HostState::Ok);
     assert!(run.states[1].is_failure(), "{:?}", run.states[1]);
@@ -241,27 +251,14 @@ async fn local_hosts_run_through_the_real_engine() {
     let first = m.runs[0].id.clone();
     let rerun = started(&enter(&mut m)).clone();
     assert_eq!(rerun.rerun_of.as_deref(), Some(first.as_str()));
-    let (tx, mut rx) = mpsc::channel(ENGINE_CHANNEL);
-    let (transports, _) = launch::transports(
-        &rerun.hosts,
-        &home,
-        &settings,
-        &launch::SshFlags::default(),
-        None,
-    )
-    .unwrap();
-    let queue = console_queue(&home, &settings);
-    submit_run(&home, &settings, rerun, &queue, Arc::new(transports), tx).unwrap();
-    loop {
-        let (_, event) = tokio::time::timeout(Duration::from_secs(30), rx.recv())
-            .await
-            .expect("the engine went quiet")
-            .expect("the engine stopped without RunFinished");
-        if matches!(event, EngineEvent::RunFinished { .. }) {
-            break;
-        }
-    }
-    assert!(queue.shutdown(Duration::from_secs(30)).await);
+    run_through_the_queue(&mut m, &home, &settings, rerun).await;
+    let second = m
+        .runs
+        .iter()
+        .find(|r| r.id != first)
+        .expect("the rerun is shown");
+    assert_eq!(second.hosts, ["lab2"]);
+    assert!(second.finished.is_some(), "the rerun ran to its end");
     let audit = std::fs::read_to_string(home.audit_file()).unwrap();
     let rerun_line = audit
         .lines()
