@@ -648,11 +648,11 @@ fn agent_entry(agent: &Agent) -> String {
     )
 }
 
-#[test]
-fn agent_operation_on_an_agent_and_its_ssh_equivalent_on_sshd() {
-    if !sshd_or_skip("agent_operation_on_an_agent_and_its_ssh_equivalent_on_sshd") {
-        return;
-    }
+/// One sshd host and one agent (`ag1`) in a home whose actions/ holds the example NAME.
+/// The agent's folder is returned so it lives as long as the test.
+fn sshd_and_agent_with_example(
+    name: &str,
+) -> (SshdFleet, tempfile::TempDir, Agent, tempfile::TempDir) {
     let fleet = SshdFleet::start(FleetOptions {
         hosts: 1,
         ..FleetOptions::default()
@@ -663,11 +663,17 @@ fn agent_operation_on_an_agent_and_its_ssh_equivalent_on_sshd() {
     let home = ssh_home(&fleet, &agent_entry(&agent));
     let actions = home.path().join("config/actions");
     fs::create_dir_all(&actions).unwrap();
-    fs::copy(
-        examples_dir().join("file-validation.toml"),
-        actions.join("file-validation.toml"),
-    )
-    .unwrap();
+    let file = format!("{name}.toml");
+    fs::copy(examples_dir().join(&file), actions.join(&file)).unwrap();
+    (fleet, agent_dir, agent, home)
+}
+
+#[test]
+fn agent_operation_on_an_agent_and_its_ssh_equivalent_on_sshd() {
+    if !sshd_or_skip("agent_operation_on_an_agent_and_its_ssh_equivalent_on_sshd") {
+        return;
+    }
+    let (fleet, _agent_dir, _agent, home) = sshd_and_agent_with_example("file-validation");
     let data = tempfile::tempdir().unwrap();
     let file = data.path().join("backup.dump");
     fs::write(&file, vec![7u8; 2 * 1024 * 1024 + 10]).unwrap();
@@ -1091,21 +1097,7 @@ fn http_health_on_an_agent_and_with_curl_over_ssh() {
         eprintln!("SKIPPED http_health_on_an_agent_and_with_curl_over_ssh: no curl");
         return;
     }
-    let fleet = SshdFleet::start(FleetOptions {
-        hosts: 1,
-        ..FleetOptions::default()
-    })
-    .unwrap();
-    let agent_dir = tempfile::tempdir().unwrap();
-    let agent = Agent::start(agent_dir.path(), "ag1", "");
-    let home = ssh_home(&fleet, &agent_entry(&agent));
-    let actions = home.path().join("config/actions");
-    fs::create_dir_all(&actions).unwrap();
-    fs::copy(
-        examples_dir().join("http-health.toml"),
-        actions.join("http-health.toml"),
-    )
-    .unwrap();
+    let (fleet, _agent_dir, _agent, home) = sshd_and_agent_with_example("http-health");
     let config = fleet.ssh_config_path().to_str().unwrap().to_string();
     let url = format!("url={}", http_server(200));
     let out = run(
