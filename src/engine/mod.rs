@@ -28,3 +28,8 @@ pub use types::{
     ActionUse, EngineEvent, Guards, HostResult, HostState, Limit, Priority, RetryOn, RetryPolicy,
     RunId, RunRequest, RunResult, SECRET_MASK, Stream, SuccessCriteria,
 };
+
+// What front ends show of the transports (connection state, why a host failed, how a command
+// ended) is the engine's vocabulary: the UI never names `crate::transport`.
+pub use crate::transport::ssh::PassphraseFn;
+pub use crate::transport::{ConnState, ErrorKind, ExitOutcome};

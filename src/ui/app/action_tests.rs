@@ -588,7 +588,7 @@ fn history_r_on_an_action_run_reopens_its_form_for_the_failed_hosts() {
     let mut run = recorded_action_run();
     run.status = "failed".into();
     run.hosts[1].state = HostState::Failed {
-        outcome: crate::transport::ExitOutcome::Code { code: 97 },
+        outcome: crate::engine::ExitOutcome::Code { code: 97 },
     };
     m.history.set_runs(vec![run]);
     press(&mut m, "5 r");

@@ -10,7 +10,7 @@ use super::connections::Connections;
 use super::model::Mode;
 use super::tests::{draw, key, model, press, text, type_text};
 use super::update::{Effect, Msg, update};
-use crate::transport::{ConnState, ErrorKind};
+use crate::engine::{ConnState, ErrorKind};
 
 /// One host in each state the SSH pool reports, and the local host.
 fn sample() -> Connections {

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use crate::transport::ConnState;
+use crate::engine::ConnState;
 use crate::ui::theme::scope;
 
 /// Each host's connection state, by host name; hosts missing are not known yet.
@@ -68,7 +68,7 @@ pub fn label(state: &ConnState, ascii: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::transport::ErrorKind;
+    use crate::engine::ErrorKind;
 
     fn every() -> Vec<ConnState> {
         vec![

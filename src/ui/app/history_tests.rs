@@ -16,8 +16,8 @@ use super::update::{Effect, Msg, update};
 use crate::config::{Home, Settings};
 use crate::engine::launch::{self, SshFlags};
 use crate::engine::{self, HostResult, HostState, Records, RunResult, Stream};
+use crate::engine::{ErrorKind, ExitOutcome};
 use crate::inventory::TransportKind;
-use crate::transport::{ErrorKind, ExitOutcome};
 use crate::ui::pane::Scrollback;
 
 const NEWEST: &str = "01KF3Z5Q8V4W7X9Y2B3C4D5E6F";

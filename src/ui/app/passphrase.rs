@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 
 use super::model::{Mode, Model};
 use super::update::Effect;
-use crate::transport::ssh::PassphraseFn;
+use crate::engine::PassphraseFn;
 
 /// Text that must never reach a log, a file or the screen: `Debug` prints `<hidden>`.
 #[derive(Clone, Default, PartialEq, Eq)]

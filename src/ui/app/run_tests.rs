@@ -15,11 +15,11 @@ use super::runs::{RunStart, RunView};
 use super::tests::{draw, key, model, press, text, type_text};
 use super::update::{Effect, Msg, update};
 use crate::config::{Home, Settings};
+use crate::engine::ExitOutcome;
 use crate::engine::launch;
 use crate::engine::queue::{QueueSnapshot, QueuedRun, RunningRun};
 use crate::engine::{EngineEvent, HostResult, HostState, Priority, RunResult, Stream};
 use crate::inventory::load::parse;
-use crate::transport::ExitOutcome;
 use crate::ui::keymap::builtin;
 use crate::ui::theme::Theme;
 
@@ -966,7 +966,7 @@ fn rerunnable() -> Model {
             state(
                 3,
                 HostState::Unreachable {
-                    kind: crate::transport::ErrorKind::Connect,
+                    kind: crate::engine::ErrorKind::Connect,
                     message: "connection refused".into(),
                 },
             ),

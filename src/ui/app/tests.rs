@@ -10,9 +10,9 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::model::{Message, Mode, Model, View};
 use super::update::{Effect, Msg, update};
 use super::views;
+use crate::engine::ErrorKind;
 use crate::engine::HostState;
 use crate::inventory::load::parse;
-use crate::transport::ErrorKind;
 use crate::ui::keymap::builtin;
 use crate::ui::theme::Theme;
 

@@ -177,7 +177,7 @@ impl<W: Write> JsonOut<W> {
 mod tests {
     use super::*;
     use crate::engine::ActionUse;
-    use crate::transport::{ErrorKind, ExitOutcome};
+    use crate::engine::{ErrorKind, ExitOutcome};
 
     fn run() -> RunResult {
         let host =

@@ -207,8 +207,8 @@ fn shorten(text: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::ExitOutcome;
     use crate::engine::HostResult;
-    use crate::transport::ExitOutcome;
 
     fn run(id: &str) -> RunResult {
         RunResult {

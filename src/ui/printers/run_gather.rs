@@ -179,8 +179,8 @@ impl HostOutput {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::ExitOutcome;
     use crate::engine::RunResult;
-    use crate::transport::ExitOutcome;
 
     fn out(host: usize, bytes: &[u8]) -> EngineEvent {
         EngineEvent::Output {

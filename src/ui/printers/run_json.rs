@@ -209,8 +209,8 @@ fn char_boundary(buf: &[u8], at: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::ExitOutcome;
     use crate::engine::HostResult;
-    use crate::transport::ExitOutcome;
     use serde_json::Value;
 
     fn parse(lines: &str) -> Vec<Value> {

@@ -89,7 +89,7 @@ pub fn show(bar: &ProgressBar) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::transport::{ErrorKind, ExitOutcome};
+    use crate::engine::{ErrorKind, ExitOutcome};
 
     #[test]
     fn tally_counts_finished_hosts() {

@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use super::sanitize::sanitize;
 use crate::config::units::format_duration;
+use crate::engine::ExitOutcome;
 use crate::engine::{HostResult, HostState, RunResult};
 use crate::inventory::nodeset::fold;
-use crate::transport::ExitOutcome;
 
 /// Error lines listed under the summary before the rest is left to `history show`.
 pub const MAX_ERROR_LINES: usize = 20;
@@ -166,7 +166,7 @@ fn cut(set: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::transport::ErrorKind;
+    use crate::engine::ErrorKind;
 
     pub(crate) fn host(name: &str, state: HostState, first: Option<&str>) -> HostResult {
         HostResult {

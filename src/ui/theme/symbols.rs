@@ -37,7 +37,7 @@ pub fn utf8_locale(lc_all: Option<&str>, lc_ctype: Option<&str>, lang: Option<&s
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
-    use crate::transport::{ErrorKind, ExitOutcome};
+    use crate::engine::{ErrorKind, ExitOutcome};
 
     /// One value of every state.
     pub(crate) fn every_state() -> Vec<HostState> {

@@ -152,7 +152,7 @@ fn lookups_fall_back_to_parent_scopes() {
         Some(Color::Rgb(1, 1, 1))
     );
     let error = crate::engine::HostState::Error {
-        kind: crate::transport::ErrorKind::Protocol,
+        kind: crate::engine::ErrorKind::Protocol,
         message: String::new(),
     };
     assert_eq!(t.state(&error).fg, Some(Color::Rgb(2, 2, 2)));
@@ -403,7 +403,7 @@ fn no_color_drops_colours_and_keeps_things_visible() {
     );
     // Modifiers from the theme stay.
     let failed = crate::engine::HostState::Failed {
-        outcome: crate::transport::ExitOutcome::Code { code: 1 },
+        outcome: crate::engine::ExitOutcome::Code { code: 1 },
     };
     assert!(theme.state(&failed).add_modifier.contains(Modifier::BOLD));
 }
@@ -436,7 +436,7 @@ fn ansi256_and_ansi16_replace_rgb() {
     let ok = dark16.state(&crate::engine::HostState::Ok).fg;
     let failed = dark16
         .state(&crate::engine::HostState::Failed {
-            outcome: crate::transport::ExitOutcome::Code { code: 1 },
+            outcome: crate::engine::ExitOutcome::Code { code: 1 },
         })
         .fg;
     assert_eq!(

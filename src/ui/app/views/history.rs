@@ -7,8 +7,8 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
+use crate::engine::{ErrorKind, ExitOutcome};
 use crate::engine::{HostState, RunResult};
-use crate::transport::{ErrorKind, ExitOutcome};
 use crate::ui::app::history::{HistoryState, ListLoad, OpenRun, OutputLoad, short_id};
 use crate::ui::app::model::Model;
 use crate::ui::pane::render_pane;

@@ -11,7 +11,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{LineGauge, Paragraph};
 
 use crate::engine::HostState;
-use crate::transport::{ErrorKind, ExitOutcome};
+use crate::engine::{ErrorKind, ExitOutcome};
 use crate::ui::app::model::Model;
 use crate::ui::app::runs::RunView;
 use crate::ui::printers::sanitize::sanitize;

@@ -7,7 +7,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::transport::ConnState;
+use crate::engine::ConnState;
 use crate::ui::app::model::Model;
 use crate::ui::theme::scope;
 
