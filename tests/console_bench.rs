@@ -19,9 +19,9 @@ use std::time::{Duration, Instant};
 
 use fleetdeck::engine::{EngineEvent, HostState, Stream};
 use fleetdeck::inventory::load::parse;
-use fleetdeck::ui::app::run_layout::RunLayout;
+use fleetdeck::ui::app::runs::RunLayout;
 use fleetdeck::ui::app::runs::RunView;
-use fleetdeck::ui::app::{Effect, Mode, Model, Msg, View, update, views};
+use fleetdeck::ui::app::{Effect, Model, Msg, View, update, views};
 use fleetdeck::ui::keymap::builtin;
 use fleetdeck::ui::theme::Theme;
 use ratatui::Terminal;
@@ -124,7 +124,11 @@ fn console_with_run() -> (Model, Feeder) {
         update(&mut m, key(c));
     }
     update(&mut m, special(KeyCode::Enter));
-    assert_eq!(m.mode, Mode::Confirm, "the run asks for confirmation");
+    assert_eq!(
+        m.shell.popup.name(),
+        "confirm",
+        "the run asks for confirmation"
+    );
     let effects = update(&mut m, special(KeyCode::Enter));
     let run = match effects.as_slice() {
         [Effect::StartRun(start)] => {
@@ -287,15 +291,15 @@ fn console_frames_and_keystrokes_with_500_hosts_and_200k_lines() {
 
     // Fleet view: the 500-host table.
     update(&mut m, special(KeyCode::Char('1')));
-    assert_eq!(m.view, View::Fleet);
+    assert_eq!(m.shell.view, View::Fleet);
     let s = frames(&mut term, &m);
     assert!(screen_text(&term).contains("h001"), "the fleet table shows");
     report("fleet view", &s);
 
     // Runs view: run list, header and the run's 500-host table.
     update(&mut m, special(KeyCode::Char('2')));
-    assert_eq!(m.view, View::Runs);
-    assert_eq!(m.run_layout, RunLayout::Table);
+    assert_eq!(m.shell.view, View::Runs);
+    assert_eq!(m.runs.layout, RunLayout::Table);
     let s = frames(&mut term, &m);
     assert!(
         screen_text(&term).contains("running"),
@@ -305,7 +309,7 @@ fn console_frames_and_keystrokes_with_500_hosts_and_200k_lines() {
 
     // Enter: the first host's pane zoomed, following its 400 lines.
     update(&mut m, special(KeyCode::Enter));
-    assert_eq!(m.run_layout, RunLayout::Grid);
+    assert_eq!(m.runs.layout, RunLayout::Grid);
     let s = frames(&mut term, &m);
     let last = output_line(0, feeder.next[0] - 1);
     let tail = &last[last.len() - 30..last.len() - 1];
@@ -315,7 +319,7 @@ fn console_frames_and_keystrokes_with_500_hosts_and_200k_lines() {
     );
     report("one host's pane, zoomed (enter)", &s);
     update(&mut m, special(KeyCode::Esc));
-    assert_eq!(m.run_layout, RunLayout::Table);
+    assert_eq!(m.runs.layout, RunLayout::Table);
 
     // `v` cycles table -> grid -> merged -> grouped.
     for (layout, what) in [
@@ -324,7 +328,7 @@ fn console_frames_and_keystrokes_with_500_hosts_and_200k_lines() {
         (RunLayout::Grouped, "grouped outputs (v v v)"),
     ] {
         update(&mut m, key('v'));
-        assert_eq!(m.run_layout, layout);
+        assert_eq!(m.runs.layout, layout);
         let s = frames(&mut term, &m);
         report(what, &s);
     }
@@ -346,7 +350,7 @@ fn console_frames_and_keystrokes_with_500_hosts_and_200k_lines() {
         ms(s.max)
     );
     update(&mut m, key('v'));
-    assert_eq!(m.run_layout, RunLayout::Table);
+    assert_eq!(m.runs.layout, RunLayout::Table);
 
     println!(
         "\n| keystroke to frame, output arriving between keys ({EVENTS_BETWEEN_KEYS} events x {LINES_PER_EVENT} lines per key) | median | p99 | max |"
@@ -360,20 +364,20 @@ fn console_frames_and_keystrokes_with_500_hosts_and_200k_lines() {
     report("runs view host table, `j`", &s);
     // The zoomed pane of a host that keeps streaming: `k` scrolls up (pausing follow), `j` back.
     update(&mut m, special(KeyCode::Enter));
-    assert_eq!(m.run_layout, RunLayout::Grid);
+    assert_eq!(m.runs.layout, RunLayout::Grid);
     let s = keystrokes(&mut term, &mut m, &mut feeder, &['k', 'k', 'j']);
     report("zoomed pane, `k`/`j` while its host streams", &s);
     update(&mut m, special(KeyCode::Esc));
     update(&mut m, key('v'));
-    assert_eq!(m.run_layout, RunLayout::Grid);
+    assert_eq!(m.runs.layout, RunLayout::Grid);
     let s = keystrokes(&mut term, &mut m, &mut feeder, &['l', 'l', 'h', 'j', 'k']);
     report("grid, focus moves `h`/`j`/`k`/`l`", &s);
     update(&mut m, key('v'));
-    assert_eq!(m.run_layout, RunLayout::Merged);
+    assert_eq!(m.runs.layout, RunLayout::Merged);
     let s = keystrokes(&mut term, &mut m, &mut feeder, &['k', 'k', 'j']);
     report("merged stream, `k`/`j`", &s);
     update(&mut m, key('v'));
-    assert_eq!(m.run_layout, RunLayout::Grouped);
+    assert_eq!(m.runs.layout, RunLayout::Grouped);
     let s = keystrokes(&mut term, &mut m, &mut feeder, &['j', 'j', 'k']);
     report(
         "grouped outputs, `j`/`k` (no tick: groups as of entering)",

@@ -14,7 +14,7 @@ use crate::engine::{HostState, Records, RunResult};
 use crate::inventory::load;
 use crate::store::read_newest_as;
 use crate::ui::app::event_loop::{self, load_theme};
-use crate::ui::app::model::{Message, Model};
+use crate::ui::app::model::Model;
 use crate::ui::app::terminal::TerminalGuard;
 use crate::ui::app::transports::ConsoleTransports;
 use crate::ui::{keymap, theme};
@@ -58,19 +58,19 @@ pub fn run(home: &Home, settings: &Settings, options: ConsoleOptions) -> Result<
     // Before the screen is taken: a broken template is named in the Actions view, never fatal.
     let (catalog, problems) = crate::action::Catalog::load_partial(home);
     if !problems.is_empty() {
-        model.message = Some(Message::Error(format!(
+        model.shell.error(format!(
             "{} problem(s) in action files; the Actions view (6) lists them",
             problems.len()
-        )));
+        ));
     }
     model.actions.settings = settings.clone();
     model
         .actions
         .set_catalog(catalog, problems, home.actions_dir());
     match last_results(home, settings) {
-        Ok(last) => model.last_result = last,
+        Ok(last) => model.fleet.last_result = last,
         // The console is still useful without the last results: say so and go on.
-        Err(e) => model.message = Some(Message::Error(e)),
+        Err(e) => model.shell.error(e),
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

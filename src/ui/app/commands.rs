@@ -5,8 +5,10 @@ use std::collections::BTreeSet;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::filter;
-use super::model::{Message, Mode, Model, Target};
+use super::fleet::Target;
+use super::model::Model;
+use super::popup::Popup;
+use super::shell::Shell;
 use super::update::Effect;
 use crate::diag::did_you_mean;
 use crate::inventory::selector::Selector;
@@ -19,56 +21,66 @@ pub const COMMANDS: [&str; 8] = [
 /// The most commands kept for up/down.
 const HISTORY_CAP: usize = 200;
 
+/// `:` (empty) or `!` (`run `): the command line takes the keys with `text` typed.
+pub fn open(shell: &mut Shell, text: &str) {
+    shell.command.input = text.to_string();
+    shell.command.history_pos = None;
+    shell.command.candidates.clear();
+    shell.open(Popup::Command);
+}
+
 pub fn on_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    let shell = &mut model.shell;
     match key.code {
-        KeyCode::Esc => close(model),
-        KeyCode::Char('c') if ctrl => close(model),
+        KeyCode::Esc => close(shell),
+        KeyCode::Char('c') if ctrl => close(shell),
         KeyCode::Enter => {
-            let line = std::mem::take(&mut model.command.input);
-            close(model);
-            remember(model, &line);
+            let line = std::mem::take(&mut shell.command.input);
+            close(shell);
+            remember(shell, &line);
             return execute(model, line.trim());
         }
         KeyCode::Backspace => {
-            if model.command.input.pop().is_none() {
-                close(model);
+            if shell.command.input.pop().is_none() {
+                close(shell);
             }
-            model.command.candidates.clear();
+            shell.command.candidates.clear();
         }
         KeyCode::Tab => complete(model),
-        KeyCode::Up => browse(model, -1),
-        KeyCode::Down => browse(model, 1),
+        KeyCode::Up => browse(shell, -1),
+        KeyCode::Down => browse(shell, 1),
         KeyCode::Char(c) if !ctrl => {
-            model.command.input.push(c);
-            model.command.history_pos = None;
-            model.command.candidates.clear();
+            shell.command.input.push(c);
+            shell.command.history_pos = None;
+            shell.command.candidates.clear();
         }
         _ => {}
     }
     Vec::new()
 }
 
-fn close(model: &mut Model) {
-    model.mode = Mode::Normal;
-    model.command.history_pos = None;
-    model.command.candidates.clear();
+fn close(shell: &mut Shell) {
+    shell.close();
+    shell.command.history_pos = None;
+    shell.command.candidates.clear();
 }
 
-fn remember(model: &mut Model, line: &str) {
+fn remember(shell: &mut Shell, line: &str) {
     let line = line.trim();
-    if line.is_empty() || model.command.history.last().is_some_and(|l| l == line) {
+    let history = &mut shell.command.history;
+    if line.is_empty() || history.last().is_some_and(|l| l == line) {
         return;
     }
-    model.command.history.push(line.to_string());
-    if model.command.history.len() > HISTORY_CAP {
-        model.command.history.remove(0);
+    history.push(line.to_string());
+    if history.len() > HISTORY_CAP {
+        history.remove(0);
     }
 }
 
 /// Up (`step` -1) goes to older commands, down to newer ones and finally back to an empty line.
-fn browse(model: &mut Model, step: isize) {
-    let cl = &mut model.command;
+fn browse(shell: &mut Shell, step: isize) {
+    let cl = &mut shell.command;
     if cl.history.is_empty() {
         return;
     }
@@ -89,11 +101,11 @@ fn browse(model: &mut Model, step: isize) {
 /// Tab: completes the word being typed to the longest common prefix of the candidates; when
 /// several remain they are listed above the line.
 fn complete(model: &mut Model) {
-    let input = model.command.input.clone();
+    let input = model.shell.command.input.clone();
     let (head, word, pool) = match input.split_once(' ') {
         None => (String::new(), input.as_str(), names(&COMMANDS)),
         Some((cmd, rest)) => match cmd {
-            "theme" => (format!("{cmd} "), rest, model.theme_names.clone()),
+            "theme" => (format!("{cmd} "), rest, model.shell.theme_names.clone()),
             "action" => (
                 format!("{cmd} "),
                 rest,
@@ -112,17 +124,18 @@ fn complete(model: &mut Model) {
         },
     };
     let matches: Vec<String> = pool.into_iter().filter(|c| c.starts_with(word)).collect();
+    let command = &mut model.shell.command;
     let Some(first) = matches.first() else {
-        model.command.candidates.clear();
-        model.message = Some(Message::Error(format!("nothing completes `{word}`")));
+        command.candidates.clear();
+        model.shell.error(format!("nothing completes `{word}`"));
         return;
     };
     let common = matches
         .iter()
         .fold(first.clone(), |acc, m| common_prefix(&acc, m));
     let done = matches.len() == 1 && head.is_empty();
-    model.command.input = format!("{head}{common}{}", if done { " " } else { "" });
-    model.command.candidates = if matches.len() > 1 {
+    command.input = format!("{head}{common}{}", if done { " " } else { "" });
+    command.candidates = if matches.len() > 1 {
         matches
     } else {
         Vec::new()
@@ -159,28 +172,26 @@ fn execute(model: &mut Model, line: &str) -> Vec<Effect> {
     match cmd {
         "" => {}
         "q" | "quit" => return super::confirm::ask_quit(model),
-        "help" => {
-            model.help_scroll = 0;
-            model.mode = Mode::Help;
-        }
+        "help" => model.shell.open(Popup::Help { scroll: 0 }),
         "theme" if arg.is_empty() => {
-            model.message = Some(Message::Error(format!(
+            let text = format!(
                 ":theme needs a name: {}",
-                model.theme_names.join(", ")
-            )));
+                model.shell.theme_names.join(", ")
+            );
+            model.shell.error(text);
         }
         "theme" => return vec![Effect::LoadTheme(arg.to_string())],
         "target" => target(model, arg),
         "run" => super::confirm::ask_run(model, arg),
-        "action" => super::action_keys::command(model, arg),
-        "rerun" => super::run_rerun::rerun_selected(model),
+        "action" => super::actions::keys::command(model, arg),
+        "rerun" => super::runs::rerun::rerun_selected(model),
         other => {
             let hint = did_you_mean(other, COMMANDS.iter().copied())
                 .map(|s| format!("; did you mean `{s}`?"))
                 .unwrap_or_default();
-            model.message = Some(Message::Error(format!(
-                "unknown command `:{other}`{hint} (tab completes)"
-            )));
+            model
+                .shell
+                .error(format!("unknown command `:{other}`{hint} (tab completes)"));
         }
     }
     Vec::new()
@@ -188,10 +199,11 @@ fn execute(model: &mut Model, line: &str) -> Vec<Effect> {
 
 /// `:target SELECTOR` shows only the selector's hosts; `:target` alone shows all again.
 fn target(model: &mut Model, selector: &str) {
+    let fleet = &mut model.fleet;
     if selector.is_empty() {
-        model.target = None;
-        filter::refresh(model);
-        model.message = Some(Message::Info("target cleared: all hosts".to_string()));
+        fleet.target = None;
+        fleet.refresh(&model.inventory);
+        model.shell.info("target cleared: all hosts");
         return;
     }
     let resolved = Selector::parse(selector).and_then(|s| s.resolve(&model.inventory));
@@ -205,25 +217,25 @@ fn target(model: &mut Model, selector: &str) {
                 .map(|h| h.name.clone())
                 .collect();
             if names.is_empty() {
-                model.message = Some(Message::Error(format!(
+                model.shell.error(format!(
                     ":target: `{selector}` matches no host of hosts.toml; tab lists names, @groups, tag: and env:"
-                )));
+                ));
                 return;
             }
             let folded = crate::inventory::nodeset::fold(names.iter().map(String::as_str));
-            model.message = Some(Message::Info(format!(
+            model.shell.info(format!(
                 "target {selector}: {} hosts: {folded}",
                 names.len()
-            )));
-            model.target = Some(Target {
+            ));
+            fleet.target = Some(Target {
                 selector: selector.to_string(),
                 names,
             });
             // A new target starts unfiltered: a leftover `/` text would hide its hosts.
-            model.filter.clear();
-            model.cursor = 0;
-            filter::refresh(model);
+            fleet.filter.clear();
+            fleet.cursor = 0;
+            fleet.refresh(&model.inventory);
         }
-        Err(e) => model.message = Some(Message::Error(format!(":target: {e}"))),
+        Err(e) => model.shell.error(format!(":target: {e}")),
     }
 }

@@ -5,8 +5,9 @@ use std::collections::BTreeSet;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::model::{Confirm, ConfirmKind, Message, Mode, Model, View};
-use super::runs::{RunStart, RunView};
+use super::model::{Model, View};
+use super::popup::{Confirm, ConfirmKind, Popup};
+use super::runs::RunStart;
 use super::update::Effect;
 use crate::engine::new_run_id;
 use crate::inventory::Host;
@@ -17,25 +18,23 @@ use crate::inventory::nodeset::fold;
 pub fn ask_run(model: &mut Model, command: &str) {
     let command = command.trim();
     if command.is_empty() {
-        model.message = Some(Message::Error(
-            ":run needs a command, e.g. :run uptime".to_string(),
-        ));
+        model.shell.error(":run needs a command, e.g. :run uptime");
         return;
     }
-    let hosts: Vec<Host> = if model.marked.is_empty() {
+    let hosts: Vec<Host> = if model.fleet.marked.is_empty() {
         model.shown_hosts().cloned().collect()
     } else {
         let hosts = model.inventory.hosts();
         hosts
             .iter()
-            .filter(|h| model.marked.contains(&h.name))
+            .filter(|h| model.fleet.marked.contains(&h.name))
             .cloned()
             .collect()
     };
     if hosts.is_empty() {
-        model.message = Some(Message::Error(
-            ":run: no hosts shown or marked; clear the filter (esc) or :target".to_string(),
-        ));
+        model
+            .shell
+            .error(":run: no hosts shown or marked; clear the filter (esc) or :target");
         return;
     }
     ask_run_on(model, hosts, command);
@@ -46,9 +45,7 @@ pub fn ask_run(model: &mut Model, command: &str) {
 pub fn ask_run_on(model: &mut Model, hosts: Vec<Host>, command: &str) {
     let command = command.trim();
     if hosts.is_empty() || command.is_empty() {
-        model.message = Some(Message::Error(
-            "nothing to run: no hosts or no command".to_string(),
-        ));
+        model.shell.error("nothing to run: no hosts or no command");
         return;
     }
     let (envs, protected) = envs_of(&hosts, &model.protected_envs);
@@ -60,14 +57,12 @@ pub fn ask_run_on(model: &mut Model, hosts: Vec<Host>, command: &str) {
         prepared: None,
         rerun_of: None,
     };
-    model.dispatcher.reset();
-    model.confirm = Some(Confirm {
+    model.shell.open(Popup::Confirm(Confirm {
         kind: ConfirmKind::Run(start),
         envs: envs.into_iter().collect(),
         required: (!protected.is_empty()).then(|| protected.join(",")),
         typed: String::new(),
-    });
-    model.mode = Mode::Confirm;
+    }));
 }
 
 /// The environments of `hosts` (`-` for none), and those of them that are protected: what a
@@ -88,10 +83,10 @@ pub fn envs_of(hosts: &[Host], protected_envs: &[String]) -> (BTreeSet<String>, 
 /// [`ask_run_on`] for a rerun of run `of`, which the audit trail then names.
 pub fn ask_rerun_on(model: &mut Model, hosts: Vec<Host>, command: &str, of: &str) {
     ask_run_on(model, hosts, command);
-    if let Some(Confirm {
+    if let Popup::Confirm(Confirm {
         kind: ConfirmKind::Run(start),
         ..
-    }) = model.confirm.as_mut()
+    }) = &mut model.shell.popup
     {
         start.rerun_of = Some(of.to_string());
     }
@@ -100,28 +95,27 @@ pub fn ask_rerun_on(model: &mut Model, hosts: Vec<Host>, command: &str, of: &str
 /// `Q` / `:q`: quits at once, or asks first while runs are in flight.
 pub fn ask_quit(model: &mut Model) -> Vec<Effect> {
     if model.runs_in_flight() == 0 {
-        model.quit = true;
+        model.shell.quit = true;
         return vec![Effect::Quit];
     }
-    model.dispatcher.reset();
-    model.confirm = Some(Confirm {
-        kind: ConfirmKind::Quit,
-        envs: Vec::new(),
-        required: None,
-        typed: String::new(),
-    });
-    model.mode = Mode::Confirm;
+    model
+        .shell
+        .open(Popup::Confirm(Confirm::simple(ConfirmKind::Quit)));
     Vec::new()
 }
 
 pub fn on_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
-    let Some(confirm) = model.confirm.as_mut() else {
-        model.mode = Mode::Normal;
+    let Popup::Confirm(confirm) = &mut model.shell.popup else {
         return Vec::new();
     };
     if let ConfirmKind::CancelRun(id) = &confirm.kind {
         let id = id.clone();
-        return super::runs_keys::on_cancel_confirm_key(model, key, &id);
+        return super::runs::control::on_cancel_confirm_key(
+            &model.runs,
+            &mut model.shell,
+            key,
+            &id,
+        );
     }
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
     let cancel = key.code == KeyCode::Esc || (ctrl && key.code == KeyCode::Char('c'));
@@ -132,9 +126,8 @@ pub fn on_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
     match (quit, confirm.required.clone()) {
         (true, _) => match key.code {
             KeyCode::Char('y' | 'Y') | KeyCode::Enter => {
-                model.confirm = None;
-                model.mode = Mode::Normal;
-                model.quit = true;
+                model.shell.close();
+                model.shell.quit = true;
                 vec![Effect::Quit]
             }
             KeyCode::Char('n' | 'N' | 'q') => close(model, "not quitting"),
@@ -162,19 +155,17 @@ pub fn on_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
 }
 
 fn close(model: &mut Model, note: &str) -> Vec<Effect> {
-    model.confirm = None;
-    model.mode = Mode::Normal;
-    model.message = Some(Message::Info(note.to_string()));
+    model.shell.close();
+    model.shell.info(note);
     Vec::new()
 }
 
 /// The run is confirmed: it shows in the Runs view at once and the loop starts the engine.
 fn start(model: &mut Model) -> Vec<Effect> {
-    model.mode = Mode::Normal;
-    let Some(Confirm {
+    let Popup::Confirm(Confirm {
         kind: ConfirmKind::Run(start),
         ..
-    }) = model.confirm.take()
+    }) = model.shell.close()
     else {
         return Vec::new();
     };
@@ -182,15 +173,12 @@ fn start(model: &mut Model) -> Vec<Effect> {
         // The action's form has done its work; its secrets leave with it.
         model.actions.form = None;
     }
-    model.runs.push(RunView::new(&start));
-    super::runs::prune_finished(&mut model.runs, &mut model.run_selected);
-    model.run_selected = model.runs.len() - 1;
-    model.run_cursor = 0;
-    model.view = View::Runs;
-    model.message = Some(Message::Info(format!(
+    model.runs.add(&start);
+    model.shell.view = View::Runs;
+    model.shell.info(format!(
         "run {} started on {} hosts",
         start.id,
         start.hosts.len()
-    )));
+    ));
     vec![Effect::StartRun(start)]
 }

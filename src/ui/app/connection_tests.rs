@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use ratatui::crossterm::event::KeyCode;
 
 use super::connections::Connections;
-use super::model::Mode;
+
 use super::tests::{draw, key, model, press, text, type_text};
 use super::update::{Effect, Msg, update};
 use crate::engine::{ConnState, ErrorKind};
@@ -64,7 +64,7 @@ fn fleet_with_connections_100x20() {
 #[test]
 fn connection_states_have_ascii_symbols_too() {
     let mut m = model();
-    m.theme = m.theme.clone().with_ascii_symbols(true);
+    m.shell.theme = m.shell.theme.clone().with_ascii_symbols(true);
     update(&mut m, Msg::Resize(100, 20));
     update(&mut m, Msg::Connections(sample()));
     let shown = text(&draw(&m, 100, 20));
@@ -97,10 +97,10 @@ fn passphrase_popup_masks_and_answers_then_gives_the_keys_back() {
     type_text(&mut m, "we");
     let key_file = PathBuf::from("/home/op/.ssh/id_ed25519");
     update(&mut m, Msg::PassphraseWanted(key_file.clone()));
-    assert_eq!(m.mode, Mode::Passphrase);
+    assert_eq!(m.shell.popup.name(), "passphrase");
     // Typed text goes to the popup, not to the filter or the keymap (`q`, `j` are letters).
     type_text(&mut m, "qj s3cret");
-    assert_eq!(m.filter, "we");
+    assert_eq!(m.fleet.filter.text(), "we");
     update(&mut m, Msg::Key(key(KeyCode::Backspace)));
     let shown = text(&draw(&m, 80, 24));
     assert!(shown.contains("id_ed25519"), "{shown}");
@@ -117,10 +117,10 @@ fn passphrase_popup_masks_and_answers_then_gives_the_keys_back() {
     assert_eq!(secret.expose(), "qj s3cre");
     assert!(!format!("{effects:?}").contains("s3cre"));
     // Back to the filter, as it was.
-    assert_eq!(m.mode, Mode::Filter);
-    assert!(m.passphrase.is_none());
+    assert_eq!(m.shell.popup.name(), "filter");
+    assert!((m.shell.popup.name() != "passphrase"));
     type_text(&mut m, "b");
-    assert_eq!(m.filter, "web");
+    assert_eq!(m.fleet.filter.text(), "web");
 }
 
 #[test]
@@ -131,7 +131,7 @@ fn esc_or_ctrl_c_declines_without_quitting() {
         type_text(&mut m, "abc");
         let effects = press(&mut m, decline);
         assert_eq!(effects, [Effect::AnswerPassphrase(None)], "{decline}");
-        assert_eq!(m.mode, Mode::Normal);
-        assert!(!m.quit);
+        assert_eq!(m.shell.popup.name(), "none");
+        assert!(!m.shell.quit);
     }
 }

@@ -12,7 +12,7 @@ use ratatui::crossterm::event::{self, Event};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior};
 
-use super::history_load;
+use super::history::load as history_load;
 use super::model::Model;
 use super::passphrase::PassphraseRequest;
 use super::run_task::{ENGINE_CHANNEL, console_queue, submit_run};

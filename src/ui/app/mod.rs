@@ -2,49 +2,46 @@
 //! and engine events become [`Msg`]s handled by one [`update`], which returns
 //! [`Effect`]s for the loop to perform; [`views::render`] draws a [`Model`] and never does I/O.
 //!
-//! Built so far: the Fleet view (table, `/` fuzzy filter, marks), running from the console
-//! (`!` / `:run CMD` → confirmation → the engine in a task, `run_task`), the Runs view (run
-//! list; host table, pane grid with zoom, merged stream, grouped outputs; pane search; rerun
-//! of failed hosts: `runs*.rs`, `run_*.rs`), the Actions view (template list, parameter form
-//! with live preview, `:action NAME`: `action*.rs`), the tab bar with honest notes for the views
-//! other work brings, `?` help from the live keymap, the `:` command line (`:run`, `:target`,
-//! `:theme`, `:help`, `:q`, with completion and history) and the status bar.
+//! The console is a shell and its rooms. The shell (shell.rs) holds what every view shares:
+//! the view shown, the [`Popup`] that has the keys (popup.rs: filter and search prompts, the
+//! `:` command line, help, confirmations, the passphrase), keymap, theme, message line and
+//! the [`ScreenLayout`] that drawing and keys both place things by (layout.rs). Each view is
+//! a folder with its state, keys, drawing and tests: fleet/ (table, `/` filter, marks,
+//! `:target`), runs/ (runs from the console: table, pane grid, merged and grouped outputs,
+//! search, rerun, cancel, pause), history/ (recorded runs and their output) and actions/
+//! (templates, the parameter form). The views other work brings (metrics, incidents) say so.
+//! Shared parts: the text input of every `/` prompt (text_input.rs), list and pane keys
+//! (pane_keys.rs), the `:` commands (commands.rs), confirmations (confirm.rs), and the shell's
+//! drawing (views/).
 
-pub mod action_form;
-mod action_keys;
 pub mod actions;
 mod commands;
 mod confirm;
 pub mod connections;
 pub mod event_loop;
-mod filter;
+pub mod fleet;
 pub mod history;
-mod history_keys;
-pub mod history_load;
+pub mod layout;
 pub mod model;
 mod pane_keys;
 pub mod passphrase;
-pub mod run_layout;
-pub mod run_rerun;
-mod run_search;
+pub mod popup;
 pub mod run_task;
 pub mod runs;
-mod runs_keys;
+pub mod shell;
 pub mod terminal;
+pub mod text_input;
 pub mod transports;
 pub mod update;
 pub mod views;
 
 #[cfg(test)]
-mod action_tests;
-#[cfg(test)]
 mod connection_tests;
-#[cfg(test)]
-mod history_tests;
-#[cfg(test)]
-mod run_tests;
 #[cfg(test)]
 mod tests;
 
-pub use model::{Message, Mode, Model, View};
+pub use layout::ScreenLayout;
+pub use model::{Model, View};
+pub use popup::Popup;
+pub use shell::{Message, Shell};
 pub use update::{Effect, Msg, update};

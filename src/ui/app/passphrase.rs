@@ -11,7 +11,8 @@ use std::sync::Arc;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tokio::sync::mpsc;
 
-use super::model::{Mode, Model};
+use super::popup::Popup;
+use super::shell::Shell;
 use super::update::Effect;
 use crate::engine::PassphraseFn;
 
@@ -39,14 +40,12 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// The open passphrase popup (with `Mode::Passphrase`).
+/// The open passphrase popup (`Popup::Passphrase`, which also keeps what it interrupted).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PassphrasePrompt {
     /// The key file asked about.
     pub key: PathBuf,
     pub typed: Secret,
-    /// The mode the popup interrupted (a half-typed filter or command line), restored after.
-    pub return_to: Mode,
 }
 
 /// A passphrase the transport waits for; answering (or dropping) `reply` releases it.
@@ -74,25 +73,23 @@ pub fn bridge() -> (PassphraseFn, mpsc::UnboundedReceiver<PassphraseRequest>) {
 }
 
 /// Opens the popup for `key` over whatever has the keys now.
-pub fn open(model: &mut Model, key: PathBuf) {
-    let return_to = match &model.passphrase {
-        Some(p) => p.return_to,
-        None => model.mode,
+pub fn open(shell: &mut Shell, key: PathBuf) {
+    let under = match shell.close() {
+        // Asked again while open: what the first question interrupted still comes back.
+        Popup::Passphrase { under, .. } => under,
+        other => Box::new(other),
     };
-    model.dispatcher.reset();
-    model.passphrase = Some(PassphrasePrompt {
+    let prompt = PassphrasePrompt {
         key,
         typed: Secret::default(),
-        return_to,
-    });
-    model.mode = Mode::Passphrase;
+    };
+    shell.open(Popup::Passphrase { prompt, under });
 }
 
 /// Keys while the popup is open: text is typed (masked), enter answers, esc or C-c declines
 /// (the key is then not used; hosts that need it fail with an error that says so).
-pub fn on_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
-    let Some(prompt) = model.passphrase.as_mut() else {
-        model.mode = Mode::Normal;
+pub fn on_key(shell: &mut Shell, key: KeyEvent) -> Vec<Effect> {
+    let Popup::Passphrase { prompt, .. } = &mut shell.popup else {
         return Vec::new();
     };
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
@@ -117,8 +114,9 @@ pub fn on_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
     let Some(answer) = answer else {
         return Vec::new();
     };
-    model.mode = prompt.return_to;
-    model.passphrase = None;
+    if let Popup::Passphrase { under, .. } = shell.close() {
+        shell.popup = *under;
+    }
     vec![Effect::AnswerPassphrase(answer)]
 }
 
@@ -133,7 +131,6 @@ mod tests {
         let prompt = PassphrasePrompt {
             key: PathBuf::from("/k"),
             typed: s,
-            return_to: Mode::Normal,
         };
         assert!(!format!("{prompt:?}").contains("hunter2"));
     }

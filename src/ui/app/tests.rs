@@ -1,4 +1,5 @@
-//! Update tests driven by key sequences, and TestBackend snapshots of the Fleet view.
+//! The shell driven by key sequences (help, view switching, quitting, the `:` command line)
+//! with TestBackend snapshots of its popups; and the helpers every view's tests share.
 
 use std::path::Path;
 
@@ -7,11 +8,11 @@ use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::model::{Message, Mode, Model, View};
+use super::model::{Model, View};
+use super::popup::Popup;
+use super::shell::Message;
 use super::update::{Effect, Msg, update};
 use super::views;
-use crate::engine::ErrorKind;
-use crate::engine::HostState;
 use crate::inventory::load::parse;
 use crate::ui::keymap::builtin;
 use crate::ui::theme::Theme;
@@ -75,103 +76,34 @@ pub(super) fn type_text(m: &mut Model, text: &str) {
     }
 }
 
-fn current(m: &Model) -> &str {
+pub(super) fn current(m: &Model) -> &str {
     m.current_host().map_or("", |h| h.name.as_str())
-}
-
-#[test]
-fn movement_and_chord_g_g() {
-    let mut m = model();
-    press(&mut m, "j j j");
-    assert_eq!(current(&m), "web04");
-    press(&mut m, "G");
-    assert_eq!(current(&m), "lab1");
-    press(&mut m, "g");
-    assert_eq!(m.dispatcher.pending_text(), "g");
-    press(&mut m, "g");
-    assert_eq!(current(&m), "web01");
-    update(&mut m, Msg::Resize(80, 12)); // 6 body rows: half a page is 3
-    press(&mut m, "C-d");
-    assert_eq!(current(&m), "web04");
-    press(&mut m, "C-u");
-    assert_eq!(current(&m), "web01");
-}
-
-#[test]
-fn filter_types_live_and_esc_clears() {
-    let mut m = model();
-    press(&mut m, "/");
-    assert_eq!(m.mode, Mode::Filter);
-    type_text(&mut m, "db");
-    assert_eq!(m.shown.len(), 3);
-    assert_eq!(current(&m), "db01");
-    // Typed `j` goes to the filter, not to movement.
-    type_text(&mut m, "0");
-    type_text(&mut m, "2");
-    assert_eq!(m.shown.len(), 1);
-    update(&mut m, Msg::Key(key(KeyCode::Backspace)));
-    assert_eq!(m.shown.len(), 3);
-    update(&mut m, Msg::Key(key(KeyCode::Esc)));
-    assert_eq!(m.mode, Mode::Normal);
-    assert!(m.filter.is_empty());
-    assert_eq!(m.shown.len(), 12);
-}
-
-#[test]
-fn filter_is_fuzzy_and_enter_keeps_it() {
-    let mut m = model();
-    press(&mut m, "/");
-    type_text(&mut m, "stag");
-    update(&mut m, Msg::Key(key(KeyCode::Enter)));
-    assert_eq!(m.mode, Mode::Normal);
-    let names: Vec<&str> = m.shown_hosts().map(|h| h.name.as_str()).collect();
-    assert_eq!(names, ["web07", "web08"]);
-    // esc in normal mode drops the kept filter.
-    press(&mut m, "esc");
-    assert_eq!(m.shown.len(), 12);
-}
-
-#[test]
-fn marks_space_v_u() {
-    let mut m = model();
-    press(&mut m, "space space");
-    assert_eq!(m.marked.len(), 2);
-    assert_eq!(current(&m), "web03");
-    press(&mut m, "k space");
-    assert_eq!(m.marked.iter().collect::<Vec<_>>(), ["web01"]);
-    press(&mut m, "/");
-    type_text(&mut m, "db");
-    update(&mut m, Msg::Key(key(KeyCode::Enter)));
-    press(&mut m, "V");
-    assert_eq!(m.marked.len(), 4);
-    press(&mut m, "u");
-    assert!(m.marked.is_empty());
 }
 
 #[test]
 fn help_popup_opens_and_closes() {
     let mut m = model();
     press(&mut m, "?");
-    assert_eq!(m.mode, Mode::Help);
+    assert_eq!(m.shell.popup.name(), "help");
     // Keys do not reach the view behind the popup: j scrolls the help.
     press(&mut m, "j j k");
     assert_eq!(current(&m), "web01");
-    assert_eq!(m.help_scroll, 1);
+    assert_eq!(m.shell.popup, Popup::Help { scroll: 1 });
     press(&mut m, "esc");
-    assert_eq!(m.mode, Mode::Normal);
+    assert_eq!(m.shell.popup.name(), "none");
 }
 
 #[test]
 fn views_switch_with_tab_and_digits() {
     let mut m = model();
     press(&mut m, "tab");
-    assert_eq!(m.view, View::Runs);
+    assert_eq!(m.shell.view, View::Runs);
     press(&mut m, "S-tab S-tab");
-    assert_eq!(m.view, View::Actions);
+    assert_eq!(m.shell.view, View::Actions);
     press(&mut m, "5");
-    assert_eq!(m.view, View::History);
+    assert_eq!(m.shell.view, View::History);
     press(&mut m, "1");
-    assert_eq!(m.view, View::Fleet);
+    assert_eq!(m.shell.view, View::Fleet);
 }
 
 #[test]
@@ -187,7 +119,7 @@ fn quit_keys_and_command() {
         update(&mut m, Msg::Key(key(KeyCode::Enter))),
         [Effect::Quit]
     );
-    assert!(m.quit);
+    assert!(m.shell.quit);
 }
 
 #[test]
@@ -196,76 +128,27 @@ fn command_line_completes_commands_and_selector_terms() {
     press(&mut m, ":");
     type_text(&mut m, "ta");
     update(&mut m, Msg::Key(key(KeyCode::Tab)));
-    assert_eq!(m.command.input, "target ");
+    assert_eq!(m.shell.command.input, "target ");
     type_text(&mut m, "@d");
     update(&mut m, Msg::Key(key(KeyCode::Tab)));
-    assert_eq!(m.command.input, "target @database");
+    assert_eq!(m.shell.command.input, "target @database");
     type_text(&mut m, "&env:");
     update(&mut m, Msg::Key(key(KeyCode::Tab)));
-    assert_eq!(m.command.input, "target @database&env:");
-    assert_eq!(m.command.candidates, ["env:lab", "env:prod", "env:staging"]);
+    assert_eq!(m.shell.command.input, "target @database&env:");
+    assert_eq!(
+        m.shell.command.candidates,
+        ["env:lab", "env:prod", "env:staging"]
+    );
     // Ambiguous command names complete to their common prefix and list the candidates.
     let mut m = model();
     press(&mut m, ":");
     type_text(&mut m, "t");
     update(&mut m, Msg::Key(key(KeyCode::Tab)));
-    assert_eq!(m.command.input, "t");
-    assert_eq!(m.command.candidates, ["target", "theme"]);
+    assert_eq!(m.shell.command.input, "t");
+    assert_eq!(m.shell.command.candidates, ["target", "theme"]);
     type_text(&mut m, "heme h");
     update(&mut m, Msg::Key(key(KeyCode::Tab)));
-    assert_eq!(m.command.input, "theme high-contrast");
-}
-
-#[test]
-fn target_narrows_the_fleet_and_history_recalls_it() {
-    let mut m = model();
-    press(&mut m, ":");
-    type_text(&mut m, "target @frontend&env:staging");
-    update(&mut m, Msg::Key(key(KeyCode::Enter)));
-    let names: Vec<&str> = m.shown_hosts().map(|h| h.name.as_str()).collect();
-    assert_eq!(names, ["web07", "web08"]);
-    assert!(matches!(&m.message, Some(Message::Info(t)) if t.contains("web[07-08]")));
-    press(&mut m, ":");
-    update(&mut m, Msg::Key(key(KeyCode::Up)));
-    assert_eq!(m.command.input, "target @frontend&env:staging");
-    update(&mut m, Msg::Key(key(KeyCode::Down)));
-    assert_eq!(m.command.input, "");
-    update(&mut m, Msg::Key(key(KeyCode::Esc)));
-    // esc drops the target.
-    press(&mut m, "esc");
-    assert_eq!(m.shown.len(), 12);
-}
-
-#[test]
-fn target_error_is_shown_in_the_message_line() {
-    let mut m = model();
-    press(&mut m, ":");
-    type_text(&mut m, "target @nosuchgroup");
-    update(&mut m, Msg::Key(key(KeyCode::Enter)));
-    let Some(Message::Error(text)) = &m.message else {
-        panic!("expected an error, got {:?}", m.message);
-    };
-    assert!(text.starts_with(":target:"), "{text}");
-    assert!(text.contains("nosuchgroup"), "{text}");
-    assert_eq!(
-        m.shown.len(),
-        12,
-        "a bad selector leaves the fleet as it was"
-    );
-}
-
-#[test]
-fn target_outside_the_inventory_is_an_error() {
-    let mut m = model();
-    press(&mut m, ":");
-    type_text(&mut m, "target elsewhere.example.net");
-    update(&mut m, Msg::Key(key(KeyCode::Enter)));
-    assert!(
-        matches!(&m.message, Some(Message::Error(t)) if t.contains("matches no host of hosts.toml")),
-        "{:?}",
-        m.message
-    );
-    assert!(m.target.is_none());
+    assert_eq!(m.shell.command.input, "theme high-contrast");
 }
 
 #[test]
@@ -274,7 +157,9 @@ fn unknown_command_suggests_and_theme_asks_for_a_load() {
     press(&mut m, ":");
     type_text(&mut m, "tagret x");
     update(&mut m, Msg::Key(key(KeyCode::Enter)));
-    assert!(matches!(&m.message, Some(Message::Error(t)) if t.contains("did you mean `target`")));
+    assert!(
+        matches!(&m.shell.message, Some(Message::Error(t)) if t.contains("did you mean `target`"))
+    );
     press(&mut m, ":");
     type_text(&mut m, "theme light");
     let effects = update(&mut m, Msg::Key(key(KeyCode::Enter)));
@@ -283,7 +168,7 @@ fn unknown_command_suggests_and_theme_asks_for_a_load() {
         &mut m,
         Msg::ThemeLoaded(Ok(Theme::builtin("light").unwrap())),
     );
-    assert_eq!(m.theme.name(), "light");
+    assert_eq!(m.shell.theme.name(), "light");
 }
 
 // ---- snapshots ----
@@ -307,50 +192,6 @@ pub(super) fn text(buf: &Buffer) -> String {
         .join("\n")
 }
 
-/// A fleet with a mark, a cursor off the top and a message, at the given size.
-fn busy(width: u16, height: u16) -> Model {
-    let mut m = model();
-    update(&mut m, Msg::Resize(width, height));
-    press(&mut m, "space j j space");
-    m.last_result.insert("web01".into(), HostState::Ok);
-    m.last_result.insert(
-        "web02".into(),
-        HostState::Unreachable {
-            kind: ErrorKind::Connect,
-            message: "refused".into(),
-        },
-    );
-    m.message = Some(Message::Info("target cleared: all hosts".into()));
-    m
-}
-
-#[test]
-fn fleet_80x24() {
-    insta::assert_snapshot!(text(&draw(&busy(80, 24), 80, 24)));
-}
-
-#[test]
-fn fleet_200x50() {
-    insta::assert_snapshot!(text(&draw(&busy(200, 50), 200, 50)));
-}
-
-#[test]
-fn fleet_40x12() {
-    insta::assert_snapshot!(text(&draw(&busy(40, 12), 40, 12)));
-}
-
-#[test]
-fn fleet_filtered_with_command_candidates_80x24() {
-    let mut m = model();
-    press(&mut m, "/");
-    type_text(&mut m, "web");
-    update(&mut m, Msg::Key(key(KeyCode::Enter)));
-    press(&mut m, ":");
-    type_text(&mut m, "t");
-    update(&mut m, Msg::Key(key(KeyCode::Tab)));
-    insta::assert_snapshot!(text(&draw(&m, 80, 24)));
-}
-
 #[test]
 fn help_popup_80x24() {
     let mut m = model();
@@ -372,20 +213,4 @@ fn not_built_view_says_so_80x24() {
     let shown = text(&draw(&m, 80, 24));
     assert!(shown.contains("arrives with"), "{shown}");
     insta::assert_snapshot!(shown);
-}
-
-#[test]
-fn marked_rows_keep_their_style_and_cursor_is_highlighted() {
-    let m = busy(80, 24);
-    let buf = draw(&m, 80, 24);
-    // Row 0 tabs, 1 border, 2 header, 3 web01 (marked), 7 web05 (the cursor: marking moves on).
-    assert_eq!(buf[(1, 3)].symbol(), "●");
-    assert_eq!(buf[(1, 4)].symbol(), " ");
-    assert_eq!(current(&m), "web05");
-    if let Some(fg) = m.theme.marked().fg {
-        assert_eq!(buf[(3, 3)].style().fg, Some(fg));
-    }
-    if let Some(bg) = m.theme.selection().bg {
-        assert_eq!(buf[(3, 7)].style().bg, Some(bg));
-    }
 }

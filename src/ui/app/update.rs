@@ -5,12 +5,14 @@ use std::sync::Arc;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use super::commands;
-use super::confirm;
-use super::filter;
+use ratatui::layout::Rect;
+
 use super::history::{HistoryPage, RunOutput};
-use super::model::{Message, Mode, Model, View};
+use super::layout::ScreenLayout;
+use super::model::{Model, View};
+use super::popup::Popup;
 use super::runs::RunStart;
+use super::{actions, commands, confirm, fleet, history, runs};
 use crate::engine::{EngineEvent, RunId};
 use crate::ui::keymap::{Action, Lookup};
 use crate::ui::theme::Theme;
@@ -92,53 +94,45 @@ pub enum Effect {
     LoadActions,
 }
 
-/// Rows around the body: tabs, status bar and message line.
-const CHROME_ROWS: u16 = 3;
-/// Rows inside the fleet table that are not hosts: borders and header.
-const TABLE_CHROME_ROWS: u16 = 3;
-
 pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Key(key) => on_key(model, key),
         Msg::Resize(cols, rows) => {
-            super::history_keys::on_resize(model, cols, rows);
-            model.page_rows = rows.saturating_sub(CHROME_ROWS + TABLE_CHROME_ROWS).max(1) as usize;
-            model.run_body =
-                super::views::runs::body_area(ratatui::layout::Rect::new(0, 0, cols, rows));
+            model.shell.layout = ScreenLayout::new(Rect::new(0, 0, cols, rows));
             Vec::new()
         }
         Msg::Tick(clock) => {
-            model.clock = clock;
-            super::runs_keys::on_tick(model);
+            model.shell.clock = clock;
+            runs::keys::on_tick(&mut model.runs, model.shell.view);
             Vec::new()
         }
         Msg::ThemeLoaded(Ok(theme)) => {
-            model.message = Some(Message::Info(format!("theme {}", theme.name())));
-            model.theme = theme;
+            model.shell.info(format!("theme {}", theme.name()));
+            model.shell.theme = theme;
             Vec::new()
         }
         Msg::ThemeLoaded(Err(e)) => {
-            model.message = Some(Message::Error(e));
+            model.shell.error(e);
             Vec::new()
         }
         Msg::Engine { run, event } => {
-            on_engine_event(model, &run, &event);
+            runs::control::on_engine_event(&mut model.runs, &mut model.shell, &run, &event);
             if matches!(event, EngineEvent::RunFinished { .. }) {
-                super::history_keys::after_run_finished(model)
+                history::keys::after_run_finished(&mut model.history)
             } else {
                 Vec::new()
             }
         }
         Msg::HistoryLoaded { request, result } => {
-            super::history_keys::on_loaded(model, request, result);
+            history::keys::on_loaded(&mut model.history, &mut model.shell, request, result);
             Vec::new()
         }
         Msg::RunOutputLoaded { id, output } => {
-            super::history_keys::on_output_loaded(model, &id, output);
+            history::keys::on_output_loaded(&mut model.history, &mut model.shell, &id, output);
             Vec::new()
         }
         Msg::ActionsLoaded(load) => {
-            super::action_keys::on_loaded(model, load);
+            actions::keys::on_loaded(model, load);
             Vec::new()
         }
         Msg::Connections(connections) => {
@@ -146,92 +140,64 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Queue(queue) => {
-            super::runs_keys::on_queue(model, &queue);
+            runs::control::on_queue(&mut model.runs, &mut model.shell, &queue);
             Vec::new()
         }
         Msg::TransportsUnavailable(error) => {
-            model.message = Some(Message::Error(format!(
+            model.shell.error(format!(
                 "ssh is unavailable, runs on ssh hosts will not start: {error}"
-            )));
+            ));
             Vec::new()
         }
         Msg::PassphraseWanted(key) => {
-            super::passphrase::open(model, key);
+            super::passphrase::open(&mut model.shell, key);
             Vec::new()
         }
         Msg::RunNotStarted { run, error } => {
-            if let Some(r) = model.runs.iter_mut().find(|r| r.id == run) {
-                r.start_error = Some(error.clone());
-            }
-            model.message = Some(Message::Error(format!("run {run} did not start: {error}")));
+            runs::control::on_not_started(&mut model.runs, &mut model.shell, &run, &error);
             Vec::new()
         }
     }
 }
 
-fn on_engine_event(model: &mut Model, run: &str, event: &EngineEvent) {
-    let Some(r) = model.runs.iter_mut().find(|r| r.id == run) else {
-        return;
-    };
-    r.apply(event);
-    if let EngineEvent::RunFinished { result } = event {
-        let c = r.counts();
-        // Finished runs hold their output: keep the console's memory within its budget.
-        super::runs::prune_finished(&mut model.runs, &mut model.run_selected);
-        let text = format!(
-            "run {} {}: {} ok, {} failed",
-            result.id, result.status, c.ok, c.failed
-        );
-        model.message = Some(if c.failed > 0 {
-            Message::Error(text)
-        } else {
-            Message::Info(text)
-        });
-    }
-}
-
+/// A key goes to whatever has it: the open popup or prompt, the Actions form, else the keymap.
 fn on_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
     if key.kind == KeyEventKind::Release {
         return Vec::new();
     }
-    // The Runs view's `/` prompt (a pane search) takes the keys while it is open.
-    if model.run_search.is_some() && model.mode == Mode::Normal {
-        return super::run_search::on_key(model, key);
-    }
-    // The Actions view's parameter form takes every key while it is open.
-    if model.mode == Mode::Normal && model.view == View::Actions && model.actions.form.is_some() {
-        return super::action_keys::on_form_key(model, key);
-    }
-    match model.mode {
-        Mode::Normal => on_normal_key(model, key),
-        Mode::Filter if model.view == View::History => {
-            super::history_keys::on_filter_key(model, key);
+    let shell = &mut model.shell;
+    match &mut shell.popup {
+        // The Actions view's parameter form takes every key while it is open.
+        Popup::None if shell.view == View::Actions && model.actions.form.is_some() => {
+            actions::form_keys::on_form_key(&mut model.actions, shell, &model.protected_envs, key)
+        }
+        Popup::None => on_normal_key(model, key),
+        Popup::Filter => {
+            match shell.view {
+                View::History => history::keys::on_filter_key(&mut model.history, shell, &key),
+                View::Actions => actions::keys::on_filter_key(model, &key),
+                _ => fleet::keys::on_filter_key(&mut model.fleet, &model.inventory, shell, &key),
+            }
             Vec::new()
         }
-        Mode::Filter if model.view == View::Actions => {
-            super::action_keys::on_filter_key(model, key);
+        Popup::Search(_) => {
+            runs::search::on_key(&mut model.runs, shell, &key);
             Vec::new()
         }
-        Mode::Filter => {
-            on_filter_key(model, key);
-            Vec::new()
-        }
-        Mode::Command => commands::on_key(model, key),
-        Mode::Confirm => confirm::on_key(model, key),
-        Mode::Passphrase => super::passphrase::on_key(model, key),
-        Mode::Help => {
+        Popup::Command => commands::on_key(model, key),
+        Popup::Confirm(_) => confirm::on_key(model, key),
+        Popup::Passphrase { .. } => super::passphrase::on_key(shell, key),
+        Popup::Help { scroll } => {
             // Any of the keys that open or close things closes help; others are ignored so a
             // stray key does not act on the view hidden behind it.
             let closes =
                 matches!(key.code, KeyCode::Esc | KeyCode::Char('q' | '?')) || is_ctrl_c(&key);
             match key.code {
-                _ if closes => model.mode = Mode::Normal,
-                KeyCode::Char('j') | KeyCode::Down => {
-                    model.help_scroll = model.help_scroll.saturating_add(1);
+                _ if closes => {
+                    shell.close();
                 }
-                KeyCode::Char('k') | KeyCode::Up => {
-                    model.help_scroll = model.help_scroll.saturating_sub(1);
-                }
+                KeyCode::Char('j') | KeyCode::Down => *scroll = scroll.saturating_add(1),
+                KeyCode::Char('k') | KeyCode::Up => *scroll = scroll.saturating_sub(1),
                 _ => {}
             }
             Vec::new()
@@ -245,155 +211,76 @@ fn is_ctrl_c(key: &KeyEvent) -> bool {
 
 fn on_normal_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
     let context = model.context();
-    match model.dispatcher.feed(&model.keymap, context, &key) {
+    let shell = &mut model.shell;
+    match shell.dispatcher.feed(&shell.keymap, context, &key) {
         Some(Lookup::Matched(action)) => {
-            model.message = None;
+            shell.clear_message();
             apply(model, action)
         }
         Some(Lookup::NotFound) => {
-            model.message = Some(Message::Error(format!(
+            let text = format!(
                 "no key `{}` in the {} view; ? lists the keys",
                 crate::ui::keymap::key::display_sequence(
                     &crate::ui::keymap::Key::from_event(&key)
                         .into_iter()
                         .collect::<Vec<_>>()
                 ),
-                model.view.title()
-            )));
+                shell.view.title()
+            );
+            shell.error(text);
             Vec::new()
         }
         Some(Lookup::Pending | Lookup::Cancelled) | None => Vec::new(),
     }
 }
 
-/// Performs one keymap action.
+/// Performs one keymap action: the view on screen first, then the shell's own.
 pub fn apply(model: &mut Model, action: Action) -> Vec<Effect> {
-    let last = model.shown.len().saturating_sub(1);
-    let half = (model.page_rows / 2).max(1);
-    let fleet = model.view == View::Fleet;
-    let before = model.view;
-    if model.view == View::History
-        && let Some(effects) = super::history_keys::apply(model, action)
-    {
+    let before = model.shell.view;
+    let handled = match before {
+        View::Fleet => {
+            fleet::keys::apply(&mut model.fleet, &model.inventory, &mut model.shell, action)
+                .then(Vec::new)
+        }
+        View::History => history::keys::apply(model, action),
+        View::Runs => runs::keys::apply(model, action),
+        View::Actions => actions::keys::apply(model, action),
+        View::Metrics | View::Incidents => None,
+    };
+    if let Some(effects) = handled {
         return effects;
     }
-    if model.view == View::Runs
-        && let Some(effects) = super::runs_keys::apply(model, action)
-    {
-        return effects;
-    }
-    if model.view == View::Actions
-        && let Some(effects) = super::action_keys::apply(model, action)
-    {
-        return effects;
-    }
+    let shell = &mut model.shell;
     match action {
-        Action::MoveDown if fleet => model.cursor = (model.cursor + 1).min(last),
-        Action::MoveUp if fleet => model.cursor = model.cursor.saturating_sub(1),
-        Action::Top if fleet => model.cursor = 0,
-        Action::Bottom if fleet => model.cursor = last,
-        Action::HalfPageDown if fleet => model.cursor = (model.cursor + half).min(last),
-        Action::HalfPageUp if fleet => model.cursor = model.cursor.saturating_sub(half),
-        Action::Filter if fleet => {
-            model.dispatcher.reset();
-            model.mode = Mode::Filter;
-        }
-        Action::Mark if fleet => {
-            if let Some(name) = model.current_host().map(|h| h.name.clone()) {
-                if !model.marked.remove(&name) {
-                    model.marked.insert(name);
-                }
-                // Like mutt and ranger: marking moves on, so space space space marks a run.
-                model.cursor = (model.cursor + 1).min(last);
-            }
-        }
-        Action::MarkAllShown if fleet => {
-            let names: Vec<String> = model.shown_hosts().map(|h| h.name.clone()).collect();
-            model.marked.extend(names);
-        }
-        Action::ClearMarks => model.marked.clear(),
-        Action::CommandLine => {
-            model.dispatcher.reset();
-            model.command.input.clear();
-            model.command.history_pos = None;
-            model.command.candidates.clear();
-            model.mode = Mode::Command;
-        }
-        Action::Help => {
-            model.dispatcher.reset();
-            model.help_scroll = 0;
-            model.mode = Mode::Help;
-        }
-        Action::Back => back(model),
-        Action::NextView => model.view = model.view.shifted(1),
-        Action::PrevView => model.view = model.view.shifted(-1),
-        Action::ViewFleet => model.view = View::Fleet,
-        Action::ViewRuns => model.view = View::Runs,
-        Action::ViewMetrics => model.view = View::Metrics,
-        Action::ViewIncidents => model.view = View::Incidents,
-        Action::ViewHistory => model.view = View::History,
-        Action::ViewActions => model.view = View::Actions,
+        Action::ClearMarks => model.fleet.marked.clear(),
+        Action::CommandLine => commands::open(shell, ""),
+        Action::Help => shell.open(Popup::Help { scroll: 0 }),
+        // Esc in a view that does not take it drops the fleet's filter, then its target.
+        Action::Back => fleet::keys::back(&mut model.fleet, &model.inventory, shell),
+        Action::NextView => shell.view = shell.view.shifted(1),
+        Action::PrevView => shell.view = shell.view.shifted(-1),
+        Action::ViewFleet => shell.view = View::Fleet,
+        Action::ViewRuns => shell.view = View::Runs,
+        Action::ViewMetrics => shell.view = View::Metrics,
+        Action::ViewIncidents => shell.view = View::Incidents,
+        Action::ViewHistory => shell.view = View::History,
+        Action::ViewActions => shell.view = View::Actions,
         Action::Quit => return confirm::ask_quit(model),
-        Action::RunCommand => {
-            model.dispatcher.reset();
-            model.command.input = "run ".to_string();
-            model.command.history_pos = None;
-            model.command.candidates.clear();
-            model.mode = Mode::Command;
-        }
-        Action::RerunFailed => {
-            model.message = Some(Message::Info(
-                "rerun_failed: rerunning from the console is not built yet; use `fleetdeck history rerun ID --failed`"
-                    .to_string(),
-            ));
-        }
+        Action::RunCommand => commands::open(shell, "run "),
+        Action::RerunFailed => shell.info(
+            "rerun_failed: rerunning from the console is not built yet; use `fleetdeck history rerun ID --failed`",
+        ),
         other => {
-            model.message = Some(Message::Info(format!(
+            let text = format!(
                 "{} does nothing in the {} view yet",
                 other.name(),
-                model.view.title()
-            )));
+                shell.view.title()
+            );
+            shell.info(text);
         }
     }
-    if model.view == View::History && before != View::History {
-        return super::history_keys::on_view_shown(model);
+    if model.shell.view == View::History && before != View::History {
+        return history::keys::on_view_shown(&mut model.history);
     }
     Vec::new()
-}
-
-/// `esc`/`q`: drop the filter, then the target; with nothing to drop, say how to quit.
-fn back(model: &mut Model) {
-    if !model.filter.is_empty() {
-        model.filter.clear();
-        filter::refresh(model);
-    } else if model.target.is_some() {
-        model.target = None;
-        filter::refresh(model);
-        model.message = Some(Message::Info("target cleared: all hosts".to_string()));
-    } else {
-        model.message = Some(Message::Info("Q, C-c or :q quits".to_string()));
-    }
-}
-
-fn on_filter_key(model: &mut Model, key: KeyEvent) {
-    match key.code {
-        KeyCode::Esc => {
-            model.filter.clear();
-            model.mode = Mode::Normal;
-        }
-        KeyCode::Enter => model.mode = Mode::Normal,
-        KeyCode::Backspace => {
-            model.filter.pop();
-        }
-        KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => {
-            model.filter.clear();
-            model.mode = Mode::Normal;
-        }
-        KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-            model.filter.push(c);
-        }
-        _ => return,
-    }
-    model.cursor = 0;
-    filter::refresh(model);
 }

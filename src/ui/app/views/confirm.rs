@@ -7,15 +7,13 @@ use ratatui::text::Line;
 
 use super::popup::render_popup;
 
-use crate::ui::app::model::{ConfirmKind, Model};
+use crate::ui::app::model::Model;
+use crate::ui::app::popup::{Confirm, ConfirmKind};
 use crate::ui::printers::sanitize::sanitize;
 use crate::ui::theme::scope;
 
-pub fn render(frame: &mut Frame, screen: Rect, model: &Model) {
-    let Some(confirm) = &model.confirm else {
-        return;
-    };
-    let theme = &model.theme;
+pub fn render(frame: &mut Frame, screen: Rect, model: &Model, confirm: &Confirm) {
+    let theme = &model.shell.theme;
     let (title, lines) = match &confirm.kind {
         ConfirmKind::Quit => (
             " quit? ",
@@ -28,10 +26,13 @@ pub fn render(frame: &mut Frame, screen: Rect, model: &Model) {
                 Line::raw("y quit · n / esc stay"),
             ],
         ),
-        ConfirmKind::CancelRun(id) => (" cancel run? ", super::run_list::cancel_lines(model, id)),
+        ConfirmKind::CancelRun(id) => (
+            " cancel run? ",
+            crate::ui::app::runs::list_view::cancel_lines(model, id),
+        ),
         ConfirmKind::Run(start) if start.prepared.is_some() => (
             " run action? ",
-            super::action_form::confirm_lines(model, confirm, start, screen),
+            crate::ui::app::actions::form_view::confirm_lines(model, confirm, start, screen),
         ),
         ConfirmKind::Run(start) => {
             let n = start.hosts.len();

@@ -13,9 +13,9 @@ use crate::ui::theme::scope;
 
 use super::popup::centered;
 
-pub fn render(frame: &mut Frame, screen: Rect, model: &Model) {
-    let theme = &model.theme;
-    let sections = help_sections(&model.keymap, model.context());
+pub fn render(frame: &mut Frame, screen: Rect, model: &Model, scroll: u16) {
+    let theme = &model.shell.theme;
+    let sections = help_sections(&model.shell.keymap, model.context());
     let key_width = sections
         .iter()
         .flat_map(|(_, rows)| rows.iter().map(|r| r.0.chars().count()))
@@ -44,7 +44,7 @@ pub fn render(frame: &mut Frame, screen: Rect, model: &Model) {
     // Never scroll past the last line (the model does not know the popup's height).
     let inner_rows = area.height.saturating_sub(2) as usize;
     let max_scroll = lines.len().saturating_sub(inner_rows) as u16;
-    let scroll = model.help_scroll.min(max_scroll);
+    let scroll = scroll.min(max_scroll);
     let block = Block::bordered()
         .title(" help · j/k scroll · esc closes ")
         .title_style(theme.title(true))

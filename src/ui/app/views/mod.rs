@@ -1,75 +1,64 @@
-//! Pure renders of the model: each file draws one part; none reads files, the clock or the
-//! network (the model carries everything, the clock included).
+//! Pure renders of the model: the shell's parts (tabs, status bar, message or prompt line,
+//! popups), and the helpers every view's drawing shares; each view draws in its own folder
+//! (fleet/, runs/, history/, actions/). None reads files, the clock or the network (the model
+//! carries everything, the clock included).
 
-mod action_form;
-mod actions;
 mod command_line;
 mod confirm;
-mod fleet;
 mod help;
-pub mod history;
 mod passphrase;
-mod popup;
-mod run_list;
-mod run_panes;
-pub mod runs;
+pub(crate) mod popup;
 mod status;
 mod tabs;
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Text};
 use ratatui::widgets::{Block, Cell, Paragraph, Wrap};
 
-use super::model::{Mode, Model, View};
+use super::model::{Model, View};
+use super::popup::Popup;
 use crate::engine::HostState;
 use crate::ui::pane::PaneStyles;
 use crate::ui::theme::{Theme, scope};
 
-/// Draws the whole console: tabs, the view, the status bar, the message or command line, and
-/// the help popup over them when it is open.
+/// Draws the whole console: tabs, the view, the status bar, the message or prompt line, and
+/// the popup over them when one is open. Areas come from the layout the keys use too.
 pub fn render(frame: &mut Frame, model: &Model) {
-    let theme = &model.theme;
-    let area = frame.area();
-    frame.render_widget(Block::default().style(theme.background()), area);
-    let [tabs_area, body, status_area, line_area] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Min(1),
-        Constraint::Length(1),
-        Constraint::Length(1),
-    ])
-    .areas(area);
-    tabs::render(frame, tabs_area, model);
-    match model.view {
-        View::Fleet => fleet::render(frame, body, model),
-        View::Runs => runs::render(frame, body, model),
-        View::History => history::render(frame, body, model),
-        View::Actions => actions::render(frame, body, model),
+    let theme = &model.shell.theme;
+    let layout = model.shell.layout.for_screen(frame.area());
+    frame.render_widget(Block::default().style(theme.background()), layout.screen);
+    tabs::render(frame, layout.tabs, model);
+    let body = layout.body;
+    match model.shell.view {
+        View::Fleet => super::fleet::view::render(frame, body, model),
+        View::Runs => super::runs::view::render(frame, &layout, model),
+        View::History => super::history::view::render(frame, &layout, model),
+        View::Actions => super::actions::view::render(frame, body, model),
         other => not_built(frame, body, model, other),
     }
-    status::render(frame, status_area, model);
-    command_line::render(frame, line_area, body, model);
-    if model.mode == Mode::Help {
-        help::render(frame, area, model);
-    }
-    if model.mode == Mode::Confirm {
-        confirm::render(frame, area, model);
-    }
-    if model.mode == Mode::Passphrase {
-        passphrase::render(frame, area, model);
+    status::render(frame, layout.status, model);
+    command_line::render(frame, layout.line, body, model);
+    match &model.shell.popup {
+        Popup::Help { scroll } => help::render(frame, layout.screen, model, *scroll),
+        Popup::Confirm(confirm) => confirm::render(frame, layout.screen, model, confirm),
+        Popup::Passphrase { prompt, .. } => {
+            passphrase::render(frame, layout.screen, model, prompt);
+        }
+        Popup::None | Popup::Filter | Popup::Command | Popup::Search(_) => {}
     }
 }
 
 /// A view that later work fills: says so plainly instead of showing made-up data.
 fn not_built(frame: &mut Frame, area: Rect, model: &Model, view: View) {
-    let theme = &model.theme;
+    let theme = &model.shell.theme;
     let block = view_block(theme, format!(" {} ", view.title()));
     let note = view.not_built_note().unwrap_or_default();
     render_note(frame, area, theme, block, note);
 }
 
 /// The focused, titled border every view's main box has.
-pub(super) fn view_block<'a>(theme: &Theme, title: impl Into<Line<'a>>) -> Block<'a> {
+pub(crate) fn view_block<'a>(theme: &Theme, title: impl Into<Line<'a>>) -> Block<'a> {
     Block::bordered()
         .border_style(theme.border(true))
         .title(title)
@@ -77,7 +66,7 @@ pub(super) fn view_block<'a>(theme: &Theme, title: impl Into<Line<'a>>) -> Block
 }
 
 /// A dim, wrapped note inside `block`, where a list or pane has nothing to show.
-pub(super) fn render_note<'a>(
+pub(crate) fn render_note<'a>(
     frame: &mut Frame,
     area: Rect,
     theme: &Theme,
@@ -94,7 +83,7 @@ pub(super) fn render_note<'a>(
 }
 
 /// The theme's styles for output panes (the Runs view's and a History host's).
-pub(super) fn pane_styles(theme: &Theme) -> PaneStyles {
+pub(crate) fn pane_styles(theme: &Theme) -> PaneStyles {
     PaneStyles {
         border: theme.border(false),
         border_focused: theme.border(true),
@@ -107,7 +96,7 @@ pub(super) fn pane_styles(theme: &Theme) -> PaneStyles {
 }
 
 /// A host's state as symbol and word, never colour alone.
-pub(super) fn state_cell<'a>(theme: &Theme, state: &HostState) -> Cell<'a> {
+pub(crate) fn state_cell<'a>(theme: &Theme, state: &HostState) -> Cell<'a> {
     Cell::from(Line::styled(
         format!("{} {}", theme.state_symbol(state), state.label()),
         theme.state(state),
@@ -115,13 +104,13 @@ pub(super) fn state_cell<'a>(theme: &Theme, state: &HostState) -> Cell<'a> {
 }
 
 /// The HOST column's width: the longest name, kept between 4 and 32 columns.
-pub(super) fn host_column_width<'a>(names: impl Iterator<Item = &'a str>) -> u16 {
+pub(crate) fn host_column_width<'a>(names: impl Iterator<Item = &'a str>) -> u16 {
     let longest = names.map(|n| n.chars().count()).max().unwrap_or(0);
     longest.clamp(4, 32) as u16
 }
 
 /// Draws a view's table the one way every view does: spacing, highlighted cursor row.
-pub(super) fn render_table(
+pub(crate) fn render_table(
     frame: &mut Frame,
     area: Rect,
     table: ratatui::widgets::Table<'_>,

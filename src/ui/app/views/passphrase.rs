@@ -8,13 +8,11 @@ use ratatui::text::Line;
 use super::popup::{self, render_popup};
 
 use crate::ui::app::model::Model;
+use crate::ui::app::passphrase::PassphrasePrompt;
 use crate::ui::printers::sanitize::sanitize;
 
-pub fn render(frame: &mut Frame, screen: Rect, model: &Model) {
-    let Some(prompt) = &model.passphrase else {
-        return;
-    };
-    let theme = &model.theme;
+pub fn render(frame: &mut Frame, screen: Rect, model: &Model, prompt: &PassphrasePrompt) {
+    let theme = &model.shell.theme;
     // The popup's inner width, to cut the key's path to.
     let inner = screen.width.min(popup::WIDTH).saturating_sub(2) as usize;
     let key = tail(

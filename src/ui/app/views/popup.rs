@@ -9,10 +9,10 @@ use ratatui::widgets::{Clear, Paragraph, Wrap};
 use crate::ui::theme::Theme;
 
 /// At most this many columns wide, centred on the screen.
-pub(super) const WIDTH: u16 = 70;
+pub(crate) const WIDTH: u16 = 70;
 
 /// A rectangle at most `width` columns wide and `height` tall, centred on `screen`.
-pub(super) fn centered(screen: Rect, width: u16, height: Constraint) -> Rect {
+pub(crate) fn centered(screen: Rect, width: u16, height: Constraint) -> Rect {
     let [row] = Layout::vertical([height]).flex(Flex::Center).areas(screen);
     let [area] = Layout::horizontal([Constraint::Max(width)])
         .flex(Flex::Center)
@@ -22,7 +22,7 @@ pub(super) fn centered(screen: Rect, width: u16, height: Constraint) -> Rect {
 
 /// Draws `lines` in a box titled `title`, `height` rows tall (borders included), centred
 /// over whatever is below; returns the box's area (for placing a cursor in it).
-pub(super) fn render_popup(
+pub(crate) fn render_popup(
     frame: &mut Frame,
     screen: Rect,
     theme: &Theme,

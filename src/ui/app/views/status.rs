@@ -12,21 +12,21 @@ use crate::ui::app::model::Model;
 use crate::ui::theme::scope;
 
 pub fn render(frame: &mut Frame, area: Rect, model: &Model) {
-    let theme = &model.theme;
+    let theme = &model.shell.theme;
     let bar = theme.style(scope::UI_STATUSLINE);
     let mut left = vec![
         Span::styled(
-            format!(" {} ", model.view.title().to_uppercase()),
+            format!(" {} ", model.shell.view.title().to_uppercase()),
             theme.style(scope::UI_STATUSLINE_VIEW),
         ),
         Span::raw(format!(
             " {} marked │ {}/{} hosts",
-            model.marked.len(),
-            model.shown.len(),
+            model.fleet.marked.len(),
+            model.fleet.shown.len(),
             model.inventory.len()
         )),
     ];
-    let in_flight = model.runs.iter().filter(|r| r.in_flight());
+    let in_flight = model.runs.list.iter().filter(|r| r.in_flight());
     let (mut running, mut queued, mut paused) = (0, 0, 0);
     for run in in_flight {
         if run.is_queued() {
@@ -72,14 +72,14 @@ pub fn render(frame: &mut Frame, area: Rect, model: &Model) {
             ));
         }
     }
-    if let Some(t) = &model.target {
+    if let Some(t) = &model.fleet.target {
         left.push(Span::raw(format!(" │ target {}", t.selector)));
     }
-    let pending = model.dispatcher.pending_text();
+    let pending = model.shell.dispatcher.pending_text();
     if !pending.is_empty() {
         left.push(Span::raw(format!(" │ {pending}…")));
     }
-    let clock = format!("{} ", model.clock);
+    let clock = format!("{} ", model.shell.clock);
     let used: usize = left.iter().map(|s| s.width()).sum();
     let gap = (area.width as usize).saturating_sub(used + clock.chars().count());
     left.push(Span::raw(" ".repeat(gap)));

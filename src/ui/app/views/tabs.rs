@@ -8,17 +8,17 @@ use ratatui::widgets::Tabs;
 use crate::ui::app::model::{Model, View};
 
 pub fn render(frame: &mut Frame, area: Rect, model: &Model) {
-    let theme = &model.theme;
+    let theme = &model.shell.theme;
     // Narrow terminals show every view's number but only the active view's name.
     let narrow = area.width < 60;
     let titles = View::ALL.iter().enumerate().map(|(i, v)| {
-        if narrow && *v != model.view {
+        if narrow && *v != model.shell.view {
             Line::from(format!("{}", i + 1))
         } else {
             Line::from(format!("{} {}", i + 1, v.title()))
         }
     });
-    let selected = View::ALL.iter().position(|v| *v == model.view);
+    let selected = View::ALL.iter().position(|v| *v == model.shell.view);
     let tabs = Tabs::new(titles)
         .select(selected)
         .style(theme.tab(false))
