@@ -6,13 +6,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::config::current_user;
 use crate::config::{Home, Settings};
 use crate::diag::Error;
 use crate::engine::RunContext;
 use crate::engine::breaker::Breaker;
 use crate::engine::locks::LockManager;
 use crate::engine::types::{Guards, Priority};
-use crate::engine::{Limit, RunRequest, Transports, current_user, new_run_id};
+use crate::engine::{Limit, RunRequest, Transports, new_run_id};
 use crate::inventory::{Host, TransportKind};
 use crate::transport::ExecSpec;
 use crate::transport::agent::AgentTransport;

@@ -17,13 +17,16 @@ pub mod records;
 pub mod retry;
 mod run_output;
 pub mod scheduler;
+pub mod transports;
 pub mod types;
 
+pub use crate::config::current_user;
 pub use context::{RunContext, RunControl};
 pub use fd_limit::raise_fd_limit;
 pub use queue::{QueueSnapshot, RunQueue, Steer, SubmitError};
-pub use records::{AuditRecord, OutputRecord, Records, current_user};
-pub use scheduler::{Transports, new_run_id, run, run_in};
+pub use records::{AuditRecord, OutputRecord, Records};
+pub use scheduler::{new_run_id, run, run_in};
+pub use transports::Transports;
 pub use types::{
     ActionUse, EngineEvent, Guards, HostResult, HostState, Limit, Priority, RetryOn, RetryPolicy,
     RunId, RunRequest, RunResult, SECRET_MASK, Stream, SuccessCriteria,

@@ -107,28 +107,9 @@ impl Records {
     }
 }
 
-/// "user@machine" for history and audit: the login name of this process's uid and the host
-/// name, falling back to `$USER` and "unknown".
-pub fn current_user() -> String {
-    let me = crate::transport::ssh::config::LocalUser::current();
-    let machine = if me.host_name.is_empty() {
-        "unknown"
-    } else {
-        &me.host_name
-    };
-    format!("{}@{machine}", me.name)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn user_at_machine() {
-        let who = current_user();
-        let (user, machine) = who.split_once('@').unwrap();
-        assert!(!user.is_empty() && !machine.is_empty(), "{who}");
-    }
 
     #[test]
     fn run_ids_stay_inside_runs_dir() {

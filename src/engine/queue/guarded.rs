@@ -5,8 +5,9 @@
 
 use tokio::sync::mpsc;
 
+use crate::config::current_user;
 use crate::engine::context::{RunContext, RunControl};
-use crate::engine::records::{AuditRecord, Records, current_user};
+use crate::engine::records::{AuditRecord, Records};
 use crate::engine::scheduler::run_in;
 use crate::engine::types::{EngineEvent, HostResult, HostState, RunRequest, RunResult};
 use crate::inventory::nodeset::fold;

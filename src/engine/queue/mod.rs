@@ -27,7 +27,7 @@ use self::guarded::{Steering, run_guarded};
 pub use self::snapshot::{QueueCounts, QueueSnapshot, QueuedRun, RunningRun, Steer, SubmitError};
 use super::context::{RunContext, RunControl};
 use super::records::Records;
-use super::scheduler::Transports;
+use super::transports::Transports;
 use super::types::{EngineEvent, Priority, RunId, RunRequest};
 use crate::config::settings::QueueSettings;
 use crate::inventory::nodeset::fold;

@@ -101,7 +101,7 @@ impl AgentTransport {
         {
             return AgentTransport { inner };
         }
-        let t = AgentTransport::new(&home.config_dir, crate::engine::current_user());
+        let t = AgentTransport::new(&home.config_dir, crate::config::current_user());
         map.insert(home.config_dir.clone(), Arc::downgrade(&t.inner));
         t
     }
