@@ -13,9 +13,7 @@ use crate::cli::{HistoryArgs, HistoryCommand, RerunArgs};
 use crate::config::{Home, Settings};
 use crate::diag::Error;
 use crate::engine::types::ActionUse;
-use crate::engine::{
-    AuditRecord, HostState, OutputRecord, Records, RunResult, SECRET_MASK, current_user,
-};
+use crate::engine::{AuditRecord, HostState, OutputRecord, Records, RunResult, SECRET_MASK};
 use crate::inventory::nodeset::fold;
 use crate::inventory::{Host, load};
 use crate::store::{
@@ -269,15 +267,7 @@ fn by_hand(run: &RunResult, used: &ActionUse, selector: &str) -> String {
 
 /// The rerun as an operator action; the new run then records its own `run` lines.
 fn audit_rerun(records: &Records, run: &RunResult, what: &str, targets: &str, count: usize) {
-    let audit = AuditRecord {
-        who: current_user(),
-        action: "rerun".to_string(),
-        run_id: run.id.clone(),
-        what: format!("rerun where it did not end ok: {what}"),
-        targets: targets.to_string(),
-        count,
-        result: "requested".to_string(),
-    };
+    let audit = AuditRecord::rerun(&run.id, &format!(": {what}"), targets, count);
     if let Err(e) = records.append_audit(&audit) {
         tracing::warn!(run = %run.id, error = %e, "cannot write the audit record; the rerun goes on");
     }

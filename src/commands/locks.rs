@@ -320,24 +320,12 @@ fn audit_force(records: &Records, who: &str, host: &str, result: &Result<Release
         Ok(r) => r.remote.as_ref().or(r.local.as_ref()).cloned(),
         Err(e) => e.holder.as_deref().cloned(),
     };
-    let what = match &previous {
-        Some(h) => format!("force-release the lock of {} (run {})", h.owner, h.run_id),
-        None => "force-release (no lock held)".to_string(),
-    };
     let outcome = match result {
         Ok(_) if previous.is_some() => "ok".to_string(),
         Ok(_) => "none".to_string(),
         Err(e) => format!("failed: {}", e.message),
     };
-    let record = AuditRecord {
-        who: who.to_string(),
-        action: "force-unlock".to_string(),
-        run_id: previous.map(|h| h.run_id).unwrap_or_default(),
-        what,
-        targets: host.to_string(),
-        count: 1,
-        result: outcome,
-    };
+    let record = AuditRecord::force_unlock(who, host, previous.as_ref(), &outcome);
     if let Err(e) = records.append_audit(&record) {
         eprintln!("fleetdeck: warning: the forced release on {host} was not audited: {e}");
     }

@@ -64,15 +64,7 @@ pub async fn run_in(
             hosts: total,
         })
         .await;
-    let audit = |result: &str| AuditRecord {
-        who: req.user.clone(),
-        action: "run".to_string(),
-        run_id: req.id.clone(),
-        what: req.display_command.clone(),
-        targets: targets.clone(),
-        count: total,
-        result: result.to_string(),
-    };
+    let audit = |result: &str| AuditRecord::run(&req, result);
     if let Some(records) = records
         && let Err(e) = records.append_audit(&audit("started"))
     {

@@ -23,10 +23,10 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use self::guarded::{Steering, run_guarded};
+use self::guarded::{record_audit, run_guarded};
 pub use self::snapshot::{QueueCounts, QueueSnapshot, QueuedRun, RunningRun, Steer, SubmitError};
 use super::context::{RunContext, RunControl};
-use super::records::Records;
+use super::records::{AuditRecord, Records};
 use super::transports::Transports;
 use super::types::{EngineEvent, Priority, RunId, RunRequest};
 use crate::config::settings::QueueSettings;
@@ -183,7 +183,7 @@ impl RunQueue {
         let audit = {
             let mut st = self.inner.lock();
             if let Some(waiting) = take_waiting(&mut st, id) {
-                let audit = Steering::new("cancel", &waiting.req, "queued run removed");
+                let audit = AuditRecord::operator("cancel", &waiting.req, "queued run removed");
                 self.inner.record_cancelled(&mut st, waiting);
                 audit
             } else if let Some(r) = st.running.iter().find(|r| r.id == id) {
@@ -193,7 +193,7 @@ impl RunQueue {
                 return false;
             }
         };
-        audit.record(self.inner.records.as_ref());
+        record_audit(audit, self.inner.records.as_ref());
         self.inner.changed();
         true
     }
@@ -224,7 +224,7 @@ impl RunQueue {
             r.pause.send_replace(pause);
             steering(if pause { "pause" } else { "resume" }, r, "requested")
         };
-        audit.record(self.inner.records.as_ref());
+        record_audit(audit, self.inner.records.as_ref());
         self.inner.changed();
         Steer::Requested
     }
@@ -285,7 +285,7 @@ impl RunQueue {
             st.closed = true;
             let mut audits = Vec::new();
             while let Some((_, waiting)) = st.waiting.pop_first() {
-                audits.push(Steering::new(
+                audits.push(AuditRecord::operator(
                     "cancel",
                     &waiting.req,
                     "queued run removed: the console quit",
@@ -298,7 +298,7 @@ impl RunQueue {
             audits
         };
         for audit in audits {
-            audit.record(self.inner.records.as_ref());
+            record_audit(audit, self.inner.records.as_ref());
         }
         self.inner.changed();
         // A run moved to running just before the close may push its task after this took
@@ -466,13 +466,6 @@ fn take_waiting(st: &mut State, id: &str) -> Option<Waiting> {
     st.waiting.remove(&key)
 }
 
-fn steering(action: &'static str, r: &Running, result: &str) -> Steering {
-    Steering {
-        action,
-        run_id: r.id.clone(),
-        what: r.command.clone(),
-        targets: r.targets.clone(),
-        count: r.hosts,
-        result: result.to_string(),
-    }
+fn steering(action: &str, r: &Running, result: &str) -> AuditRecord {
+    AuditRecord::operator_on(action, &r.id, &r.command, &r.targets, r.hosts, result)
 }
