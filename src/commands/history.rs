@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use super::actions::{Launch, ask_missing_secrets, launch, parse_params, plan_on, with_problems};
-use super::run::{Plan, check_known_hosts_files, execute};
+use super::run::{CommandRun, check_known_hosts_files, execute};
 use crate::action::plan::Inputs;
 use crate::action::{Catalog, Template};
 use crate::cli::{HistoryArgs, HistoryCommand, RerunArgs};
@@ -103,7 +103,7 @@ fn rerun(
         // agent-only action records an operation, not a shell command. Plan it again.
         return rerun_action(home, settings, records, &run, used, hosts, args);
     }
-    let plan = Plan {
+    let plan = CommandRun {
         selector: fold(hosts.iter().map(|h| h.name.as_str())),
         hosts,
         command: run.command.clone(),

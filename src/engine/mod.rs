@@ -18,6 +18,7 @@ pub mod records;
 pub mod retry;
 mod run_output;
 pub mod scheduler;
+pub mod session;
 pub mod transports;
 pub mod types;
 
@@ -27,6 +28,10 @@ pub use fd_limit::raise_fd_limit;
 pub use queue::{QueueSnapshot, RunQueue, Steer, SubmitError};
 pub use records::{AuditRecord, OutputRecord, Records};
 pub use scheduler::{new_run_id, run, run_in};
+pub use session::{
+    ENGINE_CHANNEL, FleetReader, FleetSession, FleetSnapshot, SessionEvent, SessionOptions,
+    Subscription,
+};
 pub use transports::Transports;
 pub use types::{
     ActionUse, EngineEvent, Guards, HostResult, HostState, Limit, Priority, RetryOn, RetryPolicy,

@@ -180,6 +180,12 @@ impl RunQueue {
     /// (every host skipped, through the engine, so history and audit look like any cancelled
     /// run); a running run's commands are cancelled. False if no such run waits or runs.
     pub fn cancel(&self, id: &str) -> bool {
+        self.cancel_noting(id, "requested")
+    }
+
+    /// `cancel`, with `how` as the audit line's result for a running run (`requested
+    /// (Ctrl-C)`).
+    pub fn cancel_noting(&self, id: &str, how: &str) -> bool {
         let audit = {
             let mut st = self.inner.lock();
             if let Some(waiting) = take_waiting(&mut st, id) {
@@ -188,7 +194,7 @@ impl RunQueue {
                 audit
             } else if let Some(r) = st.running.iter().find(|r| r.id == id) {
                 r.cancel.cancel();
-                steering("cancel", r, "requested")
+                steering("cancel", r, how)
             } else {
                 return false;
             }

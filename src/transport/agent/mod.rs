@@ -23,14 +23,13 @@ mod tls;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::local::spawn_exec;
 use super::{ConnState, ExecEvent, ExecHandle, ExecSpec, ExitOutcome, Transport, TransportError};
-use crate::config::Home;
 use crate::inventory::Host;
 pub use endpoint::{Endpoint, TokenScope, is_loopback};
 use feed::Feed;
@@ -97,24 +96,6 @@ impl AgentTransport {
                 shutdown: CancellationToken::new(),
             }),
         }
-    }
-
-    /// The transport of this home, shared within the process while anyone holds it: every
-    /// run of a console uses the same connections, and its metrics and alerts are there for
-    /// the views. Consumer: the current `user@machine`.
-    pub fn for_home(home: &Home) -> AgentTransport {
-        static SHARED: OnceLock<Mutex<HashMap<PathBuf, Weak<Inner>>>> = OnceLock::new();
-        let registry = SHARED.get_or_init(|| Mutex::new(HashMap::new()));
-        let mut map = lock(registry);
-        map.retain(|_, w| w.strong_count() > 0);
-        if let Some(inner) = map.get(&home.config_dir).and_then(Weak::upgrade)
-            && !inner.shutdown.is_cancelled()
-        {
-            return AgentTransport { inner };
-        }
-        let t = AgentTransport::new(&home.config_dir, crate::config::current_user());
-        map.insert(home.config_dir.clone(), Arc::downgrade(&t.inner));
-        t
     }
 
     pub fn base_dir(&self) -> &Path {
