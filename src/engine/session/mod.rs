@@ -332,6 +332,16 @@ impl FleetSession {
         self.inner.view.changes()
     }
 
+    /// Every agent alert (recent ones first), each once; many subscribers may listen.
+    pub fn alerts(&self) -> Subscription<crate::transport::agent::AgentAlert> {
+        self.inner.view.feed.alerts()
+    }
+
+    /// Every agent heartbeat from now on.
+    pub fn heartbeats(&self) -> Subscription<crate::transport::agent::AgentHeartbeat> {
+        self.inner.view.feed.heartbeats()
+    }
+
     /// A read-only handle on this session's picture and feeds.
     pub fn reader(&self) -> FleetReader {
         FleetReader::of_view(Arc::clone(&self.inner.view))
