@@ -194,7 +194,7 @@ async fn a_standalone_reader_uses_read_tokens_only() {
     // Runs recorded by another process of the same home show up in the reader.
     let out = Command::new(BIN)
         .arg("--home")
-        .arg(&dir.path().join("home"))
+        .arg(dir.path().join("home"))
         .args(["run", "-t", "lab1", "--", "echo", "hi"])
         .output()
         .unwrap();

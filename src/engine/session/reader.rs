@@ -9,9 +9,9 @@
 //! read token" and never contacted), opens no SSH connection at all, and follows
 //! history.jsonl for the runs other fleetdeck processes of the same home record.
 //!
-//! A reader cannot start a run; this does not compile:
+//! A reader cannot start a run; this does not compile (no such method, E0599):
 //!
-//! ```compile_fail
+//! ```compile_fail,E0599
 //! fn try_to_run(reader: &fleetdeck::engine::FleetReader, req: fleetdeck::engine::RunRequest) {
 //!     let (tx, _rx) = tokio::sync::mpsc::channel(1);
 //!     let _ = reader.submit(req, tx);
@@ -29,18 +29,18 @@
 //!
 //! Nor cancel, pause or resume one, nor take or release locks:
 //!
-//! ```compile_fail
+//! ```compile_fail,E0599
 //! fn try_to_stop(reader: &fleetdeck::engine::FleetReader) {
 //!     reader.cancel("01J");
 //! }
 //! ```
-//! ```compile_fail
+//! ```compile_fail,E0599
 //! fn try_to_pause(reader: &fleetdeck::engine::FleetReader) {
 //!     let _ = reader.pause("01J");
 //!     let _ = reader.resume("01J");
 //! }
 //! ```
-//! ```compile_fail
+//! ```compile_fail,E0599
 //! async fn try_to_lock(reader: &fleetdeck::engine::FleetReader, hosts: &[fleetdeck::inventory::Host]) {
 //!     let reach = fleetdeck::engine::session::LockReach {
 //!         connect_timeout: std::time::Duration::from_secs(1),
@@ -59,7 +59,7 @@
 //!
 //! And no session can be had from a reader:
 //!
-//! ```compile_fail
+//! ```compile_fail,E0277
 //! fn upgrade(reader: fleetdeck::engine::FleetReader) -> fleetdeck::engine::FleetSession {
 //!     reader.into()
 //! }
