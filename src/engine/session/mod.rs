@@ -101,6 +101,14 @@ struct Inner {
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
+impl Drop for Inner {
+    /// A session dropped without `shutdown` still stops its watchers and collectors (runs
+    /// already submitted go on to their records: they hold what they need).
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
