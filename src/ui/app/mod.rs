@@ -31,7 +31,6 @@ pub mod runs;
 pub mod shell;
 pub mod terminal;
 pub mod text_input;
-pub mod transports;
 pub mod update;
 pub mod views;
 

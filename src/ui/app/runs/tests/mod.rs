@@ -11,7 +11,6 @@ mod start;
 pub(crate) use engine::run_through_the_queue;
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use ratatui::crossterm::event::KeyCode;
@@ -19,12 +18,12 @@ use tokio::sync::mpsc;
 
 use crate::config::{Home, Settings};
 use crate::engine::ExitOutcome;
-use crate::engine::launch;
 use crate::engine::queue::{QueueSnapshot, QueuedRun, RunningRun};
+use crate::engine::{ENGINE_CHANNEL, FleetSession, SessionOptions};
 use crate::engine::{EngineEvent, HostResult, HostState, Priority, RunResult, Stream};
 use crate::inventory::load::parse;
 use crate::ui::app::model::{Model, View};
-use crate::ui::app::run_task::{ENGINE_CHANNEL, console_queue, submit_run};
+use crate::ui::app::run_task::submit_run;
 use crate::ui::app::runs::RunLayout;
 use crate::ui::app::runs::{RunStart, RunView};
 use crate::ui::app::shell::Message;
@@ -66,6 +65,16 @@ pub(crate) fn local_model() -> Model {
     update(&mut m, Msg::Tick("12:00:00".into()));
     update(&mut m, Msg::Resize(80, 24));
     m
+}
+
+/// A session over `hosts` as the console opens one (local hosts: no ssh config or keys are
+/// read). Inside the runtime.
+pub(crate) fn session_for(
+    home: &Home,
+    settings: &Settings,
+    hosts: &[crate::inventory::Host],
+) -> FleetSession {
+    FleetSession::open(home, settings, SessionOptions::new(hosts.to_vec())).unwrap()
 }
 
 /// Starts a run of `command` on inventory hosts `names` as a confirmed run would.
