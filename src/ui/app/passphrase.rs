@@ -87,7 +87,7 @@ pub fn on_key(shell: &mut Shell, key: KeyEvent) -> Vec<Effect> {
         return Vec::new();
     };
     if let Popup::Passphrase { under, .. } = shell.close() {
-        shell.popup = *under;
+        shell.open(*under);
     }
     vec![Effect::AnswerPassphrase(answer)]
 }

@@ -57,10 +57,12 @@ impl Popup {
         }
     }
 
-    /// The pane search being typed, if one is.
+    /// The pane search being typed, if one is (also while a passphrase popup is over it:
+    /// the prompt stays on screen under the popup).
     pub fn search(&self) -> Option<&TextInput> {
         match self {
             Popup::Search(s) => Some(s),
+            Popup::Passphrase { under, .. } => under.search(),
             _ => None,
         }
     }

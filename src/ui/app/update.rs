@@ -1,5 +1,7 @@
-//! The one place the model changes: `update(model, msg)` handles a key, tick, resize or the
-//! result of an effect, and returns the effects (I/O) the event loop must perform.
+//! The one way into the model: `update(model, msg)` takes a key, tick, resize or the result
+//! of an effect, hands it to whoever it concerns (the open popup, the view on screen through
+//! its keys.rs, or the shell's own keys: views, help, `:`, quit), and returns the effects
+//! (I/O) the event loop must perform. It performs none itself and draws nothing.
 
 use std::sync::Arc;
 
@@ -175,7 +177,7 @@ fn on_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
         Popup::Filter => {
             match shell.view {
                 View::History => history::keys::on_filter_key(&mut model.history, shell, &key),
-                View::Actions => actions::keys::on_filter_key(model, &key),
+                View::Actions => actions::keys::on_filter_key(&mut model.actions, shell, &key),
                 _ => fleet::keys::on_filter_key(&mut model.fleet, &model.inventory, shell, &key),
             }
             Vec::new()

@@ -8,12 +8,14 @@ use std::collections::BTreeMap;
 use ratatui::crossterm::event::KeyEvent;
 
 use super::form::ActionForm;
+use super::state::ActionsState;
 use crate::engine::RunResult;
 use crate::inventory::Host;
 use crate::inventory::nodeset::fold;
 use crate::ui::app::model::{Model, View};
 use crate::ui::app::pane_keys::move_cursor;
 use crate::ui::app::popup::Popup;
+use crate::ui::app::shell::Shell;
 use crate::ui::app::text_input::Edit;
 use crate::ui::app::update::{ActionsLoad, Effect};
 use crate::ui::keymap::Action;
@@ -46,12 +48,11 @@ pub fn apply(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
 }
 
 /// Keys while `/` edits the list's filter.
-pub fn on_filter_key(model: &mut Model, key: &KeyEvent) {
-    let a = &mut model.actions;
+pub fn on_filter_key(a: &mut ActionsState, shell: &mut Shell, key: &KeyEvent) {
     match a.filter.on_key(key) {
         Edit::Ignored => return,
         Edit::Submit | Edit::Cancel => {
-            model.shell.close();
+            shell.close();
         }
         Edit::Changed => {}
     }
