@@ -15,6 +15,7 @@ use super::pane_keys::move_cursor;
 use super::runs::RunStart;
 use super::update::Effect;
 use crate::action::Confirm as Level;
+use crate::action::TargetEnvs;
 use crate::engine::{RunResult, new_run_id};
 use crate::inventory::Host;
 use crate::inventory::nodeset::fold;
@@ -291,14 +292,9 @@ fn submit(model: &mut Model) -> Vec<Effect> {
         )));
         return Vec::new();
     }
-    let name = form.template.name.clone();
-    let (envs, protected) = super::confirm::envs_of(&plan.request.targets, &model.protected_envs);
-    let required = match (plan.confirm == Level::Typed, protected.is_empty()) {
-        (true, true) => Some(name),
-        (true, false) => Some(format!("{} {name}", protected.join(","))),
-        (false, false) => Some(protected.join(",")),
-        (false, true) => None,
-    };
+    let envs = TargetEnvs::of(&plan.request.targets, &model.protected_envs);
+    let typed_name = (plan.confirm == Level::Typed).then_some(form.template.name.as_str());
+    let required = envs.typed_confirmation(typed_name);
     let request = &plan.request;
     let rerun_of = form.rerun_of.clone();
     let start = RunStart {
@@ -312,7 +308,7 @@ fn submit(model: &mut Model) -> Vec<Effect> {
     model.dispatcher.reset();
     model.confirm = Some(Confirm {
         kind: ConfirmKind::Run(start),
-        envs: envs.into_iter().collect(),
+        envs: envs.all,
         required,
         typed: String::new(),
     });
