@@ -26,7 +26,7 @@ pub use records::{AuditRecord, OutputRecord, Records, current_user};
 pub use scheduler::{Transports, new_run_id, run, run_in};
 pub use types::{
     ActionUse, EngineEvent, Guards, HostResult, HostState, Limit, Priority, RetryOn, RetryPolicy,
-    RunId, RunRequest, RunResult, SECRET_MASK, Stream, SuccessCriteria,
+    RunId, RunRequest, RunResult, RunStatus, SECRET_MASK, Stream, SuccessCriteria,
 };
 
 // What front ends show of the transports (connection state, why a host failed, how a command

@@ -49,7 +49,7 @@ fn recorded_runs() -> Vec<RunResult> {
         selector: targets.into(),
         targets: targets.into(),
         command: command.into(),
-        status: String::new(),
+        status: crate::engine::RunStatus::Ok,
         action: None,
         hosts: Vec::new(),
     };
@@ -60,7 +60,7 @@ fn recorded_runs() -> Vec<RunResult> {
         "gone7,web[01-03]",
         "systemctl restart nginx",
     );
-    restart.status = "failed".into();
+    restart.status = crate::engine::RunStatus::Failed;
     restart.hosts = vec![
         host("web01", HostState::Ok, Some(0), 1240, None),
         host(
@@ -99,7 +99,7 @@ fn recorded_runs() -> Vec<RunResult> {
         "db[01-03]",
         "df -h /var | tail -1",
     );
-    df.status = "ok".into();
+    df.status = crate::engine::RunStatus::Ok;
     df.hosts = ["db01", "db02", "db03"]
         .iter()
         .map(|h| host(h, HostState::Ok, Some(0), 300, None))
@@ -111,7 +111,7 @@ fn recorded_runs() -> Vec<RunResult> {
         "lab1",
         "sleep 600",
     );
-    sleep.status = "cancelled".into();
+    sleep.status = crate::engine::RunStatus::Cancelled;
     sleep.hosts = vec![host("lab1", HostState::Cancelled, None, 100_000, None)];
     vec![restart, df, sleep]
 }
@@ -574,7 +574,7 @@ async fn the_loads_read_what_the_engine_recorded() {
     assert_eq!(m.history.runs.len(), 1);
     let run = &m.history.runs[0];
     assert_eq!(run.id, start.id);
-    assert_eq!(run.status, "failed");
+    assert_eq!(run.status, crate::engine::RunStatus::Failed);
     let list = text(&draw(&m, 80, 24));
     assert!(list.contains("1/2"), "{list}");
     assert!(list.contains("failed"), "{list}");

@@ -325,7 +325,7 @@ fn finished_run() -> Model {
             selector: "lab[1-2]".into(),
             targets: "lab[1-2]".into(),
             command: start.command.clone(),
-            status: "failed".into(),
+            status: crate::engine::RunStatus::Failed,
             action: None,
             hosts: vec![
                 result("lab1", HostState::Ok, 0, 412, None),
@@ -466,7 +466,7 @@ fn finish(m: &mut Model, id: &str, status: &str) {
         selector: run.folded.clone(),
         targets: run.folded.clone(),
         command: run.command.clone(),
-        status: status.into(),
+        status: status.parse().unwrap(),
         action: None,
         hosts,
     };
