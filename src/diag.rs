@@ -61,8 +61,8 @@ pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
-/// Errors that reach the CLI. Each knows its exit code (DESIGN.md: 2 means invalid input,
-/// nothing was run or written).
+/// Errors that reach the CLI. Each knows its exit code (README's exit codes: 2 means invalid
+/// input, nothing was run or written).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Problems in configuration files; all of them, not just the first.

@@ -1,7 +1,9 @@
 //! fleetdeck: a terminal operations console for on-call engineers.
 //!
-//! Layers (see DESIGN.md): `config` and `inventory` describe the fleet, `store` keeps what
-//! happened, `ui` holds the front ends. Lower layers never touch the terminal.
+//! Layers (docs/architecture.md): `config` and `inventory` describe the fleet, `store` keeps
+//! what happened, `transport` reaches hosts, `engine` runs things across them and owns the
+//! fleet session, `ui` holds the front ends. Lower layers never touch the terminal, and the UI
+//! never names a transport.
 
 pub mod action;
 pub mod agent;

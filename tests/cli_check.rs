@@ -310,3 +310,32 @@ fn a_loopback_agent_token_file_missing_here_is_an_error() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn a_read_token_file_is_checked_like_the_exec_one_and_may_stand_alone() {
+    let home = tempfile::tempdir().unwrap();
+    write_config(
+        home.path(),
+        "hosts.toml",
+        "[[hosts]]\nname = \"wall1\"\ntransport = \"agent\"\nagent = { url = \"ws://127.0.0.1:7443\", read_token_file = \"read.token\" }\n",
+    );
+    let out = fleetdeck(home.path()).arg("check").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let token = home.path().join("config/read.token");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "config/hosts.toml:4:58: host `wall1`: token file {} does not exist (copy the \
+             agent's read.token there",
+            token.display()
+        )),
+        "{stderr}"
+    );
+    // With the read token there and no exec token at all, the entry is clean: such a host can
+    // be watched (and a run on it says "no exec token").
+    write_config(home.path(), "read.token", "r3ad\n");
+    let out = fleetdeck(home.path()).arg("check").output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("r3ad") && !String::from_utf8_lossy(&out.stdout).contains("r3ad"));
+}

@@ -6,16 +6,14 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use super::actions::{Launch, ask_missing_secrets, launch, parse_params, plan_on, with_problems};
-use super::run::{Plan, check_known_hosts_files, execute};
+use super::run::{CommandRun, check_known_hosts_files, execute};
 use crate::action::plan::Inputs;
 use crate::action::{Catalog, Template};
 use crate::cli::{HistoryArgs, HistoryCommand, RerunArgs};
 use crate::config::{Home, Settings};
 use crate::diag::Error;
 use crate::engine::types::ActionUse;
-use crate::engine::{
-    AuditRecord, HostState, OutputRecord, Records, RunResult, SECRET_MASK, current_user,
-};
+use crate::engine::{AuditRecord, HostState, OutputRecord, Records, RunResult, SECRET_MASK};
 use crate::inventory::nodeset::fold;
 use crate::inventory::{Host, load};
 use crate::store::{
@@ -105,7 +103,7 @@ fn rerun(
         // agent-only action records an operation, not a shell command. Plan it again.
         return rerun_action(home, settings, records, &run, used, hosts, args);
     }
-    let plan = Plan {
+    let plan = CommandRun {
         selector: fold(hosts.iter().map(|h| h.name.as_str())),
         hosts,
         command: run.command.clone(),
@@ -269,15 +267,7 @@ fn by_hand(run: &RunResult, used: &ActionUse, selector: &str) -> String {
 
 /// The rerun as an operator action; the new run then records its own `run` lines.
 fn audit_rerun(records: &Records, run: &RunResult, what: &str, targets: &str, count: usize) {
-    let audit = AuditRecord {
-        who: current_user(),
-        action: "rerun".to_string(),
-        run_id: run.id.clone(),
-        what: format!("rerun where it did not end ok: {what}"),
-        targets: targets.to_string(),
-        count,
-        result: "requested".to_string(),
-    };
+    let audit = AuditRecord::rerun(&run.id, &format!(": {what}"), targets, count);
     if let Err(e) = records.append_audit(&audit) {
         tracing::warn!(run = %run.id, error = %e, "cannot write the audit record; the rerun goes on");
     }

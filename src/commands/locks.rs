@@ -6,20 +6,17 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::StreamExt;
-use futures_util::stream;
-
 use super::hosts::resolve_targets;
 use super::prompt::read_passphrase;
 use crate::cli::{LockReachArgs, LockReleaseArgs, LockTakeArgs, LocksArgs, LocksCommand};
-use crate::config::{Home, Settings};
+use crate::config::{Home, Settings, current_user};
 use crate::diag::Error;
-use crate::engine::launch::{self, SshFlags};
+use crate::engine::launch::SshFlags;
 use crate::engine::locks::{LockError, LockHolder, LockManager, Released};
-use crate::engine::{AuditRecord, Records, Transports, current_user, new_run_id};
+use crate::engine::session::LockReach;
+use crate::engine::session::passphrase::Passphrases;
+use crate::engine::{FleetSession, PassphraseFn, SessionOptions, new_run_id};
 use crate::inventory::{Host, load};
-use crate::transport::ErrorKind;
-use crate::transport::ssh::{PassphraseFn, SshTransport};
 use crate::ui::printers::{table, write_stdout};
 
 pub fn run(home: &Home, settings: &Settings, args: &LocksArgs) -> Result<ExitCode, Error> {
@@ -27,7 +24,7 @@ pub fn run(home: &Home, settings: &Settings, args: &LocksArgs) -> Result<ExitCod
     match &args.command {
         None => list(&manager, args.json),
         Some(LocksCommand::Take(take_args)) => take(home, settings, manager, take_args),
-        Some(LocksCommand::Release(release_args)) => release(home, settings, manager, release_args),
+        Some(LocksCommand::Release(release_args)) => release(home, settings, release_args),
     }
 }
 
@@ -84,14 +81,16 @@ fn list(manager: &LockManager, json: bool) -> Result<ExitCode, Error> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The hosts, their transports and the connect timeout: all checked before anything is done.
+/// The hosts, a session over them and how to reach them: all checked before anything is done.
 struct Reach {
     hosts: Vec<Host>,
-    transports: Transports,
-    ssh: Option<SshTransport>,
-    connect_timeout: Duration,
-    fanout: usize,
+    runtime: tokio::runtime::Runtime,
+    session: FleetSession,
+    reach: LockReach,
 }
+
+/// How long the end waits for the SSH servers' goodbyes.
+const GOODBYE_GRACE: Duration = Duration::from_secs(5);
 
 fn reach(home: &Home, settings: &Settings, args: &LockReachArgs) -> Result<Reach, Error> {
     let inventory = load::load(&home.hosts_file()).map_err(Error::Config)?;
@@ -118,23 +117,35 @@ fn reach(home: &Home, settings: &Settings, args: &LockReachArgs) -> Result<Reach
             )));
         }
     }
-    let flags = SshFlags {
-        ssh_config: args.ssh_config.clone(),
-        known_hosts: args.known_hosts.clone(),
-        accept_new: args.accept_new,
-    };
     // As `run`: a passphrase is asked for only when someone is at the terminal.
-    let passphrase: Option<PassphraseFn> = std::io::stdin().is_terminal().then(|| {
+    let passphrases = if std::io::stdin().is_terminal() {
         let ask: PassphraseFn = Arc::new(|key: &std::path::Path| read_passphrase(key));
-        ask
-    });
-    let (transports, ssh) = launch::transports(&hosts, home, settings, &flags, passphrase)?;
+        Passphrases::Callback(ask)
+    } else {
+        Passphrases::Never
+    };
+    let options = SessionOptions {
+        ssh: SshFlags {
+            ssh_config: args.ssh_config.clone(),
+            known_hosts: args.known_hosts.clone(),
+            accept_new: args.accept_new,
+        },
+        passphrases,
+        ..SessionOptions::new(hosts.clone())
+    };
+    let runtime = runtime()?;
+    let session = {
+        let _entered = runtime.enter();
+        FleetSession::open(home, settings, options)?
+    };
     Ok(Reach {
         hosts,
-        transports,
-        ssh,
-        connect_timeout,
-        fanout: settings.run.fanout.max(1) as usize,
+        runtime,
+        session,
+        reach: LockReach {
+            connect_timeout,
+            fanout: settings.run.fanout.max(1) as usize,
+        },
     })
 }
 
@@ -143,16 +154,6 @@ fn runtime() -> Result<tokio::runtime::Runtime, Error> {
         .enable_all()
         .build()
         .map_err(|e| Error::Invalid(format!("cannot start the async runtime: {e}")))
-}
-
-fn no_transport(host: &Host) -> LockError {
-    LockError::new(
-        ErrorKind::Io,
-        format!(
-            "{}: no {:?} transport is set up for this host",
-            host.name, host.transport
-        ),
-    )
 }
 
 /// 1 if any host refused or failed, else 3 if any was unreachable, else 0.
@@ -183,50 +184,23 @@ fn take(
         )));
     }
     let run_id = new_run_id();
-    let manager = Arc::new(manager);
-    let reason = args.reason.clone();
-    let runtime = runtime()?;
-    let (taken, failed) = runtime.block_on(async {
-        let results: Vec<Result<_, LockError>> = stream::iter(reach.hosts.iter())
-            .map(|host| {
-                let manager = Arc::clone(&manager);
-                let transport = reach.transports.get(host.transport);
-                let (run_id, reason) = (run_id.clone(), reason.clone());
-                async move {
-                    let transport = transport.ok_or_else(|| no_transport(host))?;
-                    manager
-                        .acquire_with(host, transport, &run_id, ttl, reach.connect_timeout, reason)
-                        .await
-                }
-            })
-            .buffered(reach.fanout)
-            .collect()
+    let Reach {
+        hosts,
+        runtime,
+        session,
+        reach,
+    } = reach;
+    let taken = runtime.block_on(async {
+        let taken = session
+            .take_locks(&hosts, &run_id, ttl, args.reason.clone(), reach)
             .await;
-        let mut taken = Vec::new();
-        let mut failed = Vec::new();
-        for r in results {
-            match r {
-                Ok(lock) => taken.push(lock),
-                Err(e) => failed.push(e),
-            }
-        }
-        // All or nothing: a partly locked set is not what was asked for.
-        let mut kept = Vec::new();
-        if failed.is_empty() {
-            kept = taken.into_iter().map(|l| l.keep()).collect();
-        } else {
-            for lock in taken {
-                let host = lock.holder().host.clone();
-                if let Err(e) = lock.release().await {
-                    eprintln!("fleetdeck: {host}: could not give the lock back: {e}");
-                }
-            }
-        }
-        if let Some(ssh) = &reach.ssh {
-            ssh.shutdown().await;
-        }
-        (kept, failed)
+        session.shutdown(GOODBYE_GRACE).await;
+        taken
     });
+    for e in &taken.not_given_back {
+        eprintln!("fleetdeck: {}", e.message);
+    }
+    let (taken, failed) = (taken.kept, taken.failed);
     for e in &failed {
         eprintln!("fleetdeck: {}", e.message);
     }
@@ -247,42 +221,20 @@ fn take(
     Ok(exit_code(&failed.iter().collect::<Vec<_>>()))
 }
 
-fn release(
-    home: &Home,
-    settings: &Settings,
-    manager: LockManager,
-    args: &LockReleaseArgs,
-) -> Result<ExitCode, Error> {
-    let reach = reach(home, settings, &args.reach)?;
+fn release(home: &Home, settings: &Settings, args: &LockReleaseArgs) -> Result<ExitCode, Error> {
+    let Reach {
+        hosts,
+        runtime,
+        session,
+        reach,
+    } = reach(home, settings, &args.reach)?;
     let force = args.force;
-    let manager = Arc::new(manager);
-    let runtime = runtime()?;
-    let results: Vec<(Host, Result<Released, LockError>)> = runtime.block_on(async {
-        let results = stream::iter(reach.hosts.iter())
-            .map(|host| {
-                let manager = Arc::clone(&manager);
-                let transport = reach.transports.get(host.transport);
-                async move {
-                    let result = match transport {
-                        Some(t) => {
-                            manager
-                                .release_host(host, t, force, reach.connect_timeout)
-                                .await
-                        }
-                        None => Err(no_transport(host)),
-                    };
-                    (host.clone(), result)
-                }
-            })
-            .buffered(reach.fanout)
-            .collect()
-            .await;
-        if let Some(ssh) = &reach.ssh {
-            ssh.shutdown().await;
-        }
+    // Forced releases are audited by the session, one line per host.
+    let results = runtime.block_on(async {
+        let results = session.release_locks(&hosts, force, reach).await;
+        session.shutdown(GOODBYE_GRACE).await;
         results
     });
-    let records = Records::new(home, &settings.store);
     let mut out = String::new();
     let mut errors = Vec::new();
     for (host, result) in &results {
@@ -292,9 +244,6 @@ fn release(
                 eprintln!("fleetdeck: {}", e.message);
                 errors.push(e);
             }
-        }
-        if force {
-            audit_force(&records, manager.owner(), &host.name, result);
         }
     }
     write_stdout(&out)?;
@@ -310,34 +259,5 @@ fn released_line(host: &str, r: &Released) -> String {
         ),
         (Some(h), _, _) | (None, Some(h), _) => format!("{host}: released the lock of {}\n", by(h)),
         (None, None, None) => format!("{host}: no lock\n"),
-    }
-}
-
-/// One audit line per forced release: who broke whose lock, and how it went.
-fn audit_force(records: &Records, who: &str, host: &str, result: &Result<Released, LockError>) {
-    let previous = match result {
-        Ok(r) => r.remote.as_ref().or(r.local.as_ref()).cloned(),
-        Err(e) => e.holder.as_deref().cloned(),
-    };
-    let what = match &previous {
-        Some(h) => format!("force-release the lock of {} (run {})", h.owner, h.run_id),
-        None => "force-release (no lock held)".to_string(),
-    };
-    let outcome = match result {
-        Ok(_) if previous.is_some() => "ok".to_string(),
-        Ok(_) => "none".to_string(),
-        Err(e) => format!("failed: {}", e.message),
-    };
-    let record = AuditRecord {
-        who: who.to_string(),
-        action: "force-unlock".to_string(),
-        run_id: previous.map(|h| h.run_id).unwrap_or_default(),
-        what,
-        targets: host.to_string(),
-        count: 1,
-        result: outcome,
-    };
-    if let Err(e) = records.append_audit(&record) {
-        eprintln!("fleetdeck: warning: the forced release on {host} was not audited: {e}");
     }
 }

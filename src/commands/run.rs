@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use indicatif::ProgressBar;
 use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 
 use super::hosts::resolve_targets;
 use super::prompt::{confirm_protected, read_passphrase};
@@ -21,12 +20,15 @@ use crate::config::units::format_duration;
 use crate::config::{Home, Settings};
 use crate::diag::Error;
 use crate::engine::launch::{self, LimitFlags, Shape, SshFlags};
-use crate::engine::{self, EngineEvent, Records, RunRequest, RunResult, Transports};
+use crate::engine::session::passphrase::Passphrases;
+use crate::engine::{
+    ENGINE_CHANNEL, EngineEvent, FleetSession, PassphraseFn, RunId, RunRequest, RunResult,
+    SessionOptions,
+};
 use crate::inventory::nodeset::fold;
 use crate::inventory::{Host, TransportKind, load};
 use crate::transport::ExecSpec;
 use crate::transport::ssh::config::SshConfigSource;
-use crate::transport::ssh::{PassphraseFn, SshTransport};
 use crate::ui::printers::run_dry::{DryRunLimits, render_dry_run};
 use crate::ui::printers::run_gather::GatherPrinter;
 use crate::ui::printers::run_json::JsonPrinter;
@@ -35,13 +37,11 @@ use crate::ui::printers::run_stream::StreamPrinter;
 use crate::ui::printers::run_summary::render_summary;
 use crate::ui::printers::sanitize::colour_allowed;
 
-/// Engine events waiting for the printer.
-const EVENT_CHANNEL: usize = 1024;
 /// Events printed in one write at most.
 const PRINT_BATCH: usize = 256;
 
-/// What to run where, already resolved.
-pub struct Plan {
+/// An ad-hoc command and where to run it, already resolved (not an action's `Plan`).
+pub struct CommandRun {
     pub hosts: Vec<Host>,
     /// The selector(s) as typed (or the folded host set, for a rerun), for the record.
     pub selector: String,
@@ -71,7 +71,7 @@ pub fn run(home: &Home, settings: &Settings, args: &RunArgs) -> Result<ExitCode,
     execute(
         home,
         settings,
-        Plan {
+        CommandRun {
             hosts,
             selector,
             command,
@@ -93,11 +93,11 @@ fn join_command(words: &[String]) -> Result<String, Error> {
     Ok(command)
 }
 
-/// Runs a resolved plan with `options` (shared by `run` and `history rerun`).
+/// Runs a resolved command with `options` (shared by `run` and `history rerun`).
 pub fn execute(
     home: &Home,
     settings: &Settings,
-    plan: Plan,
+    plan: CommandRun,
     options: &RunOptions,
 ) -> Result<ExitCode, Error> {
     let spec = exec_spec(&plan.command, settings, options)?;
@@ -131,7 +131,8 @@ pub fn execute(
 }
 
 /// Runs a request that passed every check (an ad-hoc command's or an action's): shows the
-/// targets, confirms protected environments, then drives the engine and records the run.
+/// targets, confirms protected environments, then drives it through a `FleetSession` (the
+/// same queue, transports and records as the console) and prints its events.
 pub fn run_request(
     home: &Home,
     settings: &Settings,
@@ -144,8 +145,19 @@ pub fn run_request(
     let mode = options.output_mode();
     let progress = (mode != OutputMode::Json && std::io::stderr().is_terminal())
         .then(|| progress_bar(request.targets.len()));
-    let (transports, ssh) =
-        transports(&request.targets, home, settings, options, progress.clone())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Invalid(format!("cannot start the async runtime: {e}")))?;
+    let session = {
+        // The session starts its queue and watchers on this runtime.
+        let _entered = runtime.enter();
+        FleetSession::open(
+            home,
+            settings,
+            session_options(&request, options, progress.clone()),
+        )?
+    };
     let noun = if request.targets.len() == 1 {
         "host"
     } else {
@@ -157,19 +169,11 @@ pub fn run_request(
         show(bar);
     }
 
-    let records = Records::new(home, &settings.store);
     if let Err(e) = home.ensure_writable_dirs() {
         eprintln!("fleetdeck: warning: this run may not be recorded: {e}");
     }
     tracing::info!(run = %request.id, targets = %folded, count = request.targets.len(), "run starting");
-    let engine = Engine {
-        // One run: its own --fanout is the limit, not the console's shared budget.
-        context: launch::context(transports, home, settings).with_budget_at_least(request.fanout),
-        ssh,
-        records,
-        progress,
-    };
-    let result = drive(request, engine, mode, output_cap)?;
+    let result = drive(&runtime, &session, request, progress, mode, output_cap)?;
     tracing::info!(run = %result.id, status = %result.status, "run finished");
     Ok(ExitCode::from(result.exit_code()))
 }
@@ -237,39 +241,33 @@ fn ssh_destinations(hosts: &[Host], options: &RunOptions) -> Result<Vec<Option<S
         .collect())
 }
 
-/// The transports the targets need (see `launch::transports`).
-fn transports(
-    hosts: &[Host],
-    home: &Home,
-    settings: &Settings,
+/// One run's session: its targets, its `--fanout` as the fan-out budget (not the console's
+/// shared one), the ssh flags, and passphrases asked for only when someone is at the
+/// terminal (otherwise an encrypted key gives a clear error instead of a hang).
+fn session_options(
+    request: &RunRequest,
     options: &RunOptions,
     progress: Option<ProgressBar>,
-) -> Result<(Transports, Option<SshTransport>), Error> {
-    // Passphrases are asked for only when someone is at the terminal; otherwise an encrypted
-    // key gives a clear error instead of a hang.
-    let passphrase: Option<PassphraseFn> = std::io::stdin().is_terminal().then(|| {
+) -> SessionOptions {
+    let passphrases = if std::io::stdin().is_terminal() {
         let ask: PassphraseFn = Arc::new(move |key: &Path| match &progress {
             Some(bar) => bar.suspend(|| read_passphrase(key)),
             None => read_passphrase(key),
         });
-        ask
-    });
-    let flags = SshFlags {
-        ssh_config: options.ssh_config.clone(),
-        known_hosts: options.known_hosts.clone(),
-        accept_new: options.accept_new,
+        Passphrases::Callback(ask)
+    } else {
+        Passphrases::Never
     };
-    launch::transports(hosts, home, settings, &flags, passphrase)
-}
-
-/// What `drive` needs besides the request.
-struct Engine {
-    /// The transports, budget, host slots, breaker (saved in the state folder) and locks.
-    context: engine::RunContext,
-    /// Kept to close its pooled connections politely at the end.
-    ssh: Option<SshTransport>,
-    records: Records,
-    progress: Option<ProgressBar>,
+    SessionOptions {
+        ssh: SshFlags {
+            ssh_config: options.ssh_config.clone(),
+            known_hosts: options.known_hosts.clone(),
+            accept_new: options.accept_new,
+        },
+        passphrases,
+        budget_at_least: Some(request.fanout),
+        ..SessionOptions::new(request.targets.clone())
+    }
 }
 
 /// Where printed text goes: stdout, around the progress bar. A closed stdout (`| head`) stops
@@ -337,54 +335,41 @@ impl Printer {
     }
 }
 
-/// Runs the engine on a runtime of its own, printing events as they come, until the run ends.
+/// How long the end waits for the SSH servers' goodbyes.
+const GOODBYE_GRACE: Duration = Duration::from_secs(5);
+
+/// Submits the run to `session` and prints its events as they come, until it ends; then
+/// closes the session's connections.
 fn drive(
+    runtime: &tokio::runtime::Runtime,
+    session: &FleetSession,
     request: RunRequest,
-    engine: Engine,
+    progress: Option<ProgressBar>,
     mode: OutputMode,
     output_cap: usize,
 ) -> Result<RunResult, Error> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Invalid(format!("cannot start the async runtime: {e}")))?;
-    let Engine {
-        context,
-        ssh,
-        records,
-        progress,
-    } = engine;
     let mut printer = Printer::new(mode, &request, output_cap);
     let mut terminal = Terminal {
         progress: progress.clone(),
         open: true,
     };
-
-    let result = runtime.block_on(async {
-        let cancel = CancellationToken::new();
-        let cancel_audit = (
-            records.clone(),
-            engine::AuditRecord {
-                who: request.user.clone(),
-                action: "cancel".to_string(),
-                run_id: request.id.clone(),
-                what: request.display_command.clone(),
-                targets: fold(request.targets.iter().map(|h| h.name.as_str())),
-                count: request.targets.len(),
-                result: "requested (Ctrl-C)".to_string(),
-            },
-        );
+    let fallback = request.clone();
+    let outcome = runtime.block_on(async {
+        let (tx, mut rx) = mpsc::channel(ENGINE_CHANNEL);
+        let id = match session.submit(request, tx) {
+            Ok(id) => id,
+            Err(e) => return Err(Error::Invalid(format!("the run was not started: {e}"))),
+        };
         let interrupts = tokio::spawn(watch_interrupts(
-            cancel.clone(),
+            session.clone(),
+            id.clone(),
             progress.clone(),
-            cancel_audit,
         ));
-        let (tx, mut rx) = mpsc::channel(EVENT_CHANNEL);
         let bar = progress.clone();
         // Printing blocks on the terminal or a pipe: keep it off the runtime's workers.
         let printing = tokio::task::spawn_blocking(move || {
             let mut tally = Tally::default();
-            let mut finished = false;
+            let mut finished: Option<RunResult> = None;
             let mut handle = |event: EngineEvent| {
                 if let Some(bar) = &bar
                     && let EngineEvent::State { .. } = &event
@@ -394,63 +379,51 @@ fn drive(
                     }
                     bar.set_message(tally.message());
                 }
-                finished |= matches!(event, EngineEvent::RunFinished { .. });
+                if let EngineEvent::RunFinished { result } = &event {
+                    finished = Some((**result).clone());
+                }
                 printer.on_event(&event)
             };
-            while let Some(first) = rx.blocking_recv() {
+            while let Some((_, first)) = rx.blocking_recv() {
                 // What else is queued already goes out in the same write, so the progress bar
                 // is cleared and redrawn once per batch, not once per line.
                 let mut text = handle(first);
                 for _ in 1..PRINT_BATCH {
                     match rx.try_recv() {
-                        Ok(event) => text.push_str(&handle(event)),
+                        Ok((_, event)) => text.push_str(&handle(event)),
                         Err(_) => break,
                     }
                 }
                 terminal.print(&text);
             }
-            (printer, terminal, finished)
+            finished
         });
-        let (control, _pause) = engine::RunControl::new(cancel);
-        let result = engine::run_in(request, &context, Some(&records), tx, control).await;
-        if let Some(ssh) = &ssh {
-            ssh.shutdown().await;
-        }
         let printed = printing.await;
         interrupts.abort();
+        session.shutdown(GOODBYE_GRACE).await;
         match printed {
-            Ok((mut printer, mut terminal, false)) => {
-                // The engine always ends with RunFinished; should it not, print the end anyway.
-                let end = EngineEvent::RunFinished {
-                    result: Box::new(result.clone()),
-                };
-                terminal.print(&printer.on_event(&end));
-            }
-            Ok(_) => {}
-            Err(e) => tracing::error!(error = %e, "the output printer stopped"),
+            Ok(Some(result)) => Ok(result),
+            // The session always ends a run with RunFinished; should it not, say so.
+            Ok(None) => Err(Error::Invalid(format!(
+                "run {} ended without a result; see fleetdeck history",
+                fallback.id
+            ))),
+            Err(e) => Err(Error::Invalid(format!("the output printer stopped: {e}"))),
         }
-        result
     });
     if let Some(bar) = &progress {
         bar.finish_and_clear();
     }
+    let result = outcome?;
     eprint!("{}", render_summary(&result));
     Ok(result)
 }
 
 /// First Ctrl-C: cancel the run (remote commands are killed, the run is recorded as
-/// cancelled). Second: quit at once.
-async fn watch_interrupts(
-    cancel: CancellationToken,
-    progress: Option<ProgressBar>,
-    (records, audit): (Records, engine::AuditRecord),
-) {
+/// cancelled, the cancel audited). Second: quit at once.
+async fn watch_interrupts(session: FleetSession, id: RunId, progress: Option<ProgressBar>) {
     if tokio::signal::ctrl_c().await.is_err() {
         return;
-    }
-    // The cancel is an operator action of its own; the run's last audit line says "cancelled".
-    if let Err(e) = records.append_audit(&audit) {
-        tracing::warn!(run = %audit.run_id, error = %e, "cannot write the audit record");
     }
     let note = "fleetdeck: interrupted: cancelling the run and stopping remote commands \
                 (Ctrl-C again to quit at once)";
@@ -458,7 +431,7 @@ async fn watch_interrupts(
         Some(bar) => bar.suspend(|| eprintln!("{note}")),
         None => eprintln!("{note}"),
     }
-    cancel.cancel();
+    session.cancel_noting(&id, "requested (Ctrl-C)");
     if tokio::signal::ctrl_c().await.is_ok() {
         std::process::exit(130);
     }

@@ -10,17 +10,20 @@ use std::time::Duration;
 use crate::config::{Home, Settings};
 use crate::diag::Error;
 use crate::engine::launch::SshFlags;
-use crate::engine::{HostState, Records, RunResult};
+use crate::engine::session::passphrase::Passphrases;
+use crate::engine::{FleetSession, HostState, Records, RunResult, SessionOptions};
 use crate::inventory::load;
 use crate::store::read_newest_as;
 use crate::ui::app::event_loop::{self, load_theme};
 use crate::ui::app::model::{Message, Model};
 use crate::ui::app::terminal::TerminalGuard;
-use crate::ui::app::transports::ConsoleTransports;
 use crate::ui::{keymap, theme};
 
 /// How long quitting waits for the SSH servers to take their goodbyes.
 const DISCONNECT_GRACE: Duration = Duration::from_secs(3);
+/// A pooled connection unused this long is closed (it costs the host a session and us a file
+/// descriptor); the next run reconnects.
+pub const IDLE_CLOSE_AFTER: Duration = Duration::from_secs(5 * 60);
 
 /// How the console is opened (`fleetdeck tui` flags; `fleetdeck demo` passes its own).
 #[derive(Debug, Clone, Default)]
@@ -47,12 +50,7 @@ pub fn run(home: &Home, settings: &Settings, options: ConsoleOptions) -> Result<
             home.config_file().display()
         ))
     })?;
-    let mut transports = ConsoleTransports::new(
-        home.clone(),
-        settings.clone(),
-        options.ssh,
-        inventory.hosts().to_vec(),
-    );
+    let hosts = inventory.hosts().to_vec();
     let mut model = Model::new(inventory, keymap, theme, theme::available(home));
     model.protected_envs = settings.safety.protected_envs.clone();
     // Before the screen is taken: a broken template is named in the Actions view, never fatal.
@@ -77,17 +75,33 @@ pub fn run(home: &Home, settings: &Settings, options: ConsoleOptions) -> Result<
         .enable_all()
         .build()
         .map_err(|e| Error::Invalid(format!("cannot start the async runtime: {e}")))?;
+    // One session for the console's life: pooled connections and agent links outlive runs.
+    let session = {
+        let _entered = runtime.enter();
+        FleetSession::open_tolerant(
+            home,
+            settings,
+            SessionOptions {
+                ssh: options.ssh,
+                passphrases: Passphrases::Requests,
+                idle_close_after: Some(IDLE_CLOSE_AFTER),
+                // Heartbeats and link states show before any run.
+                watch_agents: true,
+                ..SessionOptions::new(hosts)
+            },
+        )
+    };
     let mut guard = TerminalGuard::enter();
     let result = runtime.block_on(event_loop::run(
         &mut guard.terminal,
         &mut model,
         home,
         settings,
-        &mut transports,
+        &session,
     ));
     drop(guard);
     // After the terminal is back: the goodbyes may take a moment on slow links.
-    runtime.block_on(transports.shutdown(DISCONNECT_GRACE));
+    runtime.block_on(session.shutdown(DISCONNECT_GRACE));
     result.map_err(|e| Error::Invalid(format!("the console's terminal failed: {e}")))?;
     Ok(ExitCode::SUCCESS)
 }

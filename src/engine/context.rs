@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 use super::breaker::Breaker;
 use super::host_slots::HostSlots;
 use super::locks::LockManager;
-use super::scheduler::Transports;
+use super::transports::Transports;
 use crate::config::Settings;
 
 /// Shared by every run started through it.

@@ -1,4 +1,4 @@
-//! Engine setup shared by the front ends (`fleetdeck run`, `history rerun` and the console):
+//! Engine setup shared by the front ends (through `FleetSession`, and the action planner):
 //! the transports a set of hosts needs, the command's limits from config.toml and flags, and
 //! the `RunRequest`. One place, so the console adds no second way to run things.
 
@@ -6,13 +6,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::config::current_user;
 use crate::config::{Home, Settings};
 use crate::diag::Error;
 use crate::engine::RunContext;
 use crate::engine::breaker::Breaker;
 use crate::engine::locks::LockManager;
 use crate::engine::types::{Guards, Priority};
-use crate::engine::{Limit, RunRequest, Transports, current_user, new_run_id};
+use crate::engine::{Limit, RunRequest, Transports, new_run_id};
 use crate::inventory::{Host, TransportKind};
 use crate::transport::ExecSpec;
 use crate::transport::agent::AgentTransport;
@@ -66,41 +67,54 @@ pub fn output_cap(settings: &Settings) -> usize {
     usize::try_from(settings.run.output_cap_per_host.0).unwrap_or(usize::MAX)
 }
 
-/// The transports the targets need. SSH is set up only when a target uses it, so a run on
-/// local hosts never reads ssh configs or keys. The `SshTransport` is returned too, so the
-/// caller can close its pooled connections politely at the end.
+/// What `transports` built: the set a run uses and, for their lifecycle, the SSH transport
+/// (its pool: idle closing, goodbyes) and the agent transport (its links: heartbeats, alerts).
+pub struct Built {
+    pub transports: Transports,
+    pub ssh: Option<SshTransport>,
+    pub agent: Option<AgentTransport>,
+}
+
+/// The transports the hosts need. SSH is set up only when a host uses it, so a run on local
+/// hosts never reads ssh configs or keys.
 pub fn transports(
     hosts: &[Host],
     home: &Home,
     settings: &Settings,
     flags: &SshFlags,
     passphrase: Option<PassphraseFn>,
-) -> Result<(Transports, Option<SshTransport>), Error> {
+) -> Result<Built, Error> {
     // New connections of every transport in the process share one rate limit.
     crate::transport::rate::configure(settings.run.handshakes_per_second);
     let mut transports = Transports::new().with(TransportKind::Local, Arc::new(LocalTransport));
-    if hosts.iter().any(|h| h.transport == TransportKind::Agent) {
-        // Connects lazily; shared within the process so the console's views see the same
-        // heartbeats and alerts.
-        transports = transports.with(
-            TransportKind::Agent,
-            Arc::new(AgentTransport::for_home(home)),
-        );
+    let agent = hosts
+        .iter()
+        .any(|h| h.transport == TransportKind::Agent)
+        // Connects lazily; relative token files are found from hosts.toml's folder.
+        .then(|| AgentTransport::new(&home.config_dir, current_user()));
+    if let Some(agent) = &agent {
+        transports = transports.with(TransportKind::Agent, Arc::new(agent.clone()));
     }
-    if !hosts.iter().any(|h| h.transport == TransportKind::Ssh) {
-        return Ok((transports, None));
-    }
-    let ssh = SshTransport::new(SshOptions {
-        ssh_config: flags.ssh_config.clone(),
-        extra_known_hosts: flags.known_hosts.clone(),
-        fleetdeck_known_hosts: home.known_hosts_file(),
-        accept_new: flags.accept_new,
-        max_handshakes: settings.run.max_handshakes as usize,
-        max_channels_per_connection: DEFAULT_MAX_CHANNELS,
-        passphrase,
-    })?;
-    let transports = transports.with(TransportKind::Ssh, Arc::new(ssh.clone()));
-    Ok((transports, Some(ssh)))
+    let ssh = if hosts.iter().any(|h| h.transport == TransportKind::Ssh) {
+        let ssh = SshTransport::new(SshOptions {
+            ssh_config: flags.ssh_config.clone(),
+            extra_known_hosts: flags.known_hosts.clone(),
+            fleetdeck_known_hosts: home.known_hosts_file(),
+            accept_new: flags.accept_new,
+            max_handshakes: settings.run.max_handshakes as usize,
+            max_channels_per_connection: DEFAULT_MAX_CHANNELS,
+            passphrase,
+        })?;
+        transports = transports.with(TransportKind::Ssh, Arc::new(ssh.clone()));
+        Some(ssh)
+    } else {
+        None
+    };
+    Ok(Built {
+        transports,
+        ssh,
+        agent,
+    })
 }
 
 /// The context runs of a front end share: the fan-out budget and host slots from

@@ -2,6 +2,7 @@
 //! batches and max-fail, bounded output per host, and records of what happened. It never
 //! touches the terminal: front ends receive `EngineEvent`s.
 
+pub mod audit;
 pub mod breaker;
 pub mod context;
 pub mod criteria;
@@ -17,13 +18,21 @@ pub mod records;
 pub mod retry;
 mod run_output;
 pub mod scheduler;
+pub mod session;
+pub mod transports;
 pub mod types;
 
+pub use crate::config::current_user;
 pub use context::{RunContext, RunControl};
 pub use fd_limit::raise_fd_limit;
 pub use queue::{QueueSnapshot, RunQueue, Steer, SubmitError};
-pub use records::{AuditRecord, OutputRecord, Records, current_user};
-pub use scheduler::{Transports, new_run_id, run, run_in};
+pub use records::{AuditRecord, OutputRecord, Records};
+pub use scheduler::{new_run_id, run, run_in};
+pub use session::{
+    ENGINE_CHANNEL, FleetReader, FleetSession, FleetSnapshot, SessionEvent, SessionOptions,
+    Subscription,
+};
+pub use transports::Transports;
 pub use types::{
     ActionUse, EngineEvent, Guards, HostResult, HostState, Limit, Priority, RetryOn, RetryPolicy,
     RunId, RunRequest, RunResult, RunStatus, SECRET_MASK, Stream, SuccessCriteria,

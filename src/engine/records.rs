@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+pub use super::audit::AuditRecord;
 use super::types::{RunResult, Stream};
 use crate::config::Home;
 use crate::config::settings::StoreSettings;
@@ -26,22 +27,6 @@ pub struct OutputRecord {
     pub stream: Stream,
     /// UTF-8; invalid bytes are replaced (a character split across pieces is kept whole).
     pub data: String,
-}
-
-/// One line of audit.jsonl.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuditRecord {
-    pub who: String,
-    /// "run".
-    pub action: String,
-    pub run_id: String,
-    /// The command as displayed (secrets masked by the caller).
-    pub what: String,
-    /// Folded node set of the targets.
-    pub targets: String,
-    pub count: usize,
-    /// "started", then the run's status: ok | failed | unreachable | cancelled.
-    pub result: String,
 }
 
 /// Starts the stderr record that says a host's output stopped being recorded at the cap.
@@ -107,28 +92,9 @@ impl Records {
     }
 }
 
-/// "user@machine" for history and audit: the login name of this process's uid and the host
-/// name, falling back to `$USER` and "unknown".
-pub fn current_user() -> String {
-    let me = crate::transport::ssh::config::LocalUser::current();
-    let machine = if me.host_name.is_empty() {
-        "unknown"
-    } else {
-        &me.host_name
-    };
-    format!("{}@{machine}", me.name)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn user_at_machine() {
-        let who = current_user();
-        let (user, machine) = who.split_once('@').unwrap();
-        assert!(!user.is_empty() && !machine.is_empty(), "{who}");
-    }
 
     #[test]
     fn run_ids_stay_inside_runs_dir() {

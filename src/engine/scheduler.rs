@@ -14,33 +14,11 @@ use super::fd_limit::{fanout_for_fd_limit, raise_fd_limit};
 use super::forwarder::Hub;
 use super::records::{AuditRecord, Records};
 use super::run_output::{HostRecorder, RunOutput};
+use super::transports::Transports;
 use super::types::{EngineEvent, HostResult, HostState, RunId, RunRequest, RunResult, RunStatus};
-use crate::inventory::TransportKind;
 use crate::inventory::nodeset::fold;
 use crate::store::now_rfc3339;
-use crate::transport::{ErrorKind, Transport};
-
-/// The transports a run may use, by kind. A host whose kind is missing fails with an error
-/// instead of the run failing.
-#[derive(Clone, Default)]
-pub struct Transports {
-    by_kind: HashMap<TransportKind, Arc<dyn Transport>>,
-}
-
-impl Transports {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    pub fn with(mut self, kind: TransportKind, t: Arc<dyn Transport>) -> Self {
-        self.by_kind.insert(kind, t);
-        self
-    }
-
-    pub fn get(&self, kind: TransportKind) -> Option<Arc<dyn Transport>> {
-        self.by_kind.get(&kind).cloned()
-    }
-}
+use crate::transport::ErrorKind;
 
 /// A new run id: a ULID, so ids sort by time.
 pub fn new_run_id() -> RunId {
@@ -86,15 +64,7 @@ pub async fn run_in(
             hosts: total,
         })
         .await;
-    let audit = |result: &str| AuditRecord {
-        who: req.user.clone(),
-        action: "run".to_string(),
-        run_id: req.id.clone(),
-        what: req.display_command.clone(),
-        targets: targets.clone(),
-        count: total,
-        result: result.to_string(),
-    };
+    let audit = |result: &str| AuditRecord::run(&req, result);
     if let Some(records) = records
         && let Err(e) = records.append_audit(&audit("started"))
     {
@@ -348,13 +318,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn transports_by_kind() {
-        let t = Transports::new().with(
-            TransportKind::Local,
-            Arc::new(crate::transport::local::LocalTransport),
-        );
-        assert!(t.get(TransportKind::Local).is_some());
-        assert!(t.get(TransportKind::Agent).is_none());
+    fn run_ids_are_ulids() {
         let (a, b) = (new_run_id(), new_run_id());
         assert_eq!(a.len(), 26);
         assert_ne!(a, b);

@@ -417,7 +417,7 @@ pub struct RunResult {
 }
 
 impl RunResult {
-    /// DESIGN.md's exit codes: 0 all ok, 1 a host failed, 3 none failed but one unreachable,
+    /// The exit codes README.md gives: 0 all ok, 1 a host failed, 3 none failed but one unreachable,
     /// 130 cancelled.
     pub fn exit_code(&self) -> u8 {
         self.status.exit_code()

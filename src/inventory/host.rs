@@ -49,9 +49,14 @@ impl fmt::Display for TransportKind {
 pub struct AgentEndpoint {
     /// `wss://host:port` (or `ws://` for loopback demos).
     pub url: String,
-    /// File holding the bearer token (never the token itself in hosts.toml).
+    /// File holding the exec-scope bearer token (never the token itself in hosts.toml).
+    /// Optional when `read_token_file` is given: such a host can be watched, not run on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_file: Option<String>,
+    /// File holding a read-scope token: what a read-only front end (the wallboard) uses, so
+    /// its machine need hold no exec token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_token_file: Option<String>,
     /// Pinned SHA-256 fingerprint of the agent's certificate.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<String>,

@@ -158,6 +158,7 @@ pub fn host_for(name: &str, url: &str, token: &Path, fingerprint: Option<String>
     h.agent = Some(AgentEndpoint {
         url: url.to_string(),
         token_file: Some(token.display().to_string()),
+        read_token_file: None,
         fingerprint,
     });
     h

@@ -9,7 +9,7 @@ use toml::Spanned;
 use crate::diag::Diagnostic;
 use crate::inventory::{AgentEndpoint, Host, TransportKind};
 use crate::protocol::parse_fingerprint;
-use crate::transport::agent::{Endpoint, is_loopback};
+use crate::transport::agent::{Endpoint, TokenScope, is_loopback};
 
 /// Where the agent settings are written. The inventory loader has already validated the file
 /// and keeps no positions, so this reads only the spans; other keys are ignored.
@@ -31,6 +31,8 @@ struct AgentPositions {
     url: Spanned<String>,
     #[serde(default)]
     token_file: Option<Spanned<String>>,
+    #[serde(default)]
+    read_token_file: Option<Spanned<String>>,
     #[serde(default)]
     fingerprint: Option<Spanned<String>>,
 }
@@ -58,6 +60,7 @@ pub(super) fn check(
         host.agent = Some(AgentEndpoint {
             url: agent.url.get_ref().clone(),
             token_file: agent.token_file.as_ref().map(|t| t.get_ref().clone()),
+            read_token_file: agent.read_token_file.as_ref().map(|t| t.get_ref().clone()),
             fingerprint: agent.fingerprint.as_ref().map(|f| f.get_ref().clone()),
         });
         let endpoint = match Endpoint::resolve(&host, base_dir) {
@@ -73,39 +76,73 @@ pub(super) fn check(
                 continue;
             }
         };
-        let (Some(written), Some(path)) = (&agent.token_file, &endpoint.token_file) else {
-            // Without one every connect fails; read_token says what to add.
+        let files = [
+            (&agent.token_file, TokenScope::Exec, "exec.token"),
+            (&agent.read_token_file, TokenScope::Read, "read.token"),
+        ];
+        if files.iter().all(|(written, _, _)| written.is_none()) {
+            // Without either every connect fails; read_token says what to add.
             if let Err(e) = endpoint.read_token(name) {
                 problems.push(at(agent.url.span().start, for_host(name, &e.message)));
             }
             continue;
-        };
-        let offset = written.span().start;
-        // Ok(false) only when it is surely absent; an unreadable folder on the way is left to
-        // read_token below, which names the real error.
-        if matches!(path.try_exists(), Ok(false)) {
-            // A loopback agent runs where this console does, so its token must be here; a
-            // remote one's hosts.toml may be checked on another machine than the console's.
-            let message = format!(
-                "host `{name}`: token file {} does not exist (copy the agent's exec.token there, \
-                 from `fleetdeck agent init`)",
-                path.display()
+        }
+        for (written, scope, copy) in files {
+            let Some(written) = written else { continue };
+            let endpoint = Endpoint {
+                scope,
+                ..endpoint.clone()
+            };
+            check_token_file(
+                &endpoint,
+                name,
+                copy,
+                written.span().start,
+                problems,
+                warnings,
+                at,
             );
-            if is_loopback(&endpoint.host) {
-                problems.push(at(offset, message));
-            } else {
-                warnings.push(at(
-                    offset,
-                    format!("warning: {message}; fine if the console runs on another machine"),
-                ));
-            }
-            continue;
         }
-        // Unreadable, a folder or empty: the same check a connect makes. The token itself is
-        // dropped here and never printed.
-        if let Err(e) = endpoint.read_token(name) {
-            problems.push(at(offset, for_host(name, &e.message)));
+    }
+}
+
+/// One token file of an agent host: present (a loopback agent's must be; a remote one's may be
+/// on the console's machine only), readable and not empty. The token itself is dropped here
+/// and never printed.
+fn check_token_file(
+    endpoint: &Endpoint,
+    name: &str,
+    copy: &str,
+    offset: usize,
+    problems: &mut Vec<Diagnostic>,
+    warnings: &mut Vec<Diagnostic>,
+    at: impl Fn(usize, String) -> Diagnostic,
+) {
+    let Ok(path) = endpoint.token_path(name) else {
+        return;
+    };
+    // Ok(false) only when it is surely absent; an unreadable folder on the way is left to
+    // read_token below, which names the real error.
+    if matches!(path.try_exists(), Ok(false)) {
+        // A loopback agent runs where this console does, so its token must be here; a
+        // remote one's hosts.toml may be checked on another machine than the console's.
+        let message = format!(
+            "host `{name}`: token file {} does not exist (copy the agent's {copy} there, \
+             from `fleetdeck agent init`)",
+            path.display()
+        );
+        if is_loopback(&endpoint.host) {
+            problems.push(at(offset, message));
+        } else {
+            warnings.push(at(
+                offset,
+                format!("warning: {message}; fine if the console runs on another machine"),
+            ));
         }
+        return;
+    }
+    if let Err(e) = endpoint.read_token(name) {
+        problems.push(at(offset, for_host(name, &e.message)));
     }
 }
 

@@ -160,7 +160,7 @@ pub struct LockManager {
 }
 
 impl LockManager {
-    /// Locks of `home` (files in `state/locks/`), taken as `owner` (`engine::current_user()`).
+    /// Locks of `home` (files in `state/locks/`), taken as `owner` (`config::current_user()`).
     pub fn new(home: &Home, settings: &LockSettings, owner: String) -> Self {
         Self {
             local: LocalLocks::new(home.state_dir.join("locks")),

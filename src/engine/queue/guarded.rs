@@ -6,7 +6,7 @@
 use tokio::sync::mpsc;
 
 use crate::engine::context::{RunContext, RunControl};
-use crate::engine::records::{AuditRecord, Records, current_user};
+use crate::engine::records::{AuditRecord, Records};
 use crate::engine::scheduler::run_in;
 use crate::engine::types::{EngineEvent, HostResult, HostState, RunRequest, RunResult, RunStatus};
 use crate::inventory::nodeset::fold;
@@ -103,45 +103,14 @@ fn crashed(req: &RunRequest, error: &str) -> RunResult {
     }
 }
 
-/// What an operator did to a queued or running run, for audit.jsonl.
-pub(super) struct Steering {
-    pub action: &'static str,
-    pub run_id: String,
-    pub what: String,
-    pub targets: String,
-    pub count: usize,
-    pub result: String,
-}
-
-impl Steering {
-    pub(super) fn new(action: &'static str, req: &RunRequest, result: &str) -> Self {
-        Steering {
-            action,
-            run_id: req.id.clone(),
-            what: req.display_command.clone(),
-            targets: fold(req.targets.iter().map(|h| h.name.as_str())),
-            count: req.targets.len(),
-            result: result.to_string(),
-        }
-    }
-
-    /// Appends the line; a full disk is logged, never fatal (the action itself happened).
-    pub(super) fn record(self, records: Option<&Records>) {
-        let Some(records) = records else {
-            return;
-        };
-        let record = AuditRecord {
-            who: current_user(),
-            action: self.action.to_string(),
-            run_id: self.run_id,
-            what: self.what,
-            targets: self.targets,
-            count: self.count,
-            result: self.result,
-        };
-        if let Err(e) = records.append_audit(&record) {
-            tracing::warn!(run = %record.run_id, action = self.action, error = %e,
-                "cannot write the audit record");
-        }
+/// Appends an operator's audit line; a full disk is logged, never fatal (the action itself
+/// happened).
+pub(super) fn record_audit(record: AuditRecord, records: Option<&Records>) {
+    let Some(records) = records else {
+        return;
+    };
+    if let Err(e) = records.append_audit(&record) {
+        tracing::warn!(run = %record.run_id, action = %record.action, error = %e,
+            "cannot write the audit record");
     }
 }

@@ -23,11 +23,11 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use self::guarded::{Steering, run_guarded};
+use self::guarded::{record_audit, run_guarded};
 pub use self::snapshot::{QueueCounts, QueueSnapshot, QueuedRun, RunningRun, Steer, SubmitError};
 use super::context::{RunContext, RunControl};
-use super::records::Records;
-use super::scheduler::Transports;
+use super::records::{AuditRecord, Records};
+use super::transports::Transports;
 use super::types::{EngineEvent, Priority, RunId, RunRequest};
 use crate::config::settings::QueueSettings;
 use crate::inventory::nodeset::fold;
@@ -180,20 +180,26 @@ impl RunQueue {
     /// (every host skipped, through the engine, so history and audit look like any cancelled
     /// run); a running run's commands are cancelled. False if no such run waits or runs.
     pub fn cancel(&self, id: &str) -> bool {
+        self.cancel_noting(id, "requested")
+    }
+
+    /// `cancel`, with `how` as the audit line's result for a running run (`requested
+    /// (Ctrl-C)`).
+    pub fn cancel_noting(&self, id: &str, how: &str) -> bool {
         let audit = {
             let mut st = self.inner.lock();
             if let Some(waiting) = take_waiting(&mut st, id) {
-                let audit = Steering::new("cancel", &waiting.req, "queued run removed");
+                let audit = AuditRecord::operator("cancel", &waiting.req, "queued run removed");
                 self.inner.record_cancelled(&mut st, waiting);
                 audit
             } else if let Some(r) = st.running.iter().find(|r| r.id == id) {
                 r.cancel.cancel();
-                steering("cancel", r, "requested")
+                steering("cancel", r, how)
             } else {
                 return false;
             }
         };
-        audit.record(self.inner.records.as_ref());
+        record_audit(audit, self.inner.records.as_ref());
         self.inner.changed();
         true
     }
@@ -224,7 +230,7 @@ impl RunQueue {
             r.pause.send_replace(pause);
             steering(if pause { "pause" } else { "resume" }, r, "requested")
         };
-        audit.record(self.inner.records.as_ref());
+        record_audit(audit, self.inner.records.as_ref());
         self.inner.changed();
         Steer::Requested
     }
@@ -285,7 +291,7 @@ impl RunQueue {
             st.closed = true;
             let mut audits = Vec::new();
             while let Some((_, waiting)) = st.waiting.pop_first() {
-                audits.push(Steering::new(
+                audits.push(AuditRecord::operator(
                     "cancel",
                     &waiting.req,
                     "queued run removed: the console quit",
@@ -298,7 +304,7 @@ impl RunQueue {
             audits
         };
         for audit in audits {
-            audit.record(self.inner.records.as_ref());
+            record_audit(audit, self.inner.records.as_ref());
         }
         self.inner.changed();
         // A run moved to running just before the close may push its task after this took
@@ -466,13 +472,6 @@ fn take_waiting(st: &mut State, id: &str) -> Option<Waiting> {
     st.waiting.remove(&key)
 }
 
-fn steering(action: &'static str, r: &Running, result: &str) -> Steering {
-    Steering {
-        action,
-        run_id: r.id.clone(),
-        what: r.command.clone(),
-        targets: r.targets.clone(),
-        count: r.hosts,
-        result: result.to_string(),
-    }
+fn steering(action: &str, r: &Running, result: &str) -> AuditRecord {
+    AuditRecord::operator_on(action, &r.id, &r.command, &r.targets, r.hosts, result)
 }

@@ -79,6 +79,12 @@ pub enum SubmitError {
     DuplicateId { request: Box<RunRequest> },
     /// The queue is shutting down (the console is quitting).
     Closed { request: Box<RunRequest> },
+    /// The transports its hosts need could not be set up (a broken ssh config: `reason`
+    /// names file and line).
+    NoTransport {
+        reason: String,
+        request: Box<RunRequest>,
+    },
 }
 
 impl SubmitError {
@@ -87,7 +93,8 @@ impl SubmitError {
         match self {
             SubmitError::Full { request, .. }
             | SubmitError::DuplicateId { request }
-            | SubmitError::Closed { request } => *request,
+            | SubmitError::Closed { request }
+            | SubmitError::NoTransport { request, .. } => *request,
         }
     }
 }
@@ -106,6 +113,7 @@ impl fmt::Display for SubmitError {
             SubmitError::Closed { .. } => {
                 write!(f, "the queue is shutting down: the run was not started")
             }
+            SubmitError::NoTransport { reason, .. } => f.write_str(reason),
         }
     }
 }

@@ -253,8 +253,8 @@ async fn read_hello(name: &str, ws: &mut AgentSocket) -> Result<Hello, Transport
 }
 
 fn token_path(endpoint: &Endpoint) -> String {
-    endpoint.token_file.as_ref().map_or_else(
-        || "(no token_file)".to_string(),
+    endpoint.token_path("").map_or_else(
+        |_| "(no token file)".to_string(),
         |p| p.display().to_string(),
     )
 }
@@ -273,6 +273,7 @@ mod tests {
         host.agent = Some(AgentEndpoint {
             url: format!("ws://127.0.0.1:{port}"),
             token_file: Some("t.token".into()),
+            read_token_file: None,
             fingerprint: None,
         });
         Endpoint::resolve(&host, dir).unwrap()

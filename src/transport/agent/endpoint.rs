@@ -1,5 +1,6 @@
 //! Where an agent host is and how it proves itself: the url (wss, or ws on loopback only),
-//! the pinned certificate fingerprint and the token file, checked before any connection.
+//! the pinned certificate fingerprint and the token file of the scope asked for (an exec
+//! token to run things, a read token to watch), checked before any connection.
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -22,14 +23,35 @@ pub struct Endpoint {
     pub port: u16,
     /// The certificate pin as written, and its bytes.
     pub pin: Option<(String, [u8; 32])>,
-    /// Where the bearer token is read from at each connect.
+    /// Where the exec token is read from (`token_file`).
     pub token_file: Option<PathBuf>,
+    /// Where the read token is read from (`read_token_file`).
+    pub read_token_file: Option<PathBuf>,
+    /// Which of the two each connect presents.
+    pub scope: TokenScope,
+}
+
+/// The token a connection presents: exec (runs, locks, operations; what the console and the
+/// CLI use) or read (heartbeats and alerts only; what a read-only front end uses).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TokenScope {
+    Exec,
+    Read,
 }
 
 impl Endpoint {
     /// Checks a host's `agent` table. `base_dir` is the folder of hosts.toml: relative token
     /// paths are taken from there (like paths in any config file), `~/` from `$HOME`.
     pub fn resolve(host: &Host, base_dir: &Path) -> Result<Endpoint, TransportError> {
+        Self::resolve_for(host, base_dir, TokenScope::Exec)
+    }
+
+    /// As [`resolve`](Self::resolve), presenting the token of `scope` at each connect.
+    pub fn resolve_for(
+        host: &Host,
+        base_dir: &Path,
+        scope: TokenScope,
+    ) -> Result<Endpoint, TransportError> {
         let name = &host.name;
         let Some(agent) = &host.agent else {
             return Err(TransportError::new(
@@ -114,32 +136,47 @@ impl Endpoint {
             }
             None => None,
         };
-        let token_file = agent
-            .token_file
-            .as_deref()
-            .map(|p| resolve_path(p, base_dir));
+        let resolve = |p: &Option<String>| p.as_deref().map(|p| resolve_path(p, base_dir));
         Ok(Endpoint {
             url: agent.url.clone(),
             tls,
             host: host_part,
             port,
             pin,
-            token_file,
+            token_file: resolve(&agent.token_file),
+            read_token_file: resolve(&agent.read_token_file),
+            scope,
         })
     }
 
-    /// Reads the bearer token (the file's first line, trimmed). Errors are auth errors that
-    /// name the file; the token itself never appears in any message.
+    /// The file of this endpoint's scope, or why there is none (an auth error saying what to
+    /// add to hosts.toml).
+    pub fn token_path(&self, name: &str) -> Result<&Path, TransportError> {
+        let missing = |message: String| Err(TransportError::new(ErrorKind::Auth, message));
+        match (self.scope, &self.token_file, &self.read_token_file) {
+            (TokenScope::Exec, Some(path), _) | (TokenScope::Read, _, Some(path)) => Ok(path),
+            (TokenScope::Exec, None, Some(_)) => missing(format!(
+                "{name}: no exec token: this host's agent table has only a read_token_file, \
+                 which can watch the host but not run anything on it; add token_file = \"PATH\" \
+                 naming a file that holds an exec token from `fleetdeck agent init`"
+            )),
+            (TokenScope::Exec, None, None) => missing(format!(
+                "{name}: no token_file in this host's agent table; add token_file = \
+                 \"PATH\" naming a file that holds an exec token from `fleetdeck agent init`"
+            )),
+            (TokenScope::Read, _, None) => missing(format!(
+                "{name}: no read token: a read-only view contacts agents only with a read-scope \
+                 token; add read_token_file = \"PATH\" to this host's agent table, naming a \
+                 file that holds the read token from `fleetdeck agent init`"
+            )),
+        }
+    }
+
+    /// Reads the bearer token of this endpoint's scope (the file's first line, trimmed).
+    /// Errors are auth errors that name the file; the token itself never appears in any
+    /// message.
     pub fn read_token(&self, name: &str) -> Result<String, TransportError> {
-        let Some(path) = &self.token_file else {
-            return Err(TransportError::new(
-                ErrorKind::Auth,
-                format!(
-                    "{name}: no token_file in this host's agent table; add token_file = \
-                     \"PATH\" naming a file that holds an exec token from `fleetdeck agent init`"
-                ),
-            ));
-        };
+        let path = self.token_path(name)?;
         let text = std::fs::read_to_string(path).map_err(|e| {
             TransportError::new(
                 ErrorKind::Auth,
@@ -192,6 +229,7 @@ mod tests {
         h.agent = Some(AgentEndpoint {
             url: url.into(),
             token_file: token_file.map(Into::into),
+            read_token_file: None,
             fingerprint: fingerprint.map(Into::into),
         });
         h
@@ -239,5 +277,35 @@ mod tests {
         assert!(err.message.contains("nope.token"), "{err}");
         std::fs::write(dir.path().join("nope.token"), "s3cret\n").unwrap();
         assert_eq!(e.read_token("a1").unwrap(), "s3cret");
+    }
+
+    #[test]
+    fn each_scope_reads_its_own_token_and_says_which_is_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("read.token"), "r3ad\n").unwrap();
+        std::fs::write(dir.path().join("exec.token"), "ex3c\n").unwrap();
+        let mut h = host("ws://127.0.0.1:1", None, None);
+        if let Some(agent) = h.agent.as_mut() {
+            agent.read_token_file = Some("read.token".into());
+        }
+        // Only a read token: watching works, running says there is no exec token.
+        let read = Endpoint::resolve_for(&h, dir.path(), TokenScope::Read).unwrap();
+        assert_eq!(read.read_token("a1").unwrap(), "r3ad");
+        let exec = Endpoint::resolve(&h, dir.path()).unwrap();
+        let err = exec.read_token("a1").unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Auth);
+        assert!(err.message.contains("no exec token"), "{err}");
+        // Only an exec token: a reader never falls back to it.
+        let h = host("ws://127.0.0.1:1", None, Some("exec.token"));
+        let read = Endpoint::resolve_for(&h, dir.path(), TokenScope::Read).unwrap();
+        let err = read.read_token("a1").unwrap_err();
+        assert!(err.message.contains("no read token"), "{err}");
+        assert_eq!(
+            Endpoint::resolve(&h, dir.path())
+                .unwrap()
+                .read_token("a1")
+                .unwrap(),
+            "ex3c"
+        );
     }
 }

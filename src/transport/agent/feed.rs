@@ -30,6 +30,17 @@ pub struct HostMetrics {
     pub metrics: Metrics,
 }
 
+/// A heartbeat and the host it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgentHeartbeat {
+    pub host: String,
+    pub metrics: HostMetrics,
+}
+
+/// Heartbeats between the transport and its subscriber; a full channel drops one (the next
+/// comes in a few seconds, and the newest stays in `latest_metrics`).
+pub const HEARTBEAT_CHANNEL: usize = 256;
+
 /// An alert and the host it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgentAlert {
@@ -58,6 +69,7 @@ struct AlertState {
 #[derive(Default)]
 pub struct Feed {
     metrics: Mutex<HashMap<String, HostMetrics>>,
+    heartbeats: Mutex<Option<mpsc::Sender<AgentHeartbeat>>>,
     alerts: Mutex<AlertState>,
     arrived: Notify,
 }
@@ -84,15 +96,27 @@ impl Feed {
                 state.delivered.remove(host);
             }
         }
-        lock(&self.metrics).insert(
-            host.to_string(),
-            HostMetrics {
-                received: SystemTime::now(),
-                jobs: hb.jobs,
-                last_alert_seq: hb.last_alert_seq,
-                metrics: hb.metrics,
-            },
-        );
+        let metrics = HostMetrics {
+            received: SystemTime::now(),
+            jobs: hb.jobs,
+            last_alert_seq: hb.last_alert_seq,
+            metrics: hb.metrics,
+        };
+        if let Some(tx) = lock(&self.heartbeats).as_ref() {
+            // Called from the connection's task: never wait on a slow subscriber.
+            let _ = tx.try_send(AgentHeartbeat {
+                host: host.to_string(),
+                metrics: metrics.clone(),
+            });
+        }
+        lock(&self.metrics).insert(host.to_string(), metrics);
+    }
+
+    /// Every heartbeat from now on, to this subscriber only (replacing any earlier one).
+    pub fn subscribe_heartbeats(&self) -> mpsc::Receiver<AgentHeartbeat> {
+        let (tx, rx) = mpsc::channel(HEARTBEAT_CHANNEL);
+        *lock(&self.heartbeats) = Some(tx);
+        rx
     }
 
     pub fn latest_metrics(&self, host: &str) -> Option<HostMetrics> {

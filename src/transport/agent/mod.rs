@@ -1,7 +1,11 @@
 //! The agent transport: the console's WebSocket client to `fleetdeck agent`. Agent hosts look
 //! exactly like SSH hosts to the engine (same events, error kinds, timeouts and cancel); on
 //! top, agents push heartbeats (newest metrics per host) and alerts (to one subscriber,
-//! exactly once).
+//! exactly once: the engine, which fans them out to every front end).
+//!
+//! Two handles: `AgentTransport` connects with each host's exec token and runs things;
+//! `AgentWatcher` connects with read tokens only and has no way to run anything (what a
+//! read-only front end holds).
 //!
 //! Layout: `endpoint` (url, pin and token file of a host), `tls` (certificate pinning),
 //! `connect` (one connection: socket, WebSocket upgrade via tokio-tungstenite, hello),
@@ -19,18 +23,17 @@ mod tls;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::local::spawn_exec;
 use super::{ConnState, ExecEvent, ExecHandle, ExecSpec, ExitOutcome, Transport, TransportError};
-use crate::config::Home;
 use crate::inventory::Host;
-pub use endpoint::{Endpoint, is_loopback};
+pub use endpoint::{Endpoint, TokenScope, is_loopback};
 use feed::Feed;
-pub use feed::{AgentAlert, HostMetrics};
+pub use feed::{AgentAlert, AgentHeartbeat, HostMetrics};
 use link::{Link, LinkState};
 pub use tls::pinned_client_config;
 
@@ -58,6 +61,8 @@ struct Inner {
     base_dir: PathBuf,
     /// The name alerts are acknowledged under (`user@machine`).
     consumer: String,
+    /// The token every connection presents.
+    scope: TokenScope,
     links: Mutex<HashMap<String, Arc<Link>>>,
     feed: Arc<Feed>,
     shutdown: CancellationToken,
@@ -77,33 +82,20 @@ impl AgentTransport {
     /// A transport whose relative token paths start at `base_dir` (the folder of hosts.toml)
     /// and whose alert acknowledgements go under `consumer`.
     pub fn new(base_dir: impl Into<PathBuf>, consumer: impl Into<String>) -> AgentTransport {
+        Self::with_scope(base_dir.into(), consumer.into(), TokenScope::Exec)
+    }
+
+    fn with_scope(base_dir: PathBuf, consumer: String, scope: TokenScope) -> AgentTransport {
         AgentTransport {
             inner: Arc::new(Inner {
-                base_dir: base_dir.into(),
-                consumer: consumer.into(),
+                base_dir,
+                consumer,
+                scope,
                 links: Mutex::new(HashMap::new()),
                 feed: Arc::new(Feed::default()),
                 shutdown: CancellationToken::new(),
             }),
         }
-    }
-
-    /// The transport of this home, shared within the process while anyone holds it: every
-    /// run of a console uses the same connections, and its metrics and alerts are there for
-    /// the views. Consumer: the current `user@machine`.
-    pub fn for_home(home: &Home) -> AgentTransport {
-        static SHARED: OnceLock<Mutex<HashMap<PathBuf, Weak<Inner>>>> = OnceLock::new();
-        let registry = SHARED.get_or_init(|| Mutex::new(HashMap::new()));
-        let mut map = lock(registry);
-        map.retain(|_, w| w.strong_count() > 0);
-        if let Some(inner) = map.get(&home.config_dir).and_then(Weak::upgrade)
-            && !inner.shutdown.is_cancelled()
-        {
-            return AgentTransport { inner };
-        }
-        let t = AgentTransport::new(&home.config_dir, crate::engine::current_user());
-        map.insert(home.config_dir.clone(), Arc::downgrade(&t.inner));
-        t
     }
 
     pub fn base_dir(&self) -> &Path {
@@ -116,11 +108,17 @@ impl AgentTransport {
     }
 
     /// Alerts from every agent host, each once, in order per host. Each is acknowledged to
-    /// its agent after it was put in this channel. One subscriber at a time: a new call
-    /// replaces the previous receiver. Alerts that arrive with no subscriber wait (bounded)
-    /// for one.
+    /// its agent after it was put in this channel. One subscriber at a time (the engine's
+    /// collector, which fans them out): a new call replaces the previous receiver. Alerts
+    /// that arrive with no subscriber wait (bounded) for one.
     pub fn subscribe_alerts(&self) -> mpsc::Receiver<AgentAlert> {
         self.inner.feed.subscribe()
+    }
+
+    /// Every heartbeat as it arrives (one subscriber, like alerts; a full channel drops the
+    /// heartbeat, whose newest value `latest_metrics` still has).
+    pub fn subscribe_heartbeats(&self) -> mpsc::Receiver<AgentHeartbeat> {
+        self.inner.feed.subscribe_heartbeats()
     }
 
     /// Connects to `host` now (without running anything), so its heartbeats and alerts flow;
@@ -150,7 +148,7 @@ impl AgentTransport {
 
     /// The link for `host`, started if needed (or restarted if its agent table changed).
     fn link(&self, host: &Host) -> Result<Arc<Link>, TransportError> {
-        let endpoint = Endpoint::resolve(host, &self.inner.base_dir)?;
+        let endpoint = Endpoint::resolve_for(host, &self.inner.base_dir, self.inner.scope)?;
         let mut links = lock(&self.inner.links);
         if let Some(link) = links.get(&host.name)
             && link.endpoint == endpoint
@@ -170,6 +168,56 @@ impl AgentTransport {
         );
         links.insert(host.name.clone(), link.clone());
         Ok(link)
+    }
+}
+
+/// Agent links with read-scope tokens only: heartbeats, alerts and link states, and no method
+/// that can run, cancel or lock anything (nor does it implement `Transport`). A host without a
+/// `read_token_file` is not contacted: `watch` says "no read token".
+#[derive(Clone)]
+pub struct AgentWatcher {
+    links: AgentTransport,
+}
+
+impl AgentWatcher {
+    /// A watcher whose relative token paths start at `base_dir` (the folder of hosts.toml) and
+    /// whose alert acknowledgements go under `consumer`.
+    pub fn new(base_dir: impl Into<PathBuf>, consumer: impl Into<String>) -> AgentWatcher {
+        AgentWatcher {
+            links: AgentTransport::with_scope(base_dir.into(), consumer.into(), TokenScope::Read),
+        }
+    }
+
+    /// Connects to `host` with its read token and keeps the link up. Inside the runtime.
+    pub fn watch(&self, host: &Host) -> Result<(), TransportError> {
+        // Checked before any link exists, so a host without a read token is never contacted.
+        Endpoint::resolve_for(host, &self.links.inner.base_dir, TokenScope::Read)?
+            .token_path(&host.name)?;
+        self.links.watch(host)
+    }
+
+    /// The state of the link to `host` (no I/O).
+    pub fn connection(&self, host: &Host) -> ConnState {
+        Transport::connection(&self.links, host)
+    }
+
+    pub fn latest_metrics(&self, host: &str) -> Option<HostMetrics> {
+        self.links.latest_metrics(host)
+    }
+
+    /// See [`AgentTransport::subscribe_alerts`].
+    pub fn subscribe_alerts(&self) -> mpsc::Receiver<AgentAlert> {
+        self.links.subscribe_alerts()
+    }
+
+    /// See [`AgentTransport::subscribe_heartbeats`].
+    pub fn subscribe_heartbeats(&self) -> mpsc::Receiver<AgentHeartbeat> {
+        self.links.subscribe_heartbeats()
+    }
+
+    /// Closes every link.
+    pub fn shutdown(&self) {
+        self.links.shutdown();
     }
 }
 

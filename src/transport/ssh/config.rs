@@ -41,7 +41,7 @@ mod eval;
 mod expand;
 pub(crate) mod glob;
 pub(crate) mod lexer;
-mod local;
+
 mod reader;
 mod values;
 
@@ -49,7 +49,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub use local::LocalUser;
+pub use crate::config::LocalUser;
 
 use crate::diag::Error;
 use crate::inventory::Host;

@@ -1,8 +1,9 @@
 //! The console's loop: key and resize events (from a reader thread), engine events of the
-//! runs it queued (bounded channel), the run queue's changes, a clock tick (which also
-//! snapshots the connections), passphrase questions of the SSH transport and SIGTERM become
-//! `Msg`s for `update`; the screen is redrawn only after something changed, at most `max_fps`
-//! times a second, each frame inside a synchronized update.
+//! runs it submitted (bounded channel), the fleet session's changes (queue, link states), a
+//! clock tick, passphrase questions of the SSH transport and SIGTERM become `Msg`s for
+//! `update`; the screen is redrawn only after something changed, at most `max_fps` times a
+//! second, each frame inside a synchronized update. Everything that reaches hosts is the
+//! session's; this loop never names a transport.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -12,39 +13,33 @@ use ratatui::crossterm::event::{self, Event};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior};
 
+use super::connections::Connections;
 use super::history_load;
 use super::model::Model;
-use super::passphrase::PassphraseRequest;
-use super::run_task::{ENGINE_CHANNEL, console_queue, submit_run};
+use super::run_task::submit_run;
 use super::terminal::draw_synchronized;
-use super::transports::ConsoleTransports;
 use super::update::{Effect, Msg, update};
 use super::views;
 use crate::config::{Home, Settings};
-use crate::engine::{EngineEvent, RunId, RunQueue};
+use crate::engine::session::passphrase::PassphraseRequest;
+use crate::engine::{ENGINE_CHANNEL, FleetSession, SessionEvent};
 use crate::ui::theme::{ColorSupport, utf8_locale};
 
 /// How often the status-bar clock is refreshed.
 const CLOCK_TICK: Duration = Duration::from_secs(1);
-/// How long quitting waits for cancelled runs to stop their commands and be recorded.
-const QUIT_GRACE: Duration = Duration::from_secs(10);
-/// How often pooled connections are checked for idleness (closing takes `IDLE_CLOSE_AFTER`).
-const IDLE_CHECK: Duration = Duration::from_secs(30);
-
 /// Runs until the user quits or SIGTERM arrives. Drawing errors (a closed terminal) end it.
-/// Runs go over `transports`, which outlive the loop: the caller closes them.
+/// Runs go through `session`, which outlives the loop: the caller shuts it down (which
+/// cancels and records what is still queued or running).
 pub async fn run(
     terminal: &mut DefaultTerminal,
     model: &mut Model,
     home: &Home,
     settings: &Settings,
-    transports: &mut ConsoleTransports,
+    session: &FleetSession,
 ) -> std::io::Result<()> {
     let frame_gap = Duration::from_secs(1) / settings.ui.max_fps.clamp(1, 240);
-    let (engine_tx, mut engine_rx) = mpsc::channel::<(RunId, EngineEvent)>(ENGINE_CHANNEL);
-    // Confirmed runs wait here while `[queue] max_running` run; it outlives every run.
-    let queue = console_queue(home, settings);
-    let mut queue_changes = queue.changes();
+    let (engine_tx, mut engine_rx) = mpsc::channel::<SessionEvent>(ENGINE_CHANNEL);
+    let mut changes = session.changes();
     let (tx, mut rx) = mpsc::unbounded_channel::<Event>();
     // Answers of the History view's file reads (one per request a key or a run made).
     let (load_tx, mut load_rx) = mpsc::unbounded_channel::<Msg>();
@@ -60,20 +55,24 @@ pub async fn run(
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut clock = tokio::time::interval(CLOCK_TICK);
     clock.set_missed_tick_behavior(MissedTickBehavior::Skip);
-    let mut idle_check = tokio::time::interval(IDLE_CHECK);
-    idle_check.set_missed_tick_behavior(MissedTickBehavior::Skip);
     // Questions wait here, oldest first; the popup shows the first. Dropped with the loop,
     // which answers them "declined".
     let mut asks: VecDeque<PassphraseRequest> = VecDeque::new();
-    let mut ask_rx = transports.take_passphrase_requests();
+    let mut ask_rx = session.take_passphrase_requests();
     let size = terminal.size()?;
     update(model, Msg::Resize(size.width, size.height));
     update(model, Msg::Tick(now_text()));
-    if let Err(e) = transports.ensure() {
+    let snapshot = session.snapshot();
+    if let Some(problem) = snapshot.problem {
         // Local hosts still run; SSH runs say why they cannot start.
-        update(model, Msg::TransportsUnavailable(e));
+        update(model, Msg::TransportsUnavailable(problem));
     }
-    update(model, Msg::Connections(transports.snapshot()));
+    update(
+        model,
+        Msg::Connections(Connections {
+            by_host: snapshot.connections,
+        }),
+    );
     let mut dirty = true;
     let mut next_frame = Instant::now();
     loop {
@@ -92,7 +91,14 @@ pub async fn run(
             },
             Some((run, event)) = engine_rx.recv() => Msg::Engine { run, event },
             Some(loaded) = load_rx.recv() => loaded,
-            Ok(()) = queue_changes.changed() => Msg::Queue(queue.snapshot()),
+            Ok(()) = changes.changed() => {
+                let snapshot = session.snapshot();
+                if snapshot.connections != model.connections.by_host {
+                    let by_host = snapshot.connections;
+                    update(model, Msg::Connections(Connections { by_host }));
+                }
+                Msg::Queue(snapshot.queue)
+            }
             Some(ask) = recv_ask(&mut ask_rx) => {
                 let key = ask.key.clone();
                 asks.push_back(ask);
@@ -101,20 +107,9 @@ pub async fn run(
                 }
                 Msg::PassphraseWanted(key)
             }
-            _ = clock.tick() => {
-                let snapshot = transports.snapshot();
-                if snapshot != model.connections {
-                    update(model, Msg::Connections(snapshot));
-                }
-                Msg::Tick(now_text())
-            }
-            _ = idle_check.tick() => {
-                // Answered by the connection states of the next tick.
-                let _ = transports.close_idle_in_background();
-                continue;
-            }
+            _ = clock.tick() => Msg::Tick(now_text()),
             _ = sigterm.recv() => {
-                stop_runs(&queue, engine_rx).await;
+                stop_runs(session, engine_rx).await;
                 return Ok(());
             }
             // Only armed while a frame waits for the fps cap.
@@ -126,7 +121,7 @@ pub async fn run(
         while let Some(effect) = effects.pop_front() {
             match effect {
                 Effect::Quit => {
-                    stop_runs(&queue, engine_rx).await;
+                    stop_runs(session, engine_rx).await;
                     return Ok(());
                 }
                 Effect::LoadHistory { request } => {
@@ -161,26 +156,24 @@ pub async fn run(
                 }
                 Effect::StartRun(start) => {
                     let id = start.id.clone();
-                    let submitted = transports.for_run(&start.hosts).and_then(|shared| {
-                        submit_run(home, settings, start, &queue, shared, engine_tx.clone())
-                    });
+                    let submitted = submit_run(home, settings, start, session, engine_tx.clone());
                     if let Err(error) = submitted {
                         effects.extend(update(model, Msg::RunNotStarted { run: id, error }));
                     }
                     // Shown queued (or running) in the frame drawn next, not one change later.
-                    effects.extend(update(model, Msg::Queue(queue.snapshot())));
+                    effects.extend(update(model, Msg::Queue(session.snapshot().queue)));
                 }
                 Effect::CancelRun(id) => {
-                    queue.cancel(&id);
-                    effects.extend(update(model, Msg::Queue(queue.snapshot())));
+                    session.cancel(&id);
+                    effects.extend(update(model, Msg::Queue(session.snapshot().queue)));
                 }
                 Effect::PauseRun(id) => {
-                    queue.pause(&id);
-                    effects.extend(update(model, Msg::Queue(queue.snapshot())));
+                    session.pause(&id);
+                    effects.extend(update(model, Msg::Queue(session.snapshot().queue)));
                 }
                 Effect::ResumeRun(id) => {
-                    queue.resume(&id);
-                    effects.extend(update(model, Msg::Queue(queue.snapshot())));
+                    session.resume(&id);
+                    effects.extend(update(model, Msg::Queue(session.snapshot().queue)));
                 }
             }
         }
@@ -197,14 +190,16 @@ async fn recv_ask(
     }
 }
 
+/// How long quitting waits for cancelled runs to stop their commands and be recorded.
+const QUIT_GRACE: Duration = Duration::from_secs(10);
+
 /// Cancels every run still in flight or queued and waits (up to `QUIT_GRACE`) for the engine
-/// to stop their commands and record them (queued ones as cancelled). Closing the event
-/// channel first lets the runs finish without anyone reading their events.
-async fn stop_runs(queue: &RunQueue, engine_rx: mpsc::Receiver<(RunId, EngineEvent)>) {
+/// to stop their commands and record them (queued ones as cancelled), with the screen still
+/// up. Closing the event channel first lets the runs finish without anyone reading their
+/// events.
+async fn stop_runs(session: &FleetSession, engine_rx: mpsc::Receiver<SessionEvent>) {
     drop(engine_rx);
-    if !queue.shutdown(QUIT_GRACE).await {
-        tracing::warn!("runs did not stop within {QUIT_GRACE:?}; quitting anyway");
-    }
+    session.stop_runs(QUIT_GRACE).await;
 }
 
 /// Loads a theme as the console shows it (colour support and symbols of this terminal); the

@@ -10,12 +10,11 @@ use tokio::sync::mpsc;
 use super::history::{HistoryPage, ListLoad, OutputLoad, RunOutput};
 use super::history_load::{load_history, spawn_load_history, spawn_load_run_output};
 use super::model::{Message, Mode, Model, View};
-use super::run_task::{ENGINE_CHANNEL, spawn_run};
+use super::run_task::submit_run;
 use super::tests::{draw, model, press, text, type_text};
 use super::update::{Effect, Msg, update};
 use crate::config::{Home, Settings};
-use crate::engine::launch::{self, SshFlags};
-use crate::engine::{self, HostResult, HostState, Records, RunResult, Stream};
+use crate::engine::{self, ENGINE_CHANNEL, HostResult, HostState, Records, RunResult, Stream};
 use crate::engine::{ErrorKind, ExitOutcome};
 use crate::inventory::TransportKind;
 use crate::ui::pane::Scrollback;
@@ -500,28 +499,32 @@ fn opened_run_snapshots() {
 
 use super::run_tests::local_model;
 
-/// Runs the confirmed `start` on the engine as the console does (`spawn_run`), feeding its
-/// events to `update`, and returns the effects the update asked for along the way.
+/// Runs the confirmed `start` through a fleet session as the console does, feeding its events
+/// to `update` until it ends, and returns the effects the update asked for along the way.
 async fn run_on_engine(
     m: &mut Model,
     home: &Home,
     settings: &Settings,
     start: super::runs::RunStart,
 ) -> Vec<Effect> {
-    let (transports, _) =
-        launch::transports(&start.hosts, home, settings, &SshFlags::default(), None).unwrap();
+    let session = super::run_tests::session_for(home, settings, &start.hosts);
     // The test reads back what is recorded: the run must not go unrecorded.
     home.ensure_writable_dirs().unwrap();
     let (tx, mut rx) = mpsc::channel(ENGINE_CHANNEL);
-    let task = spawn_run(home, settings, start, Arc::new(transports), tx).unwrap();
+    submit_run(home, settings, start, &session, tx).unwrap();
     let mut effects = Vec::new();
-    while let Some((run, event)) = tokio::time::timeout(Duration::from_secs(30), rx.recv())
-        .await
-        .expect("the engine went quiet")
-    {
+    loop {
+        let (run, event) = tokio::time::timeout(Duration::from_secs(30), rx.recv())
+            .await
+            .expect("the engine went quiet")
+            .expect("the run ended with RunFinished");
+        let last = matches!(event, engine::EngineEvent::RunFinished { .. });
         effects.extend(update(m, Msg::Engine { run, event }));
+        if last {
+            break;
+        }
     }
-    task.task.await.unwrap();
+    assert!(session.shutdown(Duration::from_secs(30)).await);
     effects
 }
 

@@ -31,7 +31,6 @@ pub mod run_task;
 pub mod runs;
 mod runs_keys;
 pub mod terminal;
-pub mod transports;
 pub mod update;
 pub mod views;
 

@@ -1,19 +1,15 @@
-//! Asking for an SSH key's passphrase inside the console. The transport asks through a
-//! `PassphraseFn` that runs on a blocking thread (`spawn_blocking` in the SSH key store), so
-//! the callback may wait: it sends a request to the event loop and blocks on the answer, while
-//! the loop (never blocked) shows a masked popup. Closing the loop drops the pending answers,
-//! which the callback reads as "declined". The key store asks once per key file.
+//! Asking for an SSH key's passphrase inside the console: the session sends the transport's
+//! questions (`engine::session::passphrase`) to the event loop, which (never blocked) shows
+//! this masked popup and answers. Closing the loop drops the pending questions, which the
+//! transport reads as "declined".
 
 use std::fmt;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::PathBuf;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use tokio::sync::mpsc;
 
 use super::model::{Mode, Model};
 use super::update::Effect;
-use crate::engine::PassphraseFn;
 
 /// Text that must never reach a log, a file or the screen: `Debug` prints `<hidden>`.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -47,30 +43,6 @@ pub struct PassphrasePrompt {
     pub typed: Secret,
     /// The mode the popup interrupted (a half-typed filter or command line), restored after.
     pub return_to: Mode,
-}
-
-/// A passphrase the transport waits for; answering (or dropping) `reply` releases it.
-pub struct PassphraseRequest {
-    pub key: PathBuf,
-    pub reply: std::sync::mpsc::SyncSender<Option<String>>,
-}
-
-/// The callback for `SshOptions::passphrase` and the requests it sends to the event loop.
-pub fn bridge() -> (PassphraseFn, mpsc::UnboundedReceiver<PassphraseRequest>) {
-    let (tx, rx) = mpsc::unbounded_channel();
-    let ask: PassphraseFn = Arc::new(move |key: &Path| {
-        let (reply, answer) = std::sync::mpsc::sync_channel(1);
-        let request = PassphraseRequest {
-            key: key.to_path_buf(),
-            reply,
-        };
-        // The console has quit: nobody can answer.
-        tx.send(request).ok()?;
-        // A std channel: blocking here is fine (a blocking-pool thread), and it ends when the
-        // loop answers or drops the request.
-        answer.recv().ok().flatten()
-    });
-    (ask, rx)
 }
 
 /// Opens the popup for `key` over whatever has the keys now.
@@ -136,24 +108,5 @@ mod tests {
             return_to: Mode::Normal,
         };
         assert!(!format!("{prompt:?}").contains("hunter2"));
-    }
-
-    #[test]
-    fn the_callback_waits_for_the_loop_and_reads_a_dropped_request_as_declined() {
-        let (ask, mut requests) = bridge();
-        let asking = ask.clone();
-        let t = std::thread::spawn(move || asking(Path::new("/keys/id_a")));
-        let req = requests.blocking_recv().unwrap();
-        assert_eq!(req.key, PathBuf::from("/keys/id_a"));
-        req.reply.send(Some("pw".into())).unwrap();
-        assert_eq!(t.join().unwrap().as_deref(), Some("pw"));
-
-        let asking = ask.clone();
-        let t = std::thread::spawn(move || asking(Path::new("/keys/id_b")));
-        drop(requests.blocking_recv().unwrap());
-        assert_eq!(t.join().unwrap(), None);
-
-        drop(requests);
-        assert_eq!(ask(Path::new("/keys/id_c")), None);
     }
 }

@@ -2,7 +2,6 @@
 //! with runs in flight, a real run of local hosts through the engine, and the Runs view.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use ratatui::crossterm::event::KeyCode;
@@ -10,14 +9,14 @@ use tokio::sync::mpsc;
 
 use super::model::{Message, Mode, Model, View};
 use super::run_layout::RunLayout;
-use super::run_task::{ENGINE_CHANNEL, console_queue, submit_run};
+use super::run_task::submit_run;
 use super::runs::{RunStart, RunView};
 use super::tests::{draw, key, model, press, text, type_text};
 use super::update::{Effect, Msg, update};
 use crate::config::{Home, Settings};
 use crate::engine::ExitOutcome;
-use crate::engine::launch;
 use crate::engine::queue::{QueueSnapshot, QueuedRun, RunningRun};
+use crate::engine::{ENGINE_CHANNEL, FleetSession, SessionOptions};
 use crate::engine::{EngineEvent, HostResult, HostState, Priority, RunResult, Stream};
 use crate::inventory::load::parse;
 use crate::ui::keymap::builtin;
@@ -166,9 +165,18 @@ pub(super) fn local_model() -> Model {
     m
 }
 
-/// Starts `start` through a console queue over the transports its hosts need (local hosts: no
-/// ssh config or keys are read), as the event loop does, and feeds the model every event until
-/// no run is in flight.
+/// A session over `hosts` as the console opens one (local hosts: no ssh config or keys are
+/// read). Inside the runtime.
+pub(super) fn session_for(
+    home: &Home,
+    settings: &Settings,
+    hosts: &[crate::inventory::Host],
+) -> FleetSession {
+    FleetSession::open(home, settings, SessionOptions::new(hosts.to_vec())).unwrap()
+}
+
+/// Starts `start` through a fleet session, as the event loop does, and feeds the model every
+/// event until no run is in flight.
 pub(super) async fn run_through_the_queue(
     m: &mut Model,
     home: &Home,
@@ -176,17 +184,9 @@ pub(super) async fn run_through_the_queue(
     start: RunStart,
 ) {
     let (tx, mut rx) = mpsc::channel(ENGINE_CHANNEL);
-    let (transports, _) = launch::transports(
-        &start.hosts,
-        home,
-        settings,
-        &launch::SshFlags::default(),
-        None,
-    )
-    .unwrap();
-    let queue = console_queue(home, settings);
-    submit_run(home, settings, start, &queue, Arc::new(transports), tx).unwrap();
-    update(m, Msg::Queue(queue.snapshot()));
+    let session = session_for(home, settings, &start.hosts);
+    submit_run(home, settings, start, &session, tx).unwrap();
+    update(m, Msg::Queue(session.snapshot().queue));
     while m.runs_in_flight() > 0 {
         let (run, event) = tokio::time::timeout(Duration::from_secs(30), rx.recv())
             .await
@@ -194,7 +194,7 @@ pub(super) async fn run_through_the_queue(
             .expect("the engine stopped without RunFinished");
         update(m, Msg::Engine { run, event });
     }
-    assert!(queue.shutdown(Duration::from_secs(30)).await);
+    assert!(session.shutdown(Duration::from_secs(30)).await);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1350,29 +1350,12 @@ async fn runs_over_max_running_wait_visibly_then_start() {
     let first = started(&enter(&mut m)).clone();
     run_command(&mut m, "echo second");
     let second = started(&enter(&mut m)).clone();
-    let (transports, _) = launch::transports(
-        &first.hosts,
-        &home,
-        &settings,
-        &launch::SshFlags::default(),
-        None,
-    )
-    .unwrap();
-    let transports = Arc::new(transports);
     let (tx, mut rx) = mpsc::channel(ENGINE_CHANNEL);
-    let queue = console_queue(&home, &settings);
-    let mut changes = queue.changes();
+    let session = session_for(&home, &settings, &first.hosts);
+    let mut changes = session.changes();
     for start in [first.clone(), second.clone()] {
-        submit_run(
-            &home,
-            &settings,
-            start,
-            &queue,
-            transports.clone(),
-            tx.clone(),
-        )
-        .unwrap();
-        update(&mut m, Msg::Queue(queue.snapshot()));
+        submit_run(&home, &settings, start, &session, tx.clone()).unwrap();
+        update(&mut m, Msg::Queue(session.snapshot().queue));
     }
     assert_eq!(
         m.message,
@@ -1384,15 +1367,7 @@ async fn runs_over_max_running_wait_visibly_then_start() {
     // One more than the queue holds is refused, and the console says why.
     run_command(&mut m, "echo third");
     let third = started(&enter(&mut m)).clone();
-    let refused = submit_run(
-        &home,
-        &settings,
-        third.clone(),
-        &queue,
-        transports.clone(),
-        tx.clone(),
-    )
-    .unwrap_err();
+    let refused = submit_run(&home, &settings, third.clone(), &session, tx.clone()).unwrap_err();
     assert_eq!(refused, "queue full (1 waiting): cancel or wait");
     update(
         &mut m,
@@ -1421,7 +1396,7 @@ async fn runs_over_max_running_wait_visibly_then_start() {
         let msg = tokio::time::timeout(Duration::from_secs(60), async {
             tokio::select! {
                 Some((run, event)) = rx.recv() => Msg::Engine { run, event },
-                Ok(()) = changes.changed() => Msg::Queue(queue.snapshot()),
+                Ok(()) = changes.changed() => Msg::Queue(session.snapshot().queue),
             }
         })
         .await
@@ -1441,5 +1416,5 @@ async fn runs_over_max_running_wait_visibly_then_start() {
     assert!(b.started >= a.finished, "{} < {}", b.started, a.finished);
     let shown = text(&draw(&m, 80, 24));
     assert!(!shown.contains("queued"), "{shown}");
-    assert!(queue.shutdown(Duration::from_secs(30)).await);
+    assert!(session.shutdown(Duration::from_secs(30)).await);
 }

@@ -50,7 +50,7 @@ mod tests {
         }
     }
 
-    /// The keys DESIGN.md promises, as the shipped keymap binds them.
+    /// The keys README.md promises, as the shipped keymap binds them.
     #[test]
     fn design_keys_are_the_defaults() {
         let km = builtin().unwrap();

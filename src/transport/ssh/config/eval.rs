@@ -7,9 +7,9 @@ use std::time::Duration;
 use ssh2_config::HostClause;
 
 use super::expand::expand_host_name;
-use super::local::LocalUser;
 use super::reader::{Criterion, CriterionKind, Directive, Origin, Setting};
 use super::{JumpHop, StrictMode};
+use crate::config::LocalUser;
 
 /// The settings that applied to one host, still raw (no expansion, no defaults).
 #[derive(Debug, Default)]

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::local::LocalUser;
+use crate::config::LocalUser;
 
 /// What the `%` tokens stand for, for one host.
 pub(super) struct Tokens<'a> {

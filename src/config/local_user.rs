@@ -1,4 +1,5 @@
-//! Who and where we are: what OpenSSH's `%u %d %i %l %L` tokens and the default `User` mean.
+//! Who and where we are: what OpenSSH's `%u %d %i %l %L` tokens and the default `User` mean,
+//! and the `user@machine` that history, audit and agent alert acknowledgements name.
 
 use std::ffi::CStr;
 use std::path::PathBuf;
@@ -83,6 +84,18 @@ fn passwd_entry(uid: libc::uid_t) -> Option<(String, String)> {
     Some((text(pwd.pw_name), text(pwd.pw_dir)))
 }
 
+/// "user@machine" for history and audit: the login name of this process's uid and the host
+/// name, falling back to `$USER` and "unknown".
+pub fn current_user() -> String {
+    let me = LocalUser::current();
+    let machine = if me.host_name.is_empty() {
+        "unknown"
+    } else {
+        &me.host_name
+    };
+    format!("{}@{machine}", me.name)
+}
+
 fn host_name() -> Option<String> {
     let mut buf = [0u8; 256];
     // SAFETY: gethostname writes at most buf.len() bytes into our buffer.
@@ -93,4 +106,16 @@ fn host_name() -> Option<String> {
     let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
     let name = String::from_utf8_lossy(&buf[..end]).into_owned();
     (!name.is_empty()).then_some(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_at_machine() {
+        let who = current_user();
+        let (user, machine) = who.split_once('@').unwrap();
+        assert!(!user.is_empty() && !machine.is_empty(), "{who}");
+    }
 }

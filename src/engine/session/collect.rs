@@ -1,0 +1,68 @@
+//! The engine's collectors: the single subscriber to an agent transport's alerts and
+//! heartbeats, passing each on to the session's fan-out (`feed.rs`) and picture (`view.rs`);
+//! and the poller that keeps each host's link state in the picture.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio::time::MissedTickBehavior;
+use tokio_util::sync::CancellationToken;
+
+use super::view::SharedView;
+use crate::transport::ConnState;
+use crate::transport::agent::{AgentAlert, AgentHeartbeat};
+
+/// How often link states are looked at (they are kept by the transports; reading is cheap).
+pub const CONNECTION_POLL: Duration = Duration::from_secs(1);
+
+/// Moves alerts and heartbeats of one agent transport into `view` until `stop`.
+pub(super) fn agents(
+    mut alerts: mpsc::Receiver<AgentAlert>,
+    mut heartbeats: mpsc::Receiver<AgentHeartbeat>,
+    view: Arc<SharedView>,
+    stop: CancellationToken,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let (mut alerts_open, mut heartbeats_open) = (true, true);
+        while alerts_open || heartbeats_open {
+            tokio::select! {
+                () = stop.cancelled() => return,
+                alert = alerts.recv(), if alerts_open => match alert {
+                    Some(alert) => {
+                        view.feed.publish_alert(alert);
+                        view.touch();
+                    }
+                    None => alerts_open = false,
+                },
+                beat = heartbeats.recv(), if heartbeats_open => match beat {
+                    Some(beat) => {
+                        view.feed.publish_heartbeat(beat.clone());
+                        view.set_heartbeat(beat.host, beat.metrics);
+                    }
+                    None => heartbeats_open = false,
+                },
+            }
+        }
+    })
+}
+
+/// Puts `poll()`'s link states into `view` every `CONNECTION_POLL` until `stop`.
+pub(super) fn connections(
+    poll: impl Fn() -> HashMap<String, ConnState> + Send + 'static,
+    view: Arc<SharedView>,
+    stop: CancellationToken,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(CONNECTION_POLL);
+        tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
+        loop {
+            tokio::select! {
+                () = stop.cancelled() => return,
+                _ = tick.tick() => view.set_connections(poll()),
+            }
+        }
+    })
+}

@@ -1,0 +1,459 @@
+//! `FleetSession`: the one place that owns what a front end works with: the run queue, the
+//! transports (pooled SSH, agent links, local), the records (history, audit), each host's
+//! link state, the passphrase requests, and the alert/heartbeat fan-out. `fleetdeck run`,
+//! `locks`, `history rerun` and the console all go through it; `FleetReader` (reader.rs) is
+//! its read-only face, for views that must not be able to change anything.
+//!
+//! Layout: `links` (the transports, built once), `collect` (agent feeds and link states into
+//! the picture), `view` (the picture readers copy snapshots from), `feed` (fan-out),
+//! `locks` (taking and releasing host locks by hand), `passphrase` (questions to the front
+//! end), `reader`.
+
+mod collect;
+pub mod feed;
+mod links;
+mod locks;
+pub mod passphrase;
+pub mod reader;
+pub mod view;
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use self::links::Links;
+use self::passphrase::{PassphraseRequest, Passphrases};
+use self::view::SharedView;
+use super::audit::AuditRecord;
+use super::launch::{self, SshFlags};
+use super::locks::LockManager;
+use super::queue::{RunQueue, Steer, SubmitError};
+use super::records::Records;
+use super::types::{EngineEvent, RunId, RunRequest};
+use crate::config::{Home, Settings};
+use crate::diag::Error;
+use crate::inventory::Host;
+use crate::inventory::nodeset::fold;
+pub use feed::Subscription;
+pub use locks::{LockReach, Taken};
+pub use reader::FleetReader;
+pub use view::FleetSnapshot;
+
+/// Events waiting between the engine and a front end: bounded, so a flood of output slows
+/// the engine (which coalesces and caps it) instead of growing memory.
+pub const ENGINE_CHANNEL: usize = 1024;
+/// How often pooled connections are checked for idleness.
+const IDLE_CHECK: Duration = Duration::from_secs(30);
+
+/// A run's events, tagged with its id (one channel can carry many runs).
+pub type SessionEvent = (RunId, EngineEvent);
+
+/// How a session is opened.
+pub struct SessionOptions {
+    /// The hosts it may reach: the inventory (console) or a run's targets (CLI).
+    pub hosts: Vec<Host>,
+    /// `--ssh-config`, `--known-hosts`, `--accept-new`.
+    pub ssh: SshFlags,
+    pub passphrases: Passphrases,
+    /// Raise the fan-out budget to at least this (a one-run front end: its `--fanout` is the
+    /// only limit asked for).
+    pub budget_at_least: Option<usize>,
+    /// Close pooled connections unused this long (a long-lived console); `None`: never.
+    pub idle_close_after: Option<Duration>,
+    /// Connect to every agent host at once, so heartbeats and alerts flow before any run.
+    pub watch_agents: bool,
+}
+
+impl SessionOptions {
+    /// For `hosts`, defaults everywhere else: no passphrases, no idle closing, agents
+    /// contacted only when a run needs them.
+    pub fn new(hosts: Vec<Host>) -> Self {
+        SessionOptions {
+            hosts,
+            ssh: SshFlags::default(),
+            passphrases: Passphrases::Never,
+            budget_at_least: None,
+            idle_close_after: None,
+            watch_agents: false,
+        }
+    }
+}
+
+/// The fleet as one front end drives it; see the module doc. Cheap to clone (shared inside).
+#[derive(Clone)]
+pub struct FleetSession {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    view: Arc<SharedView>,
+    links: Mutex<Links>,
+    queue: RunQueue,
+    records: Records,
+    home: Home,
+    locks: Option<Arc<LockManager>>,
+    requests: Mutex<Option<mpsc::UnboundedReceiver<PassphraseRequest>>>,
+    watch_agents: bool,
+    stop: CancellationToken,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl Drop for Inner {
+    /// A session dropped without `shutdown` still stops its watchers and collectors (runs
+    /// already submitted go on to their records: they hold what they need).
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl FleetSession {
+    /// Opens a session and sets up its transports; an error (a broken ssh config, a
+    /// `--known-hosts` that cannot be read) is returned before anything runs. Inside the tokio
+    /// runtime.
+    pub fn open(home: &Home, settings: &Settings, options: SessionOptions) -> Result<Self, Error> {
+        let session = Self::start(home, settings, options);
+        session.ensure_links()?;
+        Ok(session)
+    }
+
+    /// Opens a session that tolerates transports it cannot set up yet: the reason is in
+    /// `snapshot().problem`, runs that need them are refused with it, and the setup is tried
+    /// again before each run (the console, which must open on a broken ssh config too).
+    pub fn open_tolerant(home: &Home, settings: &Settings, options: SessionOptions) -> Self {
+        let session = Self::start(home, settings, options);
+        if let Err(e) = session.ensure_links() {
+            tracing::warn!(error = %e, "transports not set up yet");
+        }
+        session
+    }
+
+    fn start(home: &Home, settings: &Settings, options: SessionOptions) -> Self {
+        let (passphrase, requests) = match options.passphrases {
+            Passphrases::Never => (None, None),
+            Passphrases::Callback(ask) => (Some(ask), None),
+            Passphrases::Requests => {
+                let (ask, requests) = passphrase::bridge();
+                (Some(ask), Some(requests))
+            }
+        };
+        let view = SharedView::new(options.hosts);
+        let links = Links::new(
+            home.clone(),
+            settings.clone(),
+            options.ssh,
+            Arc::clone(view.hosts()),
+            passphrase,
+        );
+        // Each run brings the session's transports (`submit`); the context carries the rest
+        // that runs share: fan-out budget, host slots, breaker, locks.
+        let mut ctx = launch::context(super::Transports::new(), home, settings);
+        if let Some(at_least) = options.budget_at_least {
+            ctx = ctx.with_budget_at_least(at_least);
+        }
+        let locks = ctx.locks.clone();
+        let records = Records::new(home, &settings.store);
+        let queue = RunQueue::new(ctx, Some(records.clone()), &settings.queue);
+        let session = FleetSession {
+            inner: Arc::new(Inner {
+                view,
+                links: Mutex::new(links),
+                queue,
+                records,
+                home: home.clone(),
+                locks,
+                requests: Mutex::new(requests),
+                watch_agents: options.watch_agents,
+                stop: CancellationToken::new(),
+                tasks: Mutex::new(Vec::new()),
+            }),
+        };
+        session.start_watchers(options.idle_close_after);
+        session
+    }
+
+    /// Link states every second, queue changes as they come, idle connections closed.
+    fn start_watchers(&self, idle_close_after: Option<Duration>) {
+        let stop = self.inner.stop.clone();
+        let weak = Arc::downgrade(&self.inner);
+        let poll = move || {
+            weak.upgrade()
+                .map(|inner| lock(&inner.links).connections())
+                .unwrap_or_default()
+        };
+        let mut tasks = vec![collect::connections(
+            poll,
+            Arc::clone(&self.inner.view),
+            stop.clone(),
+        )];
+        let (queue, view) = (self.inner.queue.clone(), Arc::clone(&self.inner.view));
+        let mut changes = queue.changes();
+        let queue_stop = stop.clone();
+        tasks.push(tokio::spawn(async move {
+            view.set_queue(queue.snapshot());
+            loop {
+                tokio::select! {
+                    () = queue_stop.cancelled() => return,
+                    changed = changes.changed() => match changed {
+                        Ok(()) => view.set_queue(queue.snapshot()),
+                        Err(_) => return,
+                    },
+                }
+            }
+        }));
+        if let Some(after) = idle_close_after {
+            let weak = Arc::downgrade(&self.inner);
+            tasks.push(tokio::spawn(async move {
+                let mut tick = tokio::time::interval(IDLE_CHECK);
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+                loop {
+                    tokio::select! {
+                        () = stop.cancelled() => return,
+                        _ = tick.tick() => {}
+                    }
+                    let ssh = weak.upgrade().and_then(|inner| lock(&inner.links).ssh());
+                    if let Some(ssh) = ssh {
+                        let closed = ssh.close_idle(after).await;
+                        if closed > 0 {
+                            tracing::debug!(closed, "closed idle ssh connections");
+                        }
+                    }
+                }
+            }));
+        }
+        lock(&self.inner.tasks).extend(tasks);
+    }
+
+    /// Builds the transports if not built; once built, the agent feeds are collected (and
+    /// every agent host contacted, if asked).
+    fn ensure_links(&self) -> Result<(), Error> {
+        let mut links = lock(&self.inner.links);
+        match links.ensure() {
+            Ok(built_now) => {
+                self.inner.view.set_problem(None);
+                if built_now && let Some(agent) = links.agent() {
+                    let task = collect::agents(
+                        agent.subscribe_alerts(),
+                        agent.subscribe_heartbeats(),
+                        Arc::clone(&self.inner.view),
+                        self.inner.stop.clone(),
+                    );
+                    lock(&self.inner.tasks).push(task);
+                    if self.inner.watch_agents {
+                        watch_agents(&agent, links.hosts());
+                    }
+                }
+                Ok(())
+            }
+            Err(e) => {
+                self.inner.view.set_problem(Some(e.to_string()));
+                Err(e)
+            }
+        }
+    }
+
+    /// Queues `req` over the session's transports. It starts at once when fewer than
+    /// `[queue] max_running` run, else waits its turn; refused (and handed back) when the
+    /// queue is full or closed, or its hosts' transports cannot be set up. Its events go to
+    /// `events` tagged with its id, ending with one `RunFinished`. Inside the runtime.
+    pub fn submit(
+        &self,
+        req: RunRequest,
+        events: mpsc::Sender<SessionEvent>,
+    ) -> Result<RunId, SubmitError> {
+        // A failure is kept in the picture; runs without SSH hosts still get a transport.
+        let _ = self.ensure_links();
+        let transports = lock(&self.inner.links).for_run(&req.targets);
+        let transports = match transports {
+            Ok(t) => t,
+            Err(reason) => {
+                return Err(SubmitError::NoTransport {
+                    reason,
+                    request: Box::new(req),
+                });
+            }
+        };
+        let id = req.id.clone();
+        let (tx, rx) = mpsc::channel(ENGINE_CHANNEL);
+        self.inner.queue.submit_over(req, Some(transports), tx)?;
+        tokio::spawn(forward(
+            id.clone(),
+            rx,
+            events,
+            Arc::clone(&self.inner.view),
+        ));
+        Ok(id)
+    }
+
+    /// `submit`, as a rerun of run `of` where it did not end ok: audited as such once queued.
+    pub fn submit_rerun(
+        &self,
+        req: RunRequest,
+        of: &str,
+        events: mpsc::Sender<SessionEvent>,
+    ) -> Result<RunId, SubmitError> {
+        let what = format!(", as run {}: {}", req.id, req.display_command);
+        let targets = fold(req.targets.iter().map(|h| h.name.as_str()));
+        let count = req.targets.len();
+        let id = self.submit(req, events)?;
+        self.audit(&AuditRecord::rerun(of, &what, &targets, count));
+        Ok(id)
+    }
+
+    /// Cancels run `id` (queued: removed and recorded as cancelled; running: its commands are
+    /// stopped). False if no such run waits or runs.
+    pub fn cancel(&self, id: &str) -> bool {
+        self.inner.queue.cancel(id)
+    }
+
+    /// `cancel`, with how it was asked for in the audit line (`requested (Ctrl-C)`).
+    pub fn cancel_noting(&self, id: &str, how: &str) -> bool {
+        self.inner.queue.cancel_noting(id, how)
+    }
+
+    /// Pauses running run `id` before its next batch.
+    pub fn pause(&self, id: &str) -> Steer {
+        self.inner.queue.pause(id)
+    }
+
+    /// Lets paused run `id` go on.
+    pub fn resume(&self, id: &str) -> Steer {
+        self.inner.queue.resume(id)
+    }
+
+    /// The fleet now: link states and the queue as of this call.
+    pub fn snapshot(&self) -> FleetSnapshot {
+        let connections = lock(&self.inner.links).connections();
+        self.inner.view.set_connections(connections);
+        self.inner.view.set_queue(self.inner.queue.snapshot());
+        self.inner.view.snapshot()
+    }
+
+    /// Bumped whenever something a snapshot shows changed.
+    pub fn changes(&self) -> watch::Receiver<u64> {
+        self.inner.view.changes()
+    }
+
+    /// Every agent alert (recent ones first), each once; many subscribers may listen.
+    pub fn alerts(&self) -> Subscription<crate::transport::agent::AgentAlert> {
+        self.inner.view.feed.alerts()
+    }
+
+    /// Every agent heartbeat from now on.
+    pub fn heartbeats(&self) -> Subscription<crate::transport::agent::AgentHeartbeat> {
+        self.inner.view.feed.heartbeats()
+    }
+
+    /// A read-only handle on this session's picture and feeds.
+    pub fn reader(&self) -> FleetReader {
+        FleetReader::of_view(Arc::clone(&self.inner.view))
+    }
+
+    /// The SSH transport's passphrase questions (with `Passphrases::Requests`; taken once).
+    pub fn take_passphrase_requests(&self) -> Option<mpsc::UnboundedReceiver<PassphraseRequest>> {
+        lock(&self.inner.requests).take()
+    }
+
+    /// SSH connections made over the session's life (for tests and logs).
+    pub fn connections_made(&self) -> usize {
+        lock(&self.inner.links)
+            .ssh()
+            .map_or(0, |ssh| ssh.connections_made())
+    }
+
+    /// Closes SSH connections idle for `after` now; how many were closed.
+    pub async fn close_idle(&self, after: Duration) -> usize {
+        let ssh = lock(&self.inner.links).ssh();
+        match ssh {
+            Some(ssh) => ssh.close_idle(after).await,
+            None => 0,
+        }
+    }
+
+    /// Appends an operator's audit line; a full disk is logged, never fatal.
+    fn audit(&self, record: &AuditRecord) {
+        if let Err(e) = self.inner.records.append_audit(record) {
+            tracing::warn!(run = %record.run_id, action = %record.action, error = %e,
+                "cannot write the audit record");
+        }
+    }
+
+    /// Refuses new runs, cancels queued and running ones (queued ones are recorded as
+    /// cancelled) and waits up to `grace` for all of them to be recorded. False if some did
+    /// not end in time. Connections stay open until `shutdown`.
+    pub async fn stop_runs(&self, grace: Duration) -> bool {
+        let ended = self.inner.queue.shutdown(grace).await;
+        if !ended {
+            tracing::warn!("runs did not stop within {grace:?}; going on");
+        }
+        ended
+    }
+
+    /// Refuses new runs, cancels queued and running ones and waits up to `grace` for them to
+    /// be recorded; then closes every connection (SSH goodbyes within `grace` too). False if
+    /// some run did not end in time.
+    pub async fn shutdown(&self, grace: Duration) -> bool {
+        let ended = self.stop_runs(grace).await;
+        self.inner.stop.cancel();
+        let tasks = std::mem::take(&mut *lock(&self.inner.tasks));
+        for task in tasks {
+            let _ = task.await;
+        }
+        let (ssh, agent) = {
+            let links = lock(&self.inner.links);
+            (links.ssh(), links.agent())
+        };
+        if let Some(agent) = agent {
+            agent.shutdown();
+        }
+        if let Some(ssh) = ssh
+            && tokio::time::timeout(grace, ssh.shutdown()).await.is_err()
+        {
+            tracing::warn!("ssh connections did not close within {grace:?}; leaving anyway");
+        }
+        ended
+    }
+
+    pub fn home(&self) -> &Home {
+        &self.inner.home
+    }
+}
+
+/// Connects to every agent host now rather than at its first run. A host whose agent entry
+/// is unusable (no pin, no token file) shows that when a run reaches it.
+fn watch_agents(agent: &crate::transport::agent::AgentTransport, hosts: &[Host]) {
+    for host in hosts
+        .iter()
+        .filter(|h| h.transport == crate::inventory::TransportKind::Agent)
+    {
+        if let Err(e) = agent.watch(host) {
+            tracing::warn!(host = %host.name, error = %e.message, "agent not watched");
+        }
+    }
+}
+
+/// Passes run `id`'s events on, tagged, until it ends; its result joins the recent runs.
+async fn forward(
+    id: RunId,
+    mut rx: mpsc::Receiver<EngineEvent>,
+    events: mpsc::Sender<SessionEvent>,
+    view: Arc<SharedView>,
+) {
+    let mut reader_gone = false;
+    while let Some(event) = rx.recv().await {
+        if let EngineEvent::RunFinished { result } = &event {
+            view.add_run(Arc::new((**result).clone()));
+        }
+        // A front end that stopped reading (quitting) must not stall the run: keep draining
+        // so the engine finishes its cancel and records the run.
+        if !reader_gone && events.send((id.clone(), event)).await.is_err() {
+            reader_gone = true;
+        }
+    }
+}

@@ -1,0 +1,234 @@
+//! `FleetReader`: read-only *by type*. It can copy a snapshot of the fleet (hosts with their
+//! link state, the queue, recent runs, newest heartbeats), wait for a change, and receive
+//! alerts and heartbeats; it has no method that can submit, cancel, pause, lock, exec or write
+//! a record, and holds nothing that could.
+//!
+//! Taken from a session (`FleetSession::reader`), it shares the session's picture and feeds.
+//! Opened on its own (`FleetReader::open`, the wallboard), it contacts agents with read-scope
+//! tokens only (`AgentWatcher`; a host without `read_token_file` is shown as failed with "no
+//! read token" and never contacted), opens no SSH connection at all, and follows
+//! history.jsonl for the runs other fleetdeck processes of the same home record.
+//!
+//! A reader cannot start a run; this does not compile (no such method, E0599):
+//!
+//! ```compile_fail,E0599
+//! fn try_to_run(reader: &fleetdeck::engine::FleetReader, req: fleetdeck::engine::RunRequest) {
+//!     let (tx, _rx) = tokio::sync::mpsc::channel(1);
+//!     let _ = reader.submit(req, tx);
+//! }
+//! ```
+//!
+//! while the same call on a session does:
+//!
+//! ```
+//! fn run(session: &fleetdeck::engine::FleetSession, req: fleetdeck::engine::RunRequest) {
+//!     let (tx, _rx) = tokio::sync::mpsc::channel(1);
+//!     let _ = session.submit(req, tx);
+//! }
+//! ```
+//!
+//! Nor cancel, pause or resume one, nor take or release locks:
+//!
+//! ```compile_fail,E0599
+//! fn try_to_stop(reader: &fleetdeck::engine::FleetReader) {
+//!     reader.cancel("01J");
+//! }
+//! ```
+//! ```compile_fail,E0599
+//! fn try_to_pause(reader: &fleetdeck::engine::FleetReader) {
+//!     let _ = reader.pause("01J");
+//!     let _ = reader.resume("01J");
+//! }
+//! ```
+//! ```compile_fail,E0599
+//! async fn try_to_lock(reader: &fleetdeck::engine::FleetReader, hosts: &[fleetdeck::inventory::Host]) {
+//!     let reach = fleetdeck::engine::session::LockReach {
+//!         connect_timeout: std::time::Duration::from_secs(1),
+//!         fanout: 1,
+//!     };
+//!     reader.release_locks(hosts, true, reach).await;
+//! }
+//! ```
+//! ```
+//! fn stop(session: &fleetdeck::engine::FleetSession) {
+//!     session.cancel("01J");
+//!     let _ = session.pause("01J");
+//!     let _ = session.resume("01J");
+//! }
+//! ```
+//!
+//! And no session can be had from a reader:
+//!
+//! ```compile_fail,E0277
+//! fn upgrade(reader: fleetdeck::engine::FleetReader) -> fleetdeck::engine::FleetSession {
+//!     reader.into()
+//! }
+//! ```
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use super::collect;
+use super::feed::Subscription;
+use super::view::{FleetSnapshot, RECENT_RUNS, SharedView};
+use crate::config::{Home, Settings, current_user};
+use crate::engine::records::Records;
+use crate::engine::types::RunResult;
+use crate::inventory::{Host, TransportKind};
+use crate::store::read_newest_as;
+use crate::transport::ConnState;
+use crate::transport::agent::{AgentAlert, AgentHeartbeat, AgentWatcher};
+
+/// How often a standalone reader looks at history.jsonl for runs recorded by others.
+const HISTORY_POLL: Duration = Duration::from_secs(2);
+
+/// See the module doc. Cheap to clone.
+#[derive(Clone)]
+pub struct FleetReader {
+    view: Arc<SharedView>,
+    /// A standalone reader's own links and tasks, ended with its last clone.
+    _own: Option<Arc<Standalone>>,
+}
+
+struct Standalone {
+    watcher: AgentWatcher,
+    stop: CancellationToken,
+}
+
+impl Drop for Standalone {
+    fn drop(&mut self) {
+        self.stop.cancel();
+        self.watcher.shutdown();
+    }
+}
+
+impl FleetReader {
+    pub(super) fn of_view(view: Arc<SharedView>) -> FleetReader {
+        FleetReader { view, _own: None }
+    }
+
+    /// A reader of its own on `hosts` of `home`: agents over read tokens, SSH hosts not
+    /// contacted, runs from history.jsonl. Inside the tokio runtime.
+    pub fn open(home: &Home, settings: &Settings, hosts: Vec<Host>) -> FleetReader {
+        let view = SharedView::new(hosts);
+        // Acknowledged alerts are per consumer: a reader must not take the console's.
+        let watcher = AgentWatcher::new(&home.config_dir, format!("{}/reader", current_user()));
+        let stop = CancellationToken::new();
+        let mut refused: HashMap<String, ConnState> = HashMap::new();
+        for host in view.hosts().iter() {
+            if host.transport != TransportKind::Agent {
+                continue;
+            }
+            if let Err(e) = watcher.watch(host) {
+                refused.insert(
+                    host.name.clone(),
+                    ConnState::Failed {
+                        kind: e.kind,
+                        reason: e.message,
+                    },
+                );
+            }
+        }
+        collect::agents(
+            watcher.subscribe_alerts(),
+            watcher.subscribe_heartbeats(),
+            Arc::clone(&view),
+            stop.clone(),
+        );
+        let (hosts, poll_watcher) = (Arc::clone(view.hosts()), watcher.clone());
+        let poll = move || {
+            hosts
+                .iter()
+                .map(|h| {
+                    let state = match h.transport {
+                        TransportKind::Local => ConnState::Local,
+                        // Never contacted by a reader (its metrics come with a later issue,
+                        // through a fixed probe only).
+                        TransportKind::Ssh => ConnState::NotTracked,
+                        TransportKind::Agent => refused
+                            .get(&h.name)
+                            .cloned()
+                            .unwrap_or_else(|| poll_watcher.connection(h)),
+                    };
+                    (h.name.clone(), state)
+                })
+                .collect()
+        };
+        view.set_connections(poll());
+        collect::connections(poll, Arc::clone(&view), stop.clone());
+        let history = Records::new(home, &settings.store).history_path();
+        tokio::spawn(follow_history(history, Arc::clone(&view), stop.clone()));
+        FleetReader {
+            view,
+            _own: Some(Arc::new(Standalone { watcher, stop })),
+        }
+    }
+
+    /// The fleet as last collected.
+    pub fn snapshot(&self) -> FleetSnapshot {
+        self.view.snapshot()
+    }
+
+    /// Bumped whenever something a snapshot shows changed.
+    pub fn changes(&self) -> watch::Receiver<u64> {
+        self.view.changes()
+    }
+
+    /// Every agent alert (recent ones first), each once; see `Subscription::lost`.
+    pub fn alerts(&self) -> Subscription<AgentAlert> {
+        self.view.feed.alerts()
+    }
+
+    /// Every agent heartbeat from now on.
+    pub fn heartbeats(&self) -> Subscription<AgentHeartbeat> {
+        self.view.feed.heartbeats()
+    }
+
+    /// The hosts this reader shows.
+    pub fn hosts(&self) -> &[Host] {
+        self.view.hosts()
+    }
+}
+
+/// Re-reads the newest runs of history.jsonl whenever it changed (size or time), until `stop`.
+async fn follow_history(path: PathBuf, view: Arc<SharedView>, stop: CancellationToken) {
+    let mut seen: Option<(u64, Option<SystemTime>)> = None;
+    let mut tick = tokio::time::interval(HISTORY_POLL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        let stamp = std::fs::metadata(&path)
+            .ok()
+            .map(|m| (m.len(), m.modified().ok()));
+        if stamp.is_none() || stamp == seen {
+            continue;
+        }
+        seen = stamp;
+        let file = path.clone();
+        let read =
+            tokio::task::spawn_blocking(move || read_newest_as::<RunResult>(&file, RECENT_RUNS))
+                .await;
+        match read {
+            Ok(Ok(report)) => {
+                // Newest first in the report; the picture keeps oldest first.
+                let runs = report
+                    .records
+                    .into_iter()
+                    .rev()
+                    .map(|(_, run)| Arc::new(run))
+                    .collect();
+                view.set_recent(runs);
+            }
+            Ok(Err(e)) => tracing::warn!(file = %path.display(), error = %e, "cannot read history"),
+            Err(e) => tracing::warn!(error = %e, "history reader stopped"),
+        }
+    }
+}

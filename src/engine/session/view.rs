@@ -1,0 +1,159 @@
+//! What a session knows of the fleet, shared with its readers: each host's link state, the
+//! queue, recent runs, the newest heartbeat per agent host, and a change counter. The session
+//! (or a standalone reader's collectors) writes it; readers only copy snapshots out of it.
+//! Bounded by the host count and `RECENT_RUNS`, never by uptime.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::SystemTime;
+
+use tokio::sync::watch;
+
+use super::feed::FeedHub;
+use crate::engine::queue::QueueSnapshot;
+use crate::engine::types::RunResult;
+use crate::inventory::Host;
+use crate::transport::ConnState;
+use crate::transport::agent::HostMetrics;
+
+/// Finished runs a snapshot carries, newest last.
+pub const RECENT_RUNS: usize = 50;
+
+/// The fleet at one moment. Cheap to take: runs are shared, not copied.
+#[derive(Debug, Clone, Default)]
+pub struct FleetSnapshot {
+    /// Each host's link, by name (local hosts `Local`; hosts nobody tracks `NotTracked`).
+    pub connections: HashMap<String, ConnState>,
+    /// Runs waiting and running (empty for a standalone reader: it runs nothing).
+    pub queue: QueueSnapshot,
+    /// Finished runs, oldest first, at most `RECENT_RUNS`.
+    pub recent: Vec<Arc<RunResult>>,
+    /// The newest heartbeat of each agent host that sent one.
+    pub heartbeats: HashMap<String, HostMetrics>,
+    /// Why some transport could not be set up (a broken ssh config, with file:line), if so.
+    pub problem: Option<String>,
+    /// When the newest information arrived.
+    pub updated: Option<SystemTime>,
+}
+
+#[derive(Default)]
+struct State {
+    connections: HashMap<String, ConnState>,
+    queue: QueueSnapshot,
+    recent: VecDeque<Arc<RunResult>>,
+    heartbeats: HashMap<String, HostMetrics>,
+    problem: Option<String>,
+    updated: Option<SystemTime>,
+}
+
+/// The shared picture; see the module doc.
+pub(crate) struct SharedView {
+    hosts: Arc<[Host]>,
+    state: Mutex<State>,
+    changes: watch::Sender<u64>,
+    pub(super) feed: FeedHub,
+}
+
+impl SharedView {
+    pub fn new(hosts: Vec<Host>) -> Arc<SharedView> {
+        Arc::new(SharedView {
+            hosts: hosts.into(),
+            state: Mutex::new(State::default()),
+            changes: watch::channel(0).0,
+            feed: FeedHub::default(),
+        })
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        // Plain data: a panic elsewhere leaves it usable.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn changed(&self, st: &mut State) {
+        st.updated = Some(SystemTime::now());
+        self.changes.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    pub fn hosts(&self) -> &Arc<[Host]> {
+        &self.hosts
+    }
+
+    pub fn snapshot(&self) -> FleetSnapshot {
+        let st = self.state();
+        FleetSnapshot {
+            connections: st.connections.clone(),
+            queue: st.queue.clone(),
+            recent: st.recent.iter().cloned().collect(),
+            heartbeats: st.heartbeats.clone(),
+            problem: st.problem.clone(),
+            updated: st.updated,
+        }
+    }
+
+    pub fn changes(&self) -> watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+
+    /// New link states; a change only if one differs.
+    pub fn set_connections(&self, connections: HashMap<String, ConnState>) {
+        let mut st = self.state();
+        if st.connections != connections {
+            st.connections = connections;
+            self.changed(&mut st);
+        }
+    }
+
+    pub fn set_queue(&self, queue: QueueSnapshot) {
+        let mut st = self.state();
+        if st.queue != queue {
+            st.queue = queue;
+            self.changed(&mut st);
+        }
+    }
+
+    pub fn set_problem(&self, problem: Option<String>) {
+        let mut st = self.state();
+        if st.problem != problem {
+            st.problem = problem;
+            self.changed(&mut st);
+        }
+    }
+
+    /// A run ended (through the session, or seen in history.jsonl by a standalone reader).
+    pub fn add_run(&self, run: Arc<RunResult>) {
+        let mut st = self.state();
+        if st.recent.iter().any(|r| r.id == run.id) {
+            return;
+        }
+        if st.recent.len() == RECENT_RUNS {
+            st.recent.pop_front();
+        }
+        st.recent.push_back(run);
+        self.changed(&mut st);
+    }
+
+    /// Replaces the recent runs (a standalone reader re-read history.jsonl), oldest first.
+    pub fn set_recent(&self, runs: Vec<Arc<RunResult>>) {
+        let mut st = self.state();
+        let skip = runs.len().saturating_sub(RECENT_RUNS);
+        let runs: VecDeque<_> = runs.into_iter().skip(skip).collect();
+        let same =
+            st.recent.len() == runs.len() && st.recent.iter().zip(&runs).all(|(a, b)| a.id == b.id);
+        if !same {
+            st.recent = runs;
+            self.changed(&mut st);
+        }
+    }
+
+    pub fn set_heartbeat(&self, host: String, metrics: HostMetrics) {
+        let mut st = self.state();
+        st.heartbeats.insert(host, metrics);
+        self.changed(&mut st);
+    }
+
+    /// A change without new data (an alert arrived: readers look at their subscriptions).
+    pub fn touch(&self) {
+        let mut st = self.state();
+        self.changed(&mut st);
+    }
+}
