@@ -39,6 +39,8 @@ mod action_tests;
 #[cfg(test)]
 mod connection_tests;
 #[cfg(test)]
+mod help_tests;
+#[cfg(test)]
 mod history_tests;
 #[cfg(test)]
 mod run_tests;

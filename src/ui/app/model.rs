@@ -9,7 +9,7 @@ use super::run_layout::RunLayout;
 use super::runs::{RunStart, RunView};
 use crate::engine::HostState;
 use crate::inventory::{Host, Inventory};
-use crate::ui::keymap::{Context, KeyDispatcher, Keymap};
+use crate::ui::keymap::{Context, KeyDispatcher, Keymap, Screen};
 use crate::ui::theme::Theme;
 
 /// The six views, in tab order (`tab`, `1`..`6`).
@@ -259,13 +259,21 @@ impl Model {
 
     /// The keymap context for the view on screen (output panes have their own keys).
     pub fn context(&self) -> Context {
-        if self.view == View::History && self.history.pane_open() {
-            return Context::Pane;
-        }
-        if self.view == View::Runs && self.run_layout != RunLayout::Table {
-            Context::Pane
-        } else {
-            self.view.context()
+        self.screen().context()
+    }
+
+    /// What is on screen, for the keys that work there and the help that lists them.
+    pub fn screen(&self) -> Screen {
+        match self.view {
+            View::Fleet => Screen::Fleet,
+            View::Runs if self.run_layout == RunLayout::Table => Screen::Runs,
+            View::Runs => Screen::RunPanes,
+            View::History if self.history.pane_open() => Screen::HistoryOutput,
+            View::History if self.history.open.is_some() => Screen::HistoryRun,
+            View::History => Screen::History,
+            View::Actions => Screen::Actions,
+            View::Metrics => Screen::Metrics,
+            View::Incidents => Screen::Incidents,
         }
     }
 
