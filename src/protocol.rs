@@ -10,12 +10,17 @@
 //! `lock` and `unlock` (host locks, kept by the agent across restarts) get a `lock_result`.
 //! Every frame is at most [`MAX_FRAME_BYTES`]; anything malformed or oversized gets an
 //! `error` frame and is otherwise ignored (never a crash, never an unbounded allocation).
+//!
+//! The protocol owns every type it puts on the wire and imports nothing from the engine or
+//! the transports: they convert to and from these types at the edges (the agent transport
+//! on the console side, `crate::agent` on the agent side), so a rename in their vocabulary
+//! cannot change what an agent deployed earlier sends or accepts.
+//! tests/fixtures/protocol/v1 holds frames recorded from a real agent; tests/protocol_compat.rs
+//! holds this code to them.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde::{Deserialize, Serialize};
-
-use crate::transport::ExitOutcome;
 
 /// The protocol version in every frame's `"v"`. A peer speaking another version gets an
 /// `error` frame with code `version` and is disconnected.
@@ -168,6 +173,25 @@ pub struct Hello {
     /// Server only: the largest frame it accepts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_frame_bytes: Option<usize>,
+}
+
+/// How a job ended, flattened into its `exit` frame: `"outcome"` names the variant, its fields
+/// sit beside it (`{"outcome":"code","code":3}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum ExitOutcome {
+    /// Exited with a status code.
+    Code { code: i32 },
+    /// Killed by a signal, named without `SIG` (`TERM`, `KILL`, ...).
+    Signal { signal: String },
+    /// No exit status could be had for the process.
+    NoStatus,
+    /// The job's timeout passed; the agent killed it.
+    TimedOut { after_ms: u64 },
+    /// No output for the idle timeout; the agent killed it.
+    IdleTimedOut { after_ms: u64 },
+    /// Cancelled (a `cancel` frame, the connection gone, or the agent stopping).
+    Cancelled,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

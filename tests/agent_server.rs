@@ -10,9 +10,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fleetdeck::protocol::{
-    self, CheckResult, ErrorCode, Frame, Message, Operation, Scope, Stream, cert_fingerprint,
+    self, CheckResult, ErrorCode, ExitOutcome, Frame, Message, Operation, Scope, Stream,
+    cert_fingerprint,
 };
-use fleetdeck::transport::ExitOutcome;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;

@@ -17,7 +17,7 @@ use crate::engine::types::{ActionUse, Guards, Priority, SECRET_MASK};
 use crate::engine::{Limit, RunRequest};
 use crate::inventory::nodeset::fold;
 use crate::inventory::{Host, TransportKind};
-use crate::protocol::Operation;
+use crate::transport::AgentOp;
 
 /// Exit status of the command when a secret could not be read from stdin.
 pub const SECRET_READ_FAILED: i32 = 97;
@@ -322,10 +322,10 @@ fn fill_shell(
 pub fn agent_operation(
     agent: &AgentTemplate,
     values: &BTreeMap<String, Value>,
-) -> Result<Operation, String> {
+) -> Result<AgentOp, String> {
     let filled = fill_value(&toml::Value::Table(agent.table.clone()), values)?;
     filled
-        .try_into::<Operation>()
+        .try_into::<AgentOp>()
         .map_err(|e| crate::config::toml_diag::humanize(e.message()))
 }
 
@@ -373,7 +373,7 @@ fn fill_value(
 }
 
 /// How an agent operation is shown and recorded.
-pub fn agent_text(op: &Operation) -> String {
+pub fn agent_text(op: &AgentOp) -> String {
     let json = serde_json::to_string(op).unwrap_or_else(|_| "?".to_string());
     format!("agent {json}")
 }
@@ -488,7 +488,7 @@ fn preview(
     template: &Template,
     targets: &[Host],
     command: Option<&str>,
-    agent_op: Option<&Operation>,
+    agent_op: Option<&AgentOp>,
     values: &BTreeMap<String, Value>,
 ) -> Preview {
     let (agent_hosts, command_hosts): (Vec<&Host>, Vec<&Host>) = targets
@@ -693,7 +693,7 @@ mod tests {
             &Overrides::default(),
         )
         .unwrap();
-        let Some(Operation::FileValidation {
+        let Some(AgentOp::FileValidation {
             path,
             modified_within_s,
             size_gt_mb,

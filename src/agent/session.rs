@@ -26,9 +26,9 @@ use super::jobs::http_check::{self, HttpChecks};
 use super::jobs::shell::{self, ShellSpec};
 use super::server::Shared;
 use crate::protocol::{
-    self, ErrorCode, Frame, Heartbeat, Hello, MAX_FRAME_BYTES, Message, Operation, Scope,
+    self, ErrorCode, ExitOutcome, Frame, Heartbeat, Hello, MAX_FRAME_BYTES, Message, Operation,
+    Scope,
 };
-use crate::transport::ExitOutcome;
 
 /// Pings go out this often; a peer silent for [`QUIET_LIMIT`] (no frame, no pong) is dropped.
 const PING_EVERY: Duration = Duration::from_secs(10);

@@ -37,7 +37,52 @@ pub struct ExecSpec {
     pub idle_timeout: Option<Duration>,
     /// On agent hosts, this operation instead of `command` (an action's file_validation or
     /// service_health); other transports run `command`, its SSH equivalent.
-    pub agent_op: Option<crate::protocol::Operation>,
+    pub agent_op: Option<AgentOp>,
+}
+
+/// An operation only an agent can run, in place of a spec's shell command: an action's
+/// `[agent]` check. Its serde shape is that of the `[agent]` table in action templates (and of
+/// the `agent {…}` text a run records); the agent transport converts it to the wire's
+/// `protocol::Operation`, a type of its own, so this one can change without changing the wire.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+pub enum AgentOp {
+    /// Checks on one file; the job fails if any check fails.
+    FileValidation {
+        path: String,
+        #[serde(default)]
+        exists: Option<bool>,
+        #[serde(default)]
+        readable: Option<bool>,
+        #[serde(default)]
+        size_gt_mb: Option<f64>,
+        /// Modified within this many seconds.
+        #[serde(default)]
+        modified_within_s: Option<u64>,
+        /// Expected SHA-256, hex.
+        #[serde(default)]
+        sha256: Option<String>,
+    },
+    /// An HTTP(S) request from the agent; the job fails if any expectation fails.
+    ServiceHealth {
+        url: String,
+        #[serde(default)]
+        expect_status: Option<u16>,
+        #[serde(default)]
+        body_contains: Option<String>,
+        #[serde(default)]
+        json_field: Option<JsonFieldCheck>,
+        #[serde(default)]
+        timeout_ms: Option<u64>,
+    },
+}
+
+/// A service_health expectation: the value at a JSON pointer (`/status`) equals `equals`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonFieldCheck {
+    pub pointer: String,
+    pub equals: serde_json::Value,
 }
 
 /// Written by hand: stdin carries action secrets, so a `{:?}` of a spec (or of a run request

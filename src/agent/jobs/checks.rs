@@ -4,8 +4,7 @@
 use std::time::Instant;
 
 use super::Reporter;
-use crate::protocol::{CheckResult, Message, Stream};
-use crate::transport::ExitOutcome;
+use crate::protocol::{CheckResult, ExitOutcome, Message, Stream};
 
 /// One check's line as the panes show it.
 pub fn line(check: &CheckResult) -> String {

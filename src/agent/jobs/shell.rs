@@ -12,8 +12,8 @@ use tokio_util::sync::CancellationToken;
 use super::Reporter;
 use super::checks::elapsed_ms;
 use crate::config::units::format_size;
-use crate::protocol::{ErrorCode, MAX_OUTPUT_CHUNK, Message, Stream, Usage};
-use crate::transport::ExitOutcome;
+use crate::protocol::{ErrorCode, ExitOutcome, MAX_OUTPUT_CHUNK, Message, Stream, Usage};
+use crate::transport;
 use crate::transport::local::{exit_outcome, piped_in_own_group, signal_group};
 
 /// A command the policy has already resolved and allowed.
@@ -237,7 +237,7 @@ impl Running<'_> {
             status: None,
             usage: None,
         });
-        let outcome = killed.unwrap_or_else(|| exit_outcome(reaped.status));
+        let outcome = killed.unwrap_or_else(|| exit_outcome(reaped.status).into());
         (outcome, reaped.usage)
     }
 
@@ -255,6 +255,23 @@ impl Running<'_> {
         self.kept += take as u64;
         if take > 0 && !self.gone && !self.reporter.output(stream, &bytes[..take]).await {
             self.gone = true;
+        }
+    }
+}
+
+/// A process's end as the local transport reads it (shared wait-status decoding), in the
+/// wire's words.
+impl From<transport::ExitOutcome> for ExitOutcome {
+    fn from(o: transport::ExitOutcome) -> ExitOutcome {
+        match o {
+            transport::ExitOutcome::Code { code } => ExitOutcome::Code { code },
+            transport::ExitOutcome::Signal { signal } => ExitOutcome::Signal { signal },
+            transport::ExitOutcome::NoStatus => ExitOutcome::NoStatus,
+            transport::ExitOutcome::TimedOut { after_ms } => ExitOutcome::TimedOut { after_ms },
+            transport::ExitOutcome::IdleTimedOut { after_ms } => {
+                ExitOutcome::IdleTimedOut { after_ms }
+            }
+            transport::ExitOutcome::Cancelled => ExitOutcome::Cancelled,
         }
     }
 }

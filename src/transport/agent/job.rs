@@ -1,7 +1,8 @@
 //! One command on an agent connection: the engine's `ExecSpec` becomes a `shell_command`
-//! operation (the line through `/bin/sh -c`, as over SSH), the agent's frames become
-//! `ExecEvent`s, and cancel becomes a `cancel` frame answered by the job's `exit`. The agent
-//! enforces the command and idle timeouts; the client keeps a backstop in case it does not.
+//! operation (the line through `/bin/sh -c`, as over SSH) or its agent operation, the agent's
+//! frames become `ExecEvent`s, and cancel becomes a `cancel` frame answered by the job's
+//! `exit`. The agent enforces the command and idle timeouts; the client keeps a backstop in
+//! case it does not. Also the conversions between the engine's types and the wire's.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,8 +12,10 @@ use tokio::time::{Instant, sleep_until};
 use tokio_util::sync::CancellationToken;
 
 use super::session::{JobMsg, Session};
-use crate::protocol::{ErrorCode, Frame, Message, Operation, Stream, encode_bytes};
-use crate::transport::{ErrorKind, ExecEvent, ExecSpec, ExitOutcome, TransportError};
+use crate::protocol::{self, ErrorCode, Frame, Message, Operation, Stream, encode_bytes};
+use crate::transport::{
+    AgentOp, ErrorKind, ExecEvent, ExecSpec, ExitOutcome, JsonFieldCheck, TransportError,
+};
 
 /// How long after the agent should have stopped a command the client stops it itself.
 const BACKSTOP: Duration = Duration::from_secs(5);
@@ -23,7 +26,7 @@ const CANCEL_CONFIRM: Duration = Duration::from_secs(10);
 /// file_validation or service_health), else the command line through `/bin/sh -c`.
 pub fn operation(spec: &ExecSpec) -> Operation {
     if let Some(op) = &spec.agent_op {
-        return op.clone();
+        return op.clone().into();
     }
     Operation::ShellCommand {
         command: spec.command.clone(),
@@ -39,6 +42,68 @@ pub fn operation(spec: &ExecSpec) -> Operation {
 
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// An action's agent operation as the wire has it. Field by field rather than through serde:
+/// the template format and the wire are free to part ways.
+impl From<AgentOp> for Operation {
+    fn from(op: AgentOp) -> Operation {
+        match op {
+            AgentOp::FileValidation {
+                path,
+                exists,
+                readable,
+                size_gt_mb,
+                modified_within_s,
+                sha256,
+            } => Operation::FileValidation {
+                path,
+                exists,
+                readable,
+                size_gt_mb,
+                modified_within_s,
+                sha256,
+            },
+            AgentOp::ServiceHealth {
+                url,
+                expect_status,
+                body_contains,
+                json_field,
+                timeout_ms,
+            } => Operation::ServiceHealth {
+                url,
+                expect_status,
+                body_contains,
+                json_field: json_field.map(Into::into),
+                timeout_ms,
+            },
+        }
+    }
+}
+
+impl From<JsonFieldCheck> for protocol::JsonFieldCheck {
+    fn from(c: JsonFieldCheck) -> protocol::JsonFieldCheck {
+        protocol::JsonFieldCheck {
+            pointer: c.pointer,
+            equals: c.equals,
+        }
+    }
+}
+
+/// The agent's `exit` outcome in the engine's words.
+impl From<protocol::ExitOutcome> for ExitOutcome {
+    fn from(o: protocol::ExitOutcome) -> ExitOutcome {
+        match o {
+            protocol::ExitOutcome::Code { code } => ExitOutcome::Code { code },
+            protocol::ExitOutcome::Signal { signal } => ExitOutcome::Signal { signal },
+            protocol::ExitOutcome::NoStatus => ExitOutcome::NoStatus,
+            protocol::ExitOutcome::TimedOut { after_ms } => ExitOutcome::TimedOut { after_ms },
+            protocol::ExitOutcome::IdleTimedOut { after_ms } => {
+                ExitOutcome::IdleTimedOut { after_ms }
+            }
+            protocol::ExitOutcome::Cancelled => ExitOutcome::Cancelled,
+        }
+    }
 }
 
 /// Runs `spec` on `session`; `tx` gets `Started` and output (the caller sends the terminal
@@ -241,17 +306,26 @@ mod tests {
 
     #[test]
     fn an_agent_op_is_sent_as_is_and_failed_checks_are_picked_out() {
-        let op = Operation::FileValidation {
+        let mut spec = ExecSpec::new("test -e /x");
+        spec.agent_op = Some(AgentOp::FileValidation {
             path: "/x".into(),
             exists: Some(true),
             readable: None,
             size_gt_mb: None,
             modified_within_s: None,
             sha256: None,
-        };
-        let mut spec = ExecSpec::new("test -e /x");
-        spec.agent_op = Some(op.clone());
-        assert_eq!(operation(&spec), op);
+        });
+        assert_eq!(
+            operation(&spec),
+            Operation::FileValidation {
+                path: "/x".into(),
+                exists: Some(true),
+                readable: None,
+                size_gt_mb: None,
+                modified_within_s: None,
+                sha256: None,
+            }
+        );
         use crate::agent::jobs::checks::{check, line};
         let mut lines = CheckLines::default();
         lines.feed(line(&check("exists", true, "yes")).as_bytes());
@@ -260,6 +334,76 @@ mod tests {
         assert_eq!(
             lines.failures().as_deref(),
             Some("check failed: size_gt_mb: size 0.1 MB\n")
+        );
+    }
+
+    /// The text of the frame recorded as `name` from a real agent session
+    /// (tests/fixtures/protocol/v1), as JSON.
+    fn recorded(name: &str) -> serde_json::Value {
+        const FRAMES: &str = include_str!("../../../tests/fixtures/protocol/v1/frames.jsonl");
+        let line = FRAMES
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .find(|r| r["name"] == name)
+            .unwrap_or_else(|| panic!("no recorded frame {name}"));
+        serde_json::from_str(line["text"].as_str().unwrap()).unwrap()
+    }
+
+    fn exec_frame(id: &str, spec: &ExecSpec) -> serde_json::Value {
+        let text = Frame::new(Message::Exec {
+            id: id.into(),
+            op: operation(spec),
+        })
+        .encode();
+        serde_json::from_str(&text).unwrap()
+    }
+
+    #[test]
+    fn specs_become_the_exec_frames_recorded_from_this_transport() {
+        let mut full = ExecSpec::new("IFS= read -r X; echo \"got $X\"; echo oops >&2; exit 3");
+        full.env = vec![("GREETING".into(), "hi".into())];
+        full.cwd = Some("/tmp".into());
+        full.stdin = Some(b"secret\n".to_vec());
+        full.timeout = Some(Duration::from_secs(30));
+        full.idle_timeout = Some(Duration::from_secs(20));
+        assert_eq!(exec_frame("j1", &full), recorded("exec_shell_command_full"));
+        assert_eq!(
+            exec_frame("j2", &ExecSpec::new("true")),
+            recorded("exec_shell_command_minimal")
+        );
+
+        let tmp = "/tmp/.tmp6pQAKm";
+        let mut check = ExecSpec::new("test -e x");
+        check.agent_op = Some(AgentOp::FileValidation {
+            path: format!("{tmp}/missing.txt"),
+            exists: Some(true),
+            readable: None,
+            size_gt_mb: None,
+            modified_within_s: None,
+            sha256: None,
+        });
+        assert_eq!(
+            exec_frame("j8", &check),
+            recorded("exec_file_validation_nulls")
+        );
+        check.agent_op = Some(AgentOp::ServiceHealth {
+            url: "http://127.0.0.1:37205/health".into(),
+            expect_status: Some(200),
+            body_contains: Some("ok".into()),
+            json_field: Some(JsonFieldCheck {
+                pointer: "/status".into(),
+                equals: serde_json::json!("ok"),
+            }),
+            timeout_ms: Some(5000),
+        });
+        assert_eq!(
+            exec_frame("j10", &check),
+            recorded("exec_service_health_full")
+        );
+        let cancel = Frame::new(Message::Cancel { id: "j6".into() }).encode();
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&cancel).unwrap(),
+            recorded("cancel")
         );
     }
 

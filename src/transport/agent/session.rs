@@ -244,7 +244,11 @@ async fn dispatch(session: &Arc<Session>, feed: &Feed, text: &str) {
             }
             Err(e) => tracing::warn!(host, job = %id, "agent output dropped: {e}"),
         },
-        Message::Exit { id, outcome, .. } => session.to_job(&id, JobMsg::Exit(outcome), true).await,
+        Message::Exit { id, outcome, .. } => {
+            session
+                .to_job(&id, JobMsg::Exit(outcome.into()), true)
+                .await
+        }
         Message::Error {
             id: Some(id),
             code,
