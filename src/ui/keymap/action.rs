@@ -70,10 +70,11 @@ actions! {
     SearchNext = "search_next" in [RunPanes]: "jump to the next search match";
     SearchPrev = "search_prev" in [RunPanes]: "jump to the previous search match";
     CommandLine = "command_line" in EVERYWHERE: "open the command line (:run, :target, :action, :theme, :q)";
-    // Marks and `!` act on the hosts only the Fleet view shows.
+    // Marking needs the host list only the Fleet view shows; clearing (the status bar counts
+    // the marks) and `!` work from every view.
     Mark = "mark" in [Fleet]: "mark or unmark the host under the cursor";
     MarkAllShown = "mark_all_shown" in [Fleet]: "mark every host the filter shows";
-    ClearMarks = "clear_marks" in [Fleet]: "clear all marks";
+    ClearMarks = "clear_marks" in EVERYWHERE: "clear all marks";
     Open = "open" in [Runs, History, HistoryRun, Actions]: "open the row under the cursor";
     Back = "back" in EVERYWHERE: "close the popup, pane or filter; at the top of a view, ask to quit";
     NextView = "next_view" in EVERYWHERE: "switch to the next view";
@@ -88,7 +89,7 @@ actions! {
     Zoom = "zoom" in [RunPanes]: "zoom the focused pane, or return to the grid";
     Wrap = "wrap" in PANES: "wrap long lines on or off";
     Grouped = "grouped" in RUNS: "group identical outputs under their folded node set";
-    RunCommand = "run_command" in [Fleet]: "run a command on the marked hosts (asks first)";
+    RunCommand = "run_command" in EVERYWHERE: "run a command on the marked hosts (asks first)";
     RerunFailed = "rerun_failed" in [Runs, RunPanes, History, HistoryRun, HistoryOutput]: "run the same command again on the hosts that failed";
     StartAction = "start_action" in HISTORY: "open the run's action form, its parameters prefilled (secrets typed again)";
     CancelRun = "cancel_run" in RUNS: "cancel the selected run (a queued one leaves the queue)";

@@ -111,8 +111,8 @@ mod tests {
         }
     }
 
-    /// Marking and `!` are Fleet keys: listed there, nowhere else, even when a user keymap
-    /// still binds them in `[global]`.
+    /// Marking is a Fleet key: listed there, nowhere else, even when a user keymap still
+    /// binds it in `[global]`.
     #[test]
     fn fleet_keys_show_only_in_the_fleet_view() {
         let base = builtin().unwrap();
@@ -127,12 +127,7 @@ mod tests {
         assert_eq!(mark, ["space", "m"]);
         for screen in Screen::ALL.into_iter().filter(|s| *s != Screen::Fleet) {
             let rows = help_rows(&km, screen);
-            for action in [
-                Action::Mark,
-                Action::MarkAllShown,
-                Action::ClearMarks,
-                Action::RunCommand,
-            ] {
+            for action in [Action::Mark, Action::MarkAllShown] {
                 assert!(
                     !rows.iter().any(|r| r.1 == action),
                     "{action:?} on {screen:?}"

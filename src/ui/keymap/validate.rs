@@ -283,7 +283,7 @@ mod tests {
 
     #[test]
     fn fleet_only_keys_in_global_are_warnings_naming_the_section() {
-        let src = "[global]\n\"j\" = \"move_down\"\n\"space\" = \"mark\"\n  \"!\" = \"run_command\"\n[fleet]\n\"V\" = \"mark_all_shown\"\n";
+        let src = "[global]\n\"j\" = \"move_down\"\n\"space\" = \"mark\"\n  \"x\" = \"mark_all_shown\"\n\"!\" = \"run_command\"\n[fleet]\n\"V\" = \"mark_all_shown\"\n";
         let all = validate_file(Path::new("km.toml"), src);
         assert!(all.iter().all(is_warning), "{all:?}");
         let text: Vec<String> = all.iter().map(ToString::to_string).collect();
@@ -292,8 +292,9 @@ mod tests {
             [
                 "km.toml:3:1: warning: `space` = \"mark\" is in [global] but does something only \
                  in [fleet] (Fleet): move it to [fleet] (until then it still works there)",
-                "km.toml:4:3: warning: `!` = \"run_command\" is in [global] but does something \
-                 only in [fleet] (Fleet): move it to [fleet] (until then it still works there)",
+                "km.toml:4:3: warning: `x` = \"mark_all_shown\" is in [global] but does \
+                 something only in [fleet] (Fleet): move it to [fleet] (until then it still \
+                 works there)",
             ]
         );
         // Pane keys belong in [pane]; keys several views use stay global.
@@ -301,6 +302,7 @@ mod tests {
         assert_eq!(home_section(Action::SearchNext), Some(Context::Pane));
         assert_eq!(home_section(Action::CancelRun), Some(Context::Runs));
         assert_eq!(home_section(Action::Open), None);
+        assert_eq!(home_section(Action::RunCommand), None);
         assert_eq!(home_section(Action::RerunFailed), None);
     }
 
