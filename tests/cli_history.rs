@@ -301,3 +301,35 @@ fn ssh_rerun_failed_takes_unreachable_and_failed_hosts() {
     assert_eq!(host_names(&second, |_| true), not_ok);
     assert_eq!(second["command"].as_str(), Some(cmd_first.as_str()));
 }
+
+/// history.jsonl lines as fleetdeck wrote them while the run's status was a string still
+/// read, and `history --json` gives the same words back.
+#[test]
+fn history_written_before_the_status_enum_still_reads() {
+    let home = home_with(HOSTS);
+    let path = history_file(home.path());
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let lines = [
+        r#"{"v":1,"ts":"2025-07-01T10:00:02Z","command":"uptime","finished":"2025-07-01T10:00:02Z","hosts":[{"bytes_err":0,"bytes_out":40,"duration_ms":12,"exit_code":0,"host":"l1","state":"ok"},{"bytes_err":0,"bytes_out":0,"duration_ms":3,"first_error_line":"connection refused","host":"l2","kind":"connect","message":"connection refused","state":"unreachable"}],"id":"01JZ8Q6S0V5Y3M2K4N7P9R1T3W","selector":"l[1-2]","started":"2025-07-01T10:00:00Z","status":"unreachable","targets":"l[1-2]","user":"ops@deck"}"#,
+        r#"{"v":1,"ts":"2025-07-01T11:00:05Z","command":"sleep 60","finished":"2025-07-01T11:00:05Z","hosts":[{"bytes_err":0,"bytes_out":0,"duration_ms":5000,"host":"l3","state":"cancelled"}],"id":"01JZ8TXS0V5Y3M2K4N7P9R1T3X","selector":"l3","started":"2025-07-01T11:00:00Z","status":"cancelled","targets":"l3","user":"ops@deck"}"#,
+    ];
+    fs::write(&path, format!("{}\n{}\n", lines[0], lines[1])).unwrap();
+
+    let listed = runs(home.path());
+    let statuses: Vec<&str> = listed
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["cancelled", "unreachable"]);
+    let out = run(home.path(), &["history"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.is_empty(), "{}", out.stderr);
+    assert!(out.stdout.contains("unreachable"), "{}", out.stdout);
+    let out = run(home.path(), &["history", "show", "01JZ8Q6S0V5Y"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("status   unreachable"),
+        "{}",
+        out.stdout
+    );
+}

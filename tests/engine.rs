@@ -247,7 +247,7 @@ async fn each_outcome_maps_to_its_state_sequence() {
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(result.status, "failed");
+    assert_eq!(result.status.as_str(), "failed");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -276,7 +276,7 @@ async fn the_window_slides_and_never_exceeds_the_fanout() {
     .await;
     std::fs::write(&release, b"").unwrap();
     let (result, _) = task.await.unwrap();
-    assert_eq!(result.status, "ok");
+    assert_eq!(result.status.as_str(), "ok");
     let log = lines(&log);
     assert_eq!(log.len(), 16);
     let max = max_concurrency(&log);
@@ -297,7 +297,7 @@ async fn batches_run_strictly_one_after_another() {
         req.batch = Some(batch);
         req.fanout = fanout;
         let (result, _) = run_collect(req, None).await;
-        assert_eq!(result.status, "ok");
+        assert_eq!(result.status.as_str(), "ok");
         let log = lines(&log);
         assert_eq!(log.len(), 2 * hosts);
         // Hosts start in order, so the k-th start belongs to batch k / size, and every host
@@ -641,6 +641,6 @@ async fn an_unwritable_home_still_returns_the_result() {
     std::fs::write(&home.data_dir, b"not a folder").unwrap();
     let records = Records::new(&home, &StoreSettings::default());
     let (result, events) = run_collect(request(local_hosts(2), "echo hi"), Some(&records)).await;
-    assert_eq!(result.status, "ok");
+    assert_eq!(result.status.as_str(), "ok");
     assert_eq!(output_of(&events, 1, Stream::Stdout), b"hi\n");
 }

@@ -293,7 +293,7 @@ async fn a_cancel_during_the_backoff_ends_the_host_at_once() {
     // Full jitter may make a wait tiny; never does it make all of them tiny.
     assert!(result.hosts[0].attempts <= 2, "{:?}", result.hosts[0]);
     assert_eq!(states_of(&events, 0).last(), Some(&HostState::Cancelled));
-    assert_eq!(result.status, "cancelled");
+    assert_eq!(result.status.as_str(), "cancelled");
 }
 
 // ------------------------------------------------------- success criteria
@@ -666,7 +666,7 @@ async fn a_cancel_while_paused_skips_the_rest() {
     .await;
     cancel.cancel();
     let (result, _) = run.finish().await;
-    assert_eq!(result.status, "cancelled");
+    assert_eq!(result.status.as_str(), "cancelled");
     for h in &result.hosts {
         assert_eq!(
             h.state,

@@ -210,7 +210,10 @@ async fn higher_priorities_start_first_and_equal_ones_in_order() {
             before.finished
         );
     }
-    assert!(results.iter().all(|r| r.status == "ok"), "{results:?}");
+    assert!(
+        results.iter().all(|r| r.status.as_str() == "ok"),
+        "{results:?}"
+    );
     assert!(
         rx.recv().await.is_none(),
         "nothing after the last RunFinished"
@@ -305,7 +308,7 @@ async fn cancelling_a_waiting_run_records_it_cancelled_and_a_running_one_stops()
     ));
     let result = finished(&events)[0].clone();
     assert_eq!(result.id, waiting);
-    assert_eq!(result.status, "cancelled");
+    assert_eq!(result.status.as_str(), "cancelled");
     assert_eq!(result.exit_code(), 130);
     assert_eq!(result.hosts.len(), 3);
     for h in &result.hosts {
@@ -323,13 +326,13 @@ async fn cancelling_a_waiting_run_records_it_cancelled_and_a_running_one_stops()
     let events = collect(&mut brx, 1).await;
     let result = finished(&events)[0];
     assert_eq!(result.id, blocker);
-    assert_eq!(result.status, "cancelled");
+    assert_eq!(result.status.as_str(), "cancelled");
     assert!(brx.recv().await.is_none());
     assert!(!q.cancel("01NOSUCHRUN00000000000000"));
 
     let history: Vec<RunResult> = read(&records.history_path());
     let recorded = history.iter().find(|r| r.id == waiting).unwrap();
-    assert_eq!(recorded.status, "cancelled");
+    assert_eq!(recorded.status.as_str(), "cancelled");
     assert_eq!(recorded.targets, "web[00-02]");
     let audit: Vec<AuditRecord> = read(&records.audit_path());
     let cancels: Vec<(&str, &str, &str, usize)> = audit
@@ -415,7 +418,7 @@ async fn a_paused_run_starts_no_new_host_until_resumed() {
     assert_eq!(q.resume(&id), Steer::Unchanged);
     let events = collect(&mut rx, 1).await;
     let result = finished(&events)[0];
-    assert_eq!(result.status, "ok", "{result:?}");
+    assert_eq!(result.status.as_str(), "ok", "{result:?}");
     assert!(result.hosts.iter().all(|h| h.state == HostState::Ok));
     assert_eq!(q.pause(&id), Steer::NotFound);
 
@@ -461,7 +464,7 @@ async fn waiting_runs_cannot_be_paused_and_shutdown_records_every_run() {
     let events = collect(&mut rx, 4).await;
     let mut done: Vec<(String, String)> = finished(&events)
         .iter()
-        .map(|r| (r.id.clone(), r.status.clone()))
+        .map(|r| (r.id.clone(), r.status.to_string()))
         .collect();
     done.sort();
     let mut want: Vec<(String, String)> = ids

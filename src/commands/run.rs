@@ -13,7 +13,8 @@ use indicatif::ProgressBar;
 use tokio::sync::mpsc;
 
 use super::hosts::resolve_targets;
-use super::prompt::{confirm_protected, protected_envs, read_passphrase};
+use super::prompt::{confirm_protected, read_passphrase};
+use crate::action::TargetEnvs;
 use crate::cli::{OutputMode, RunArgs, RunOptions};
 use crate::config::units::format_duration;
 use crate::config::{Home, Settings};
@@ -101,7 +102,7 @@ pub fn execute(
 ) -> Result<ExitCode, Error> {
     let spec = exec_spec(&plan.command, settings, options)?;
     let fanout = options.fanout.unwrap_or(settings.run.fanout) as usize;
-    let envs = protected_envs(&plan.hosts, &settings.safety.protected_envs);
+    let envs = TargetEnvs::of(&plan.hosts, &settings.safety.protected_envs).protected;
 
     check_known_hosts_files(options)?;
     if options.dry_run {
@@ -139,7 +140,7 @@ pub fn run_request(
     options: &RunOptions,
 ) -> Result<ExitCode, Error> {
     let output_cap = launch::output_cap(settings);
-    let envs = protected_envs(&request.targets, &settings.safety.protected_envs);
+    let envs = TargetEnvs::of(&request.targets, &settings.safety.protected_envs).protected;
     let folded = fold(request.targets.iter().map(|h| h.name.as_str()));
     let mode = options.output_mode();
     let progress = (mode != OutputMode::Json && std::io::stderr().is_terminal())

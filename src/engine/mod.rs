@@ -35,7 +35,7 @@ pub use session::{
 pub use transports::Transports;
 pub use types::{
     ActionUse, EngineEvent, Guards, HostResult, HostState, Limit, Priority, RetryOn, RetryPolicy,
-    RunId, RunRequest, RunResult, SECRET_MASK, Stream, SuccessCriteria,
+    RunId, RunRequest, RunResult, RunStatus, SECRET_MASK, Stream, SuccessCriteria,
 };
 
 // What front ends show of the transports (connection state, why a host failed, how a command

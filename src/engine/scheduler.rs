@@ -15,7 +15,7 @@ use super::forwarder::Hub;
 use super::records::{AuditRecord, Records};
 use super::run_output::{HostRecorder, RunOutput};
 use super::transports::Transports;
-use super::types::{EngineEvent, HostResult, HostState, RunId, RunRequest, RunResult};
+use super::types::{EngineEvent, HostResult, HostState, RunId, RunRequest, RunResult, RunStatus};
 use crate::inventory::nodeset::fold;
 use crate::store::now_rfc3339;
 use crate::transport::ErrorKind;
@@ -105,7 +105,7 @@ pub async fn run_in(
         selector: req.selector.clone(),
         targets: targets.clone(),
         command: req.display_command.clone(),
-        status: run_status(cancelled, &hosts).to_string(),
+        status: RunStatus::of(cancelled, &hosts),
         action: req.action.clone(),
         hosts,
     };
@@ -114,7 +114,7 @@ pub async fn run_in(
         if let Err(e) = records.append_history(&result) {
             tracing::warn!(run = %req.id, error = %e, "cannot append the run to history");
         }
-        if let Err(e) = records.append_audit(&audit(&result.status)) {
+        if let Err(e) = records.append_audit(&audit(result.status.as_str())) {
             tracing::warn!(run = %req.id, error = %e, "cannot write the audit record");
         }
     }
@@ -124,20 +124,6 @@ pub async fn run_in(
         })
         .await;
     result
-}
-
-/// The run as a whole: cancelled, else failed, else unreachable, else ok.
-pub fn run_status(cancelled: bool, hosts: &[HostResult]) -> &'static str {
-    let any = |f: fn(&HostState) -> bool| hosts.iter().any(|h| f(&h.state));
-    if cancelled {
-        "cancelled"
-    } else if any(HostState::is_failure) {
-        "failed"
-    } else if any(|s| matches!(s, HostState::Unreachable { .. })) {
-        "unreachable"
-    } else {
-        "ok"
-    }
 }
 
 /// The fan-out actually used: the request's, capped to what the open-file limit allows.
@@ -330,65 +316,6 @@ fn crashed(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::transport::ExitOutcome;
-
-    fn host(state: HostState) -> HostResult {
-        skipped("h", state)
-    }
-
-    #[test]
-    fn run_status_and_exit_code() {
-        let ok = || host(HostState::Ok);
-        let unreachable = || {
-            host(HostState::Unreachable {
-                kind: ErrorKind::Auth,
-                message: "no key".into(),
-            })
-        };
-        let failed = || {
-            host(HostState::Failed {
-                outcome: ExitOutcome::Code { code: 1 },
-            })
-        };
-        let skipped_for_max_fail = || {
-            host(HostState::Skipped {
-                reason: "max-fail reached: 1 failed".into(),
-            })
-        };
-        let cases = [
-            (false, vec![ok(), ok()], "ok", 0),
-            (false, vec![ok(), unreachable()], "unreachable", 3),
-            (
-                false,
-                vec![unreachable(), failed(), skipped_for_max_fail()],
-                "failed",
-                1,
-            ),
-            (
-                true,
-                vec![ok(), host(HostState::Cancelled)],
-                "cancelled",
-                130,
-            ),
-            (false, vec![], "ok", 0),
-        ];
-        for (cancelled, hosts, status, code) in cases {
-            assert_eq!(run_status(cancelled, &hosts), status);
-            let result = RunResult {
-                id: new_run_id(),
-                user: "u@m".into(),
-                started: String::new(),
-                finished: String::new(),
-                selector: String::new(),
-                targets: String::new(),
-                command: String::new(),
-                status: status.into(),
-                action: None,
-                hosts,
-            };
-            assert_eq!(result.exit_code(), code, "{status}");
-        }
-    }
 
     #[test]
     fn run_ids_are_ulids() {

@@ -326,6 +326,77 @@ fn is_one_attempt(n: &u32) -> bool {
     *n == 1
 }
 
+/// The run as a whole. history.jsonl, `--json` and export write the snake_case name (`"ok"`,
+/// `"failed"`, `"unreachable"`, `"cancelled"`), as they did when this was a string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    Ok,
+    Failed,
+    Unreachable,
+    Cancelled,
+}
+
+impl RunStatus {
+    /// The one rule: cancelled, else failed (a host failed, timed out or broke), else
+    /// unreachable (a host could not be reached), else ok. Skipped hosts count for nothing.
+    pub fn of(cancelled: bool, hosts: &[HostResult]) -> RunStatus {
+        let any = |f: fn(&HostState) -> bool| hosts.iter().any(|h| f(&h.state));
+        if cancelled {
+            RunStatus::Cancelled
+        } else if any(HostState::is_failure) {
+            RunStatus::Failed
+        } else if any(|s| matches!(s, HostState::Unreachable { .. })) {
+            RunStatus::Unreachable
+        } else {
+            RunStatus::Ok
+        }
+    }
+
+    /// The word files and screens use (the serde name).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Ok => "ok",
+            RunStatus::Failed => "failed",
+            RunStatus::Unreachable => "unreachable",
+            RunStatus::Cancelled => "cancelled",
+        }
+    }
+
+    /// DESIGN.md's exit codes: 0 all ok, 1 a host failed, 3 none failed but one unreachable,
+    /// 130 cancelled.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            RunStatus::Ok => 0,
+            RunStatus::Failed => 1,
+            RunStatus::Unreachable => 3,
+            RunStatus::Cancelled => 130,
+        }
+    }
+}
+
+impl fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for RunStatus {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [
+            RunStatus::Ok,
+            RunStatus::Failed,
+            RunStatus::Unreachable,
+            RunStatus::Cancelled,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == s)
+        .ok_or_else(|| format!("unknown run status `{s}` (ok, failed, unreachable, cancelled)"))
+    }
+}
+
 /// The whole run, as appended to history.jsonl.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunResult {
@@ -337,8 +408,8 @@ pub struct RunResult {
     /// Folded node set of the targets.
     pub targets: String,
     pub command: String,
-    /// ok | failed | unreachable | cancelled (the run as a whole, as the exit code says).
-    pub status: String,
+    /// The run as a whole, as the exit code says.
+    pub status: RunStatus,
     pub hosts: Vec<HostResult>,
     /// The action template this run rendered (secret values masked).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -349,16 +420,7 @@ impl RunResult {
     /// The exit codes README.md gives: 0 all ok, 1 a host failed, 3 none failed but one unreachable,
     /// 130 cancelled.
     pub fn exit_code(&self) -> u8 {
-        let any = |f: fn(&HostState) -> bool| self.hosts.iter().any(|h| f(&h.state));
-        if self.status == "cancelled" {
-            130
-        } else if any(HostState::is_failure) {
-            1
-        } else if any(|s| matches!(s, HostState::Unreachable { .. })) {
-            3
-        } else {
-            0
-        }
+        self.status.exit_code()
     }
 
     /// The hosts a rerun retries: every host that did not end ok (failed, timed out,
@@ -382,6 +444,92 @@ impl RunResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn host(state: HostState) -> HostResult {
+        HostResult {
+            host: "h".into(),
+            state,
+            exit_code: None,
+            duration_ms: 0,
+            bytes_out: 0,
+            bytes_err: 0,
+            first_error_line: None,
+            attempts: 1,
+        }
+    }
+
+    #[test]
+    fn run_status_and_exit_code() {
+        let ok = || host(HostState::Ok);
+        let unreachable = || {
+            host(HostState::Unreachable {
+                kind: ErrorKind::Auth,
+                message: "no key".into(),
+            })
+        };
+        let failed = || {
+            host(HostState::Failed {
+                outcome: ExitOutcome::Code { code: 1 },
+            })
+        };
+        let skipped_for_max_fail = || {
+            host(HostState::Skipped {
+                reason: "max-fail reached: 1 failed".into(),
+            })
+        };
+        let cases = [
+            (false, vec![ok(), ok()], RunStatus::Ok, 0),
+            (false, vec![ok(), unreachable()], RunStatus::Unreachable, 3),
+            (
+                false,
+                vec![unreachable(), failed(), skipped_for_max_fail()],
+                RunStatus::Failed,
+                1,
+            ),
+            (
+                true,
+                vec![ok(), host(HostState::Cancelled)],
+                RunStatus::Cancelled,
+                130,
+            ),
+            (false, vec![], RunStatus::Ok, 0),
+        ];
+        for (cancelled, hosts, status, code) in cases {
+            assert_eq!(RunStatus::of(cancelled, &hosts), status);
+            assert_eq!(status.exit_code(), code, "{status}");
+        }
+    }
+
+    #[test]
+    fn status_names_are_the_strings_files_hold() {
+        for (status, name) in [
+            (RunStatus::Ok, "ok"),
+            (RunStatus::Failed, "failed"),
+            (RunStatus::Unreachable, "unreachable"),
+            (RunStatus::Cancelled, "cancelled"),
+        ] {
+            assert_eq!(status.as_str(), name);
+            assert_eq!(
+                serde_json::to_string(&status).unwrap(),
+                format!("\"{name}\"")
+            );
+            assert_eq!(
+                serde_json::from_str::<RunStatus>(&format!("\"{name}\"")).unwrap(),
+                status
+            );
+        }
+    }
+
+    /// A line as fleetdeck wrote it while the status was a string reads, and writes back the
+    /// same bytes.
+    #[test]
+    fn history_lines_written_before_the_enum_still_read() {
+        let line = r#"{"id":"01JZ8Q6S0V5Y3M2K4N7P9R1T3W","user":"ops@deck","started":"2025-07-01T10:00:00Z","finished":"2025-07-01T10:00:02Z","selector":"web[1-2]","targets":"web[1-2]","command":"uptime","status":"unreachable","hosts":[{"host":"web1","state":"ok","exit_code":0,"duration_ms":12,"bytes_out":40,"bytes_err":0},{"host":"web2","state":"unreachable","kind":"connect","message":"connection refused","duration_ms":3,"bytes_out":0,"bytes_err":0,"first_error_line":"connection refused"}]}"#;
+        let run: RunResult = serde_json::from_str(line).unwrap();
+        assert_eq!(run.status, RunStatus::Unreachable);
+        assert_eq!(run.exit_code(), 3);
+        assert_eq!(serde_json::to_string(&run).unwrap(), line);
+    }
 
     #[test]
     fn limits() {

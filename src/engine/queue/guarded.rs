@@ -8,7 +8,7 @@ use tokio::sync::mpsc;
 use crate::engine::context::{RunContext, RunControl};
 use crate::engine::records::{AuditRecord, Records};
 use crate::engine::scheduler::run_in;
-use crate::engine::types::{EngineEvent, HostResult, HostState, RunRequest, RunResult};
+use crate::engine::types::{EngineEvent, HostResult, HostState, RunRequest, RunResult, RunStatus};
 use crate::inventory::nodeset::fold;
 use crate::store::now_rfc3339;
 use crate::transport::ErrorKind;
@@ -81,7 +81,7 @@ fn crashed(req: &RunRequest, error: &str) -> RunResult {
         selector: req.selector.clone(),
         targets: fold(req.targets.iter().map(|h| h.name.as_str())),
         command: req.display_command.clone(),
-        status: "failed".to_string(),
+        status: RunStatus::Failed,
         hosts: req
             .targets
             .iter()

@@ -1,14 +1,13 @@
 //! Confirmation popups: before a run (host count, folded node set, environments; protected
 //! environments need their name typed) and before quitting with runs in flight.
 
-use std::collections::BTreeSet;
-
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::model::{Model, View};
 use super::popup::{Confirm, ConfirmKind, Popup};
 use super::runs::RunStart;
 use super::update::Effect;
+use crate::action::TargetEnvs;
 use crate::engine::new_run_id;
 use crate::inventory::Host;
 use crate::inventory::nodeset::fold;
@@ -48,7 +47,7 @@ pub fn ask_run_on(model: &mut Model, hosts: Vec<Host>, command: &str) {
         model.shell.error("nothing to run: no hosts or no command");
         return;
     }
-    let (envs, protected) = envs_of(&hosts, &model.protected_envs);
+    let envs = TargetEnvs::of(&hosts, &model.protected_envs);
     let start = RunStart {
         id: new_run_id(),
         selector: fold(hosts.iter().map(|h| h.name.as_str())),
@@ -59,25 +58,10 @@ pub fn ask_run_on(model: &mut Model, hosts: Vec<Host>, command: &str) {
     };
     model.shell.open(Popup::Confirm(Confirm {
         kind: ConfirmKind::Run(start),
-        envs: envs.into_iter().collect(),
-        required: (!protected.is_empty()).then(|| protected.join(",")),
+        required: envs.typed_confirmation(None),
+        envs: envs.all,
         typed: String::new(),
     }));
-}
-
-/// The environments of `hosts` (`-` for none), and those of them that are protected: what a
-/// confirmation shows, and what must be typed.
-pub fn envs_of(hosts: &[Host], protected_envs: &[String]) -> (BTreeSet<String>, Vec<String>) {
-    let envs: BTreeSet<String> = hosts
-        .iter()
-        .map(|h| h.env.clone().unwrap_or_else(|| "-".to_string()))
-        .collect();
-    let protected = envs
-        .iter()
-        .filter(|e| protected_envs.contains(e))
-        .cloned()
-        .collect();
-    (envs, protected)
 }
 
 /// [`ask_run_on`] for a rerun of run `of`, which the audit trail then names.

@@ -37,6 +37,8 @@ pub mod views;
 #[cfg(test)]
 mod connection_tests;
 #[cfg(test)]
+mod help_tests;
+#[cfg(test)]
 mod tests;
 
 pub use layout::ScreenLayout;

@@ -8,7 +8,7 @@ use super::history::HistoryState;
 use super::runs::{RunLayout, RunView, RunsState};
 use super::shell::Shell;
 use crate::inventory::{Host, Inventory};
-use crate::ui::keymap::{Context, Keymap};
+use crate::ui::keymap::{Context, Keymap, Screen};
 use crate::ui::theme::Theme;
 
 /// The six views, in tab order (`tab`, `1`..`6`).
@@ -126,10 +126,21 @@ impl Model {
 
     /// The keymap context for the view on screen (output panes have their own keys).
     pub fn context(&self) -> Context {
+        self.screen().context()
+    }
+
+    /// What is on screen, for the keys that work there and the help that lists them.
+    pub fn screen(&self) -> Screen {
         match self.shell.view {
-            View::History if self.history.pane_open() => Context::Pane,
-            View::Runs if self.runs.layout != RunLayout::Table => Context::Pane,
-            view => view.context(),
+            View::Fleet => Screen::Fleet,
+            View::Runs if self.runs.layout == RunLayout::Table => Screen::Runs,
+            View::Runs => Screen::RunPanes,
+            View::History if self.history.pane_open() => Screen::HistoryOutput,
+            View::History if self.history.open.is_some() => Screen::HistoryRun,
+            View::History => Screen::History,
+            View::Actions => Screen::Actions,
+            View::Metrics => Screen::Metrics,
+            View::Incidents => Screen::Incidents,
         }
     }
 

@@ -1,197 +1,117 @@
-//! The console actions a key can be bound to, each with the one line `?` shows for it.
+//! The console actions a key can be bound to, each declared once (like the theme's `scopes!`):
+//! its variant, the name keymap files use, the screens that handle it and the one line `?`
+//! shows for it.
 //!
 //! Only what a person asks for lives here. Ticks, resizes and engine events are messages of the
 //! app, not actions, so nothing in this enum is internal and every action is bindable.
+//!
+//! The screens are a promise the app keeps (a test in src/ui/app presses every key help lists
+//! on every screen): help shows an action only where it does something, so a key bound in
+//! `[global]` is listed only in the views that handle it.
 
 use serde::{Deserialize, Serialize};
 
-/// A named console command. Keymap files name these in snake_case (`"j" = "move_down"`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Action {
-    MoveDown,
-    MoveUp,
-    Top,
-    Bottom,
-    HalfPageDown,
-    HalfPageUp,
-    Filter,
-    SearchNext,
-    SearchPrev,
-    CommandLine,
-    Mark,
-    MarkAllShown,
-    ClearMarks,
-    Open,
-    Back,
-    NextView,
-    PrevView,
-    ViewFleet,
-    ViewRuns,
-    ViewMetrics,
-    ViewIncidents,
-    ViewHistory,
-    ViewActions,
-    Follow,
-    Zoom,
-    Wrap,
-    Grouped,
-    RunCommand,
-    RerunFailed,
-    StartAction,
-    CancelRun,
-    PauseRun,
-    PrevRun,
-    NextRun,
-    CycleLayout,
-    FocusLeft,
-    FocusRight,
-    Refresh,
-    Help,
-    Quit,
+use super::screen::{EVERYWHERE, HISTORY, LISTS_AND_PANES, PANES, RUNS, Screen};
+
+/// The screens of one declaration: a group constant of `screen.rs`, or `[Fleet, …]`.
+macro_rules! screens {
+    ([$($screen:ident),* $(,)?]) => { &[$(Screen::$screen),*] };
+    ($group:ident) => { $group };
+}
+
+/// Declares the `Action` enum and everything said about each action, one line per action, so
+/// the enum, `ALL`, names, screens and descriptions cannot drift apart.
+macro_rules! actions {
+    ($($variant:ident = $name:literal in $screens:tt: $doc:literal;)*) => {
+        /// A named console command. Keymap files name these in snake_case
+        /// (`"j" = "move_down"`).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum Action {
+            $(#[doc = $doc] #[serde(rename = $name)] $variant,)*
+        }
+
+        impl Action {
+            /// Every action, in the order help lists them.
+            pub const ALL: [Action; [$($name),*].len()] = [$(Action::$variant),*];
+
+            /// The name keymap files use (the serde name).
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Action::$variant => $name,)*
+                }
+            }
+
+            /// The one line help shows next to the keys.
+            pub fn description(self) -> &'static str {
+                match self {
+                    $(Action::$variant => $doc,)*
+                }
+            }
+
+            /// The screens that handle this action; elsewhere help leaves it out.
+            pub fn screens(self) -> &'static [Screen] {
+                match self {
+                    $(Action::$variant => screens!($screens),)*
+                }
+            }
+        }
+    };
+}
+
+actions! {
+    MoveDown = "move_down" in LISTS_AND_PANES: "move down one row";
+    MoveUp = "move_up" in LISTS_AND_PANES: "move up one row";
+    Top = "top" in LISTS_AND_PANES: "go to the first row (in a pane: the oldest line)";
+    Bottom = "bottom" in LISTS_AND_PANES: "go to the last row (in a pane: the newest line, following again)";
+    HalfPageDown = "half_page_down" in LISTS_AND_PANES: "move down half a page";
+    HalfPageUp = "half_page_up" in LISTS_AND_PANES: "move up half a page";
+    // Not the Runs table (it says where search works) nor an opened History run.
+    Filter = "filter" in [Fleet, RunPanes, History, Actions]: "filter the list, or search the pane's output";
+    SearchNext = "search_next" in [RunPanes]: "jump to the next search match";
+    SearchPrev = "search_prev" in [RunPanes]: "jump to the previous search match";
+    CommandLine = "command_line" in EVERYWHERE: "open the command line (:run, :target, :action, :theme, :q)";
+    // Marking needs the host list only the Fleet view shows; clearing (the status bar counts
+    // the marks) and `!` work from every view.
+    Mark = "mark" in [Fleet]: "mark or unmark the host under the cursor";
+    MarkAllShown = "mark_all_shown" in [Fleet]: "mark every host the filter shows";
+    ClearMarks = "clear_marks" in EVERYWHERE: "clear all marks";
+    Open = "open" in [Runs, History, HistoryRun, Actions]: "open the row under the cursor";
+    Back = "back" in EVERYWHERE: "close the popup, pane or filter; at the top of a view, ask to quit";
+    NextView = "next_view" in EVERYWHERE: "switch to the next view";
+    PrevView = "prev_view" in EVERYWHERE: "switch to the previous view";
+    ViewFleet = "view_fleet" in EVERYWHERE: "show the fleet view";
+    ViewRuns = "view_runs" in EVERYWHERE: "show the runs view";
+    ViewMetrics = "view_metrics" in EVERYWHERE: "show the metrics view";
+    ViewIncidents = "view_incidents" in EVERYWHERE: "show the incidents view";
+    ViewHistory = "view_history" in EVERYWHERE: "show the history view";
+    ViewActions = "view_actions" in EVERYWHERE: "show the actions view";
+    Follow = "follow" in PANES: "follow new output (scrolling up pauses it)";
+    Zoom = "zoom" in [RunPanes]: "zoom the focused pane, or return to the grid";
+    Wrap = "wrap" in PANES: "wrap long lines on or off";
+    Grouped = "grouped" in RUNS: "group identical outputs under their folded node set";
+    RunCommand = "run_command" in EVERYWHERE: "run a command on the marked hosts (asks first)";
+    RerunFailed = "rerun_failed" in [Runs, RunPanes, History, HistoryRun, HistoryOutput]: "run the same command again on the hosts that failed";
+    StartAction = "start_action" in HISTORY: "open the run's action form, its parameters prefilled (secrets typed again)";
+    CancelRun = "cancel_run" in RUNS: "cancel the selected run (a queued one leaves the queue)";
+    PauseRun = "pause_run" in RUNS: "pause the selected run before its next host, or resume it";
+    PrevRun = "prev_run" in RUNS: "select the newer run in the run list";
+    NextRun = "next_run" in RUNS: "select the older run in the run list";
+    CycleLayout = "cycle_layout" in RUNS: "switch the run's layout: table, grid, merged, grouped";
+    FocusLeft = "focus_left" in [RunPanes]: "focus the pane to the left (zoomed: the previous host)";
+    FocusRight = "focus_right" in [RunPanes]: "focus the pane to the right (zoomed: the next host)";
+    Refresh = "refresh" in [History, HistoryRun, HistoryOutput, Actions]: "read the list again from disk (history, actions)";
+    Help = "help" in EVERYWHERE: "show this help";
+    Quit = "quit" in EVERYWHERE: "quit fleetdeck (asks first while runs are in flight)";
 }
 
 impl Action {
-    /// Every action, in the order help lists them.
-    pub const ALL: [Action; 40] = [
-        Action::MoveDown,
-        Action::MoveUp,
-        Action::Top,
-        Action::Bottom,
-        Action::HalfPageDown,
-        Action::HalfPageUp,
-        Action::Filter,
-        Action::SearchNext,
-        Action::SearchPrev,
-        Action::CommandLine,
-        Action::Mark,
-        Action::MarkAllShown,
-        Action::ClearMarks,
-        Action::Open,
-        Action::Back,
-        Action::NextView,
-        Action::PrevView,
-        Action::ViewFleet,
-        Action::ViewRuns,
-        Action::ViewMetrics,
-        Action::ViewIncidents,
-        Action::ViewHistory,
-        Action::ViewActions,
-        Action::Follow,
-        Action::Zoom,
-        Action::Wrap,
-        Action::Grouped,
-        Action::RunCommand,
-        Action::RerunFailed,
-        Action::StartAction,
-        Action::CancelRun,
-        Action::PauseRun,
-        Action::PrevRun,
-        Action::NextRun,
-        Action::CycleLayout,
-        Action::FocusLeft,
-        Action::FocusRight,
-        Action::Refresh,
-        Action::Help,
-        Action::Quit,
-    ];
-
     /// Actions the shipped keymap leaves unbound on purpose (reachable through `:` or a user
     /// keymap). Empty today; a test keeps this list and keymaps/vim.toml in step.
     pub const UNBOUND_BY_DEFAULT: &'static [Action] = &[];
 
-    /// The name keymap files use (the serde name).
-    pub fn name(self) -> &'static str {
-        match self {
-            Action::MoveDown => "move_down",
-            Action::MoveUp => "move_up",
-            Action::Top => "top",
-            Action::Bottom => "bottom",
-            Action::HalfPageDown => "half_page_down",
-            Action::HalfPageUp => "half_page_up",
-            Action::Filter => "filter",
-            Action::SearchNext => "search_next",
-            Action::SearchPrev => "search_prev",
-            Action::CommandLine => "command_line",
-            Action::Mark => "mark",
-            Action::MarkAllShown => "mark_all_shown",
-            Action::ClearMarks => "clear_marks",
-            Action::Open => "open",
-            Action::Back => "back",
-            Action::NextView => "next_view",
-            Action::PrevView => "prev_view",
-            Action::ViewFleet => "view_fleet",
-            Action::ViewRuns => "view_runs",
-            Action::ViewMetrics => "view_metrics",
-            Action::ViewIncidents => "view_incidents",
-            Action::ViewHistory => "view_history",
-            Action::ViewActions => "view_actions",
-            Action::Follow => "follow",
-            Action::Zoom => "zoom",
-            Action::Wrap => "wrap",
-            Action::Grouped => "grouped",
-            Action::RunCommand => "run_command",
-            Action::RerunFailed => "rerun_failed",
-            Action::StartAction => "start_action",
-            Action::CancelRun => "cancel_run",
-            Action::PauseRun => "pause_run",
-            Action::PrevRun => "prev_run",
-            Action::NextRun => "next_run",
-            Action::CycleLayout => "cycle_layout",
-            Action::FocusLeft => "focus_left",
-            Action::FocusRight => "focus_right",
-            Action::Refresh => "refresh",
-            Action::Help => "help",
-            Action::Quit => "quit",
-        }
-    }
-
-    /// The one line help shows next to the keys.
-    pub fn description(self) -> &'static str {
-        match self {
-            Action::MoveDown => "move down one row",
-            Action::MoveUp => "move up one row",
-            Action::Top => "go to the first row (in a pane: the oldest line)",
-            Action::Bottom => "go to the last row (in a pane: the newest line, following again)",
-            Action::HalfPageDown => "move down half a page",
-            Action::HalfPageUp => "move up half a page",
-            Action::Filter => "filter the list, or search the pane's output",
-            Action::SearchNext => "jump to the next search match",
-            Action::SearchPrev => "jump to the previous search match",
-            Action::CommandLine => "open the command line (:run, :target, :action, :theme, :q)",
-            Action::Mark => "mark or unmark the host under the cursor",
-            Action::MarkAllShown => "mark every host the filter shows",
-            Action::ClearMarks => "clear all marks",
-            Action::Open => "open the row under the cursor",
-            Action::Back => "close the popup, pane or filter; at the top of a view, ask to quit",
-            Action::NextView => "switch to the next view",
-            Action::PrevView => "switch to the previous view",
-            Action::ViewFleet => "show the fleet view",
-            Action::ViewRuns => "show the runs view",
-            Action::ViewMetrics => "show the metrics view",
-            Action::ViewIncidents => "show the incidents view",
-            Action::ViewHistory => "show the history view",
-            Action::ViewActions => "show the actions view",
-            Action::Follow => "follow new output (scrolling up pauses it)",
-            Action::Zoom => "zoom the focused pane, or return to the grid",
-            Action::Wrap => "wrap long lines on or off",
-            Action::Grouped => "group identical outputs under their folded node set",
-            Action::RunCommand => "run a command on the marked hosts (asks first)",
-            Action::RerunFailed => "run the same command again on the hosts that failed",
-            Action::StartAction => {
-                "open the run's action form, its parameters prefilled (secrets typed again)"
-            }
-            Action::CancelRun => "cancel the selected run (a queued one leaves the queue)",
-            Action::PauseRun => "pause the selected run before its next host, or resume it",
-            Action::PrevRun => "select the newer run in the run list",
-            Action::NextRun => "select the older run in the run list",
-            Action::CycleLayout => "switch the run's layout: table, grid, merged, grouped",
-            Action::FocusLeft => "focus the pane to the left (zoomed: the previous host)",
-            Action::FocusRight => "focus the pane to the right (zoomed: the next host)",
-            Action::Refresh => "read the list again from disk (history, actions)",
-            Action::Help => "show this help",
-            Action::Quit => "quit fleetdeck (asks first while runs are in flight)",
-        }
+    /// Whether `screen` handles this action (help lists it there).
+    pub fn works_on(self, screen: Screen) -> bool {
+        self.screens().contains(&screen)
     }
 
     /// The action a keymap file names, if any.
@@ -212,6 +132,15 @@ mod tests {
             assert_eq!(Action::from_name(action.name()), Some(action));
             assert!(!action.description().is_empty());
         }
+    }
+
+    #[test]
+    fn every_action_works_somewhere() {
+        for action in Action::ALL {
+            assert!(!action.screens().is_empty(), "{}", action.name());
+        }
+        assert!(Action::Mark.works_on(Screen::Fleet));
+        assert!(!Action::Mark.works_on(Screen::Runs));
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! keymaps/vim.toml is built in; a user's `keymaps/NAME.toml` is merged over it ([`load`]).
 //! A key press goes to a [`KeyDispatcher`], which holds the keys of a chord in progress and
 //! asks the [`Keymap`]'s trie what they mean ([`Lookup`]). `fleetdeck check` uses
-//! [`validate_file`]; `?` uses [`help_rows`], built from the same keymap.
+//! [`validate_file`]; `?` uses [`help_rows`], built from the same keymap and filtered by the
+//! [`Screen`]s each action declares it works on.
 //!
 //! Counts (`5j`) are not supported: `1`..`6` switch views in every context, so a leading
 //! digit cannot start a count.
@@ -16,6 +17,7 @@ pub mod key;
 mod load;
 mod map;
 mod parse;
+pub mod screen;
 mod trie;
 mod validate;
 
@@ -27,6 +29,7 @@ pub use key::Key;
 pub use load::{BUILTIN_NAME, BUILTIN_SOURCE, available, builtin, load, merge_user};
 pub use map::{Binding, Keymap, Lookup};
 pub use parse::{DISABLED, WARNING_PREFIX};
+pub use screen::Screen;
 pub use validate::{is_warning, validate_file};
 
 #[cfg(test)]

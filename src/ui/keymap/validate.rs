@@ -1,10 +1,14 @@
 //! What `fleetdeck check` says about a keymap file: everything the parser found, plus keys
-//! that clash inside a section and keys a terminal multiplexer would swallow.
+//! that clash inside a section, keys a terminal multiplexer would swallow, and `[global]` keys
+//! whose action only one view's section can use (they still work, from there).
 
 use std::path::Path;
 
+use super::action::Action;
+use super::context::Context;
 use super::key::{Key, display_sequence};
 use super::parse::{Entry, Finding, ParsedFile, WARNING_PREFIX, error, parse_file, warning};
+use super::screen::Screen;
 use crate::diag::{Diagnostic, line_col};
 
 /// Prefix keys of tmux (its default) and of screen (which many tmux users keep): inside a
@@ -33,8 +37,11 @@ pub fn is_warning(diagnostic: &Diagnostic) -> bool {
 pub(crate) fn check_file(path: &Path, src: &str) -> ParsedFile {
     let mut parsed = parse_file(path, src);
     let mut findings = Vec::new();
-    for (_, entries) in &parsed.sections {
+    for (context, entries) in &parsed.sections {
         check_section(path, src, entries, &mut findings);
+        if *context == Context::Global {
+            check_global(path, src, entries, &mut findings);
+        }
     }
     parsed.findings.extend(findings);
     parsed
@@ -75,6 +82,49 @@ fn check_section(path: &Path, src: &str, entries: &[Entry], findings: &mut Vec<F
             }
         }
     }
+}
+
+/// `[global]` entries whose action does something in one view only (marking: the Fleet
+/// view): they work, but belong in that view's section, where help and the other views agree.
+fn check_global(path: &Path, src: &str, entries: &[Entry], findings: &mut Vec<Finding>) {
+    for entry in entries {
+        let Some(action) = entry.binding.action else {
+            continue;
+        };
+        if let Some(home) = home_section(action) {
+            findings.push(warning(
+                path,
+                src,
+                entry.key_span.start,
+                format!(
+                    "`{}` = \"{}\" is in [global] but does something only in [{}] ({}): move it \
+                     to [{}] (until then it still works there)",
+                    entry.text,
+                    action.name(),
+                    home.name(),
+                    home.title(),
+                    home.name(),
+                ),
+            ));
+        }
+    }
+}
+
+/// The narrowest view section that reaches every screen `action` works on, when there is one.
+fn home_section(action: Action) -> Option<Context> {
+    let reach = |section: Context| -> Vec<Screen> {
+        Screen::ALL
+            .into_iter()
+            .filter(|s| s.context().chain().contains(&section))
+            .collect()
+    };
+    Context::ALL
+        .into_iter()
+        .filter(|c| *c != Context::Global)
+        .map(|c| (c, reach(c)))
+        .filter(|(_, screens)| action.screens().iter().all(|s| screens.contains(s)))
+        .min_by_key(|(_, screens)| screens.len())
+        .map(|(c, _)| c)
 }
 
 /// Why two entries of one section cannot both stand, if they cannot.
@@ -229,6 +279,31 @@ mod tests {
             "{all:?}"
         );
         assert_eq!((all[1].line, all[1].column), (3, 1));
+    }
+
+    #[test]
+    fn fleet_only_keys_in_global_are_warnings_naming_the_section() {
+        let src = "[global]\n\"j\" = \"move_down\"\n\"space\" = \"mark\"\n  \"x\" = \"mark_all_shown\"\n\"!\" = \"run_command\"\n[fleet]\n\"V\" = \"mark_all_shown\"\n";
+        let all = validate_file(Path::new("km.toml"), src);
+        assert!(all.iter().all(is_warning), "{all:?}");
+        let text: Vec<String> = all.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            text,
+            [
+                "km.toml:3:1: warning: `space` = \"mark\" is in [global] but does something only \
+                 in [fleet] (Fleet): move it to [fleet] (until then it still works there)",
+                "km.toml:4:3: warning: `x` = \"mark_all_shown\" is in [global] but does \
+                 something only in [fleet] (Fleet): move it to [fleet] (until then it still \
+                 works there)",
+            ]
+        );
+        // Pane keys belong in [pane]; keys several views use stay global.
+        assert_eq!(home_section(Action::Follow), Some(Context::Pane));
+        assert_eq!(home_section(Action::SearchNext), Some(Context::Pane));
+        assert_eq!(home_section(Action::CancelRun), Some(Context::Runs));
+        assert_eq!(home_section(Action::Open), None);
+        assert_eq!(home_section(Action::RunCommand), None);
+        assert_eq!(home_section(Action::RerunFailed), None);
     }
 
     #[test]

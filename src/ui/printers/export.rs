@@ -5,7 +5,7 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use crate::engine::{HostResult, HostState, RunResult};
+use crate::engine::{HostResult, HostState, RunResult, RunStatus};
 
 /// One host in one run. Field order is the CSV column order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -20,7 +20,7 @@ pub struct ExportRow {
     pub action: String,
     /// The action's parameters as recorded (`k=v` joined by `; `; secrets are masked there).
     pub params: String,
-    pub run_status: String,
+    pub run_status: RunStatus,
     pub host: String,
     pub state: String,
     pub exit_code: Option<i32>,
@@ -54,7 +54,7 @@ pub fn rows(run: &RunResult) -> impl Iterator<Item = ExportRow> + '_ {
         command: run.command.clone(),
         action: action.clone(),
         params: params.clone(),
-        run_status: run.status.clone(),
+        run_status: run.status,
         host: h.host.clone(),
         state: h.state.label().to_string(),
         exit_code: h.exit_code,
@@ -199,7 +199,7 @@ mod tests {
             selector: "web[1-2]".into(),
             targets: "web[1-2]".into(),
             command: "=HYPERLINK(\"x\"), echo \"hi\"".into(),
-            status: "failed".into(),
+            status: RunStatus::Failed,
             hosts: vec![
                 host("web1", HostState::Ok, Some(0), None),
                 host(

@@ -26,7 +26,7 @@ pub fn render_list(runs: &[RunResult]) -> String {
                 r.id.get(..width).unwrap_or(&r.id).to_string(),
                 when(&r.started),
                 clean(&r.user),
-                r.status.clone(),
+                r.status.to_string(),
                 counts(r),
                 clean(&r.targets),
                 shorten(&clean(&r.command), MAX_COMMAND_CHARS),
@@ -207,8 +207,8 @@ fn shorten(text: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::ExitOutcome;
     use crate::engine::HostResult;
+    use crate::engine::{ExitOutcome, RunStatus};
 
     fn run(id: &str) -> RunResult {
         RunResult {
@@ -219,7 +219,7 @@ mod tests {
             selector: "web*".into(),
             targets: "web[01-02]".into(),
             command: "uptime".into(),
-            status: "failed".into(),
+            status: RunStatus::Failed,
             action: None,
             hosts: vec![
                 HostResult {

@@ -204,7 +204,7 @@ mod tests {
                 selector: String::new(),
                 targets: String::new(),
                 command: String::new(),
-                status: "failed".into(),
+                status: crate::engine::RunStatus::Failed,
                 action: None,
                 hosts: Vec::new(),
             }),

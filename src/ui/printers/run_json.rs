@@ -272,7 +272,7 @@ mod tests {
             selector: "a".into(),
             targets: "a".into(),
             command: "echo hi".into(),
-            status: "failed".into(),
+            status: crate::engine::RunStatus::Failed,
             action: None,
             hosts: vec![HostResult {
                 host: "a".into(),

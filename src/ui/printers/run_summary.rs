@@ -190,7 +190,7 @@ mod tests {
             selector: "all".to_string(),
             targets: "x".to_string(),
             command: "true".to_string(),
-            status: "failed".to_string(),
+            status: crate::engine::RunStatus::Failed,
             action: None,
             hosts,
         }

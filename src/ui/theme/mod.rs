@@ -38,7 +38,7 @@ pub use load::{BUILTIN, available, is_warning, load, validate_file};
 pub use parse::{MODIFIERS, STYLE_KEYS};
 pub use symbols::{state_symbol, utf8_locale};
 
-use crate::engine::HostState;
+use crate::engine::{HostState, RunStatus};
 
 /// A loaded theme: the style of every scope it sets, already resolved to colours.
 #[derive(Debug, Clone, PartialEq)]
@@ -155,6 +155,27 @@ impl Theme {
     /// The symbol of a host state (Unicode or ASCII, see [`Theme::with_ascii_symbols`]).
     pub fn state_symbol(&self, state: &HostState) -> &'static str {
         symbols::state_symbol(state, self.ascii_symbols)
+    }
+
+    /// The colour of a run's status (a finished run as a whole); pair it with
+    /// [`Theme::run_status_symbol`].
+    pub fn run_status(&self, status: RunStatus) -> Style {
+        self.style(run_status_scope(status))
+    }
+
+    /// The symbol of a run's status: the one of the host state of the same name.
+    pub fn run_status_symbol(&self, status: RunStatus) -> &'static str {
+        symbols::run_status_symbol(status, self.ascii_symbols)
+    }
+}
+
+/// A run's status is styled like the host state of the same name.
+pub fn run_status_scope(status: RunStatus) -> &'static str {
+    match status {
+        RunStatus::Ok => scope::STATE_OK,
+        RunStatus::Failed => scope::STATE_FAILED,
+        RunStatus::Unreachable => scope::STATE_UNREACHABLE,
+        RunStatus::Cancelled => scope::STATE_CANCELLED,
     }
 }
 

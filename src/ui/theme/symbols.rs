@@ -1,7 +1,7 @@
 //! A symbol for every host state, so no state is told by colour alone (colour-blind users,
 //! `NO_COLOR`, 16-colour terminals that map two states to one colour).
 
-use crate::engine::HostState;
+use crate::engine::{HostState, RunStatus};
 
 /// The symbol of `state`: Unicode, or ASCII for terminals and fonts without those glyphs.
 /// Every symbol is one column wide, so tables line up either way.
@@ -17,6 +17,17 @@ pub fn state_symbol(state: &HostState, ascii: bool) -> &'static str {
         HostState::Pending => ("·", "."),
         HostState::Cancelled => ("⊘", "-"),
         HostState::Skipped { .. } => ("»", "="),
+    };
+    if ascii { plain } else { unicode }
+}
+
+/// The symbol of a run's status: the one of the host state of the same name.
+pub fn run_status_symbol(status: RunStatus, ascii: bool) -> &'static str {
+    let (unicode, plain) = match status {
+        RunStatus::Ok => ("✔", "+"),
+        RunStatus::Failed => ("✘", "x"),
+        RunStatus::Unreachable => ("⚠", "?"),
+        RunStatus::Cancelled => ("⊘", "-"),
     };
     if ascii { plain } else { unicode }
 }

@@ -7,6 +7,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::state::{ActionsState, PreparedRun};
 use crate::action::Confirm as Level;
+use crate::action::TargetEnvs;
 use crate::engine::new_run_id;
 use crate::ui::app::popup::{Confirm, ConfirmKind, Popup};
 use crate::ui::app::runs::RunStart;
@@ -108,14 +109,9 @@ fn submit(actions: &mut ActionsState, shell: &mut Shell, protected_envs: &[Strin
         ));
         return Vec::new();
     }
-    let name = form.template.name.clone();
-    let (envs, protected) = crate::ui::app::confirm::envs_of(&plan.request.targets, protected_envs);
-    let required = match (plan.confirm == Level::Typed, protected.is_empty()) {
-        (true, true) => Some(name),
-        (true, false) => Some(format!("{} {name}", protected.join(","))),
-        (false, false) => Some(protected.join(",")),
-        (false, true) => None,
-    };
+    let envs = TargetEnvs::of(&plan.request.targets, protected_envs);
+    let typed_name = (plan.confirm == Level::Typed).then_some(form.template.name.as_str());
+    let required = envs.typed_confirmation(typed_name);
     let request = &plan.request;
     let rerun_of = form.rerun_of.clone();
     let start = RunStart {
@@ -128,7 +124,7 @@ fn submit(actions: &mut ActionsState, shell: &mut Shell, protected_envs: &[Strin
     };
     shell.open(Popup::Confirm(Confirm {
         kind: ConfirmKind::Run(start),
-        envs: envs.into_iter().collect(),
+        envs: envs.all,
         required,
         typed: String::new(),
     }));

@@ -11,6 +11,6 @@ pub mod state;
 pub mod view;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use state::{ActionsState, PreparedRun};

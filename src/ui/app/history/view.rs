@@ -8,7 +8,6 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 use super::state::{HistoryState, ListLoad, OpenRun, OutputLoad, short_id};
-use crate::engine::{ErrorKind, ExitOutcome};
 use crate::engine::{HostState, RunResult};
 use crate::ui::app::layout::ScreenLayout;
 use crate::ui::app::model::Model;
@@ -207,11 +206,10 @@ impl Columns {
                 Col::Id => Cell::from(clean(short_id(&run.id, h.id_width))),
                 Col::User => Cell::from(clean(&run.user)),
                 Col::Status => {
-                    let state = status_state(&run.status);
                     // Symbol and word, never colour alone.
                     Cell::from(Line::styled(
-                        format!("{} {}", theme.state_symbol(&state), clean(&run.status)),
-                        theme.state(&state),
+                        format!("{} {}", theme.run_status_symbol(run.status), run.status),
+                        theme.run_status(run.status),
                     ))
                 }
                 Col::Ok => Cell::from(ok_text(run)),
@@ -233,24 +231,6 @@ fn ok_text(run: &RunResult) -> String {
         .filter(|x| x.state == HostState::Ok)
         .count();
     format!("{ok}/{}", run.hosts.len())
-}
-
-/// A host state that stands for a run's status, for its symbol and theme style.
-fn status_state(status: &str) -> HostState {
-    match status {
-        "ok" => HostState::Ok,
-        "failed" => HostState::Failed {
-            outcome: ExitOutcome::NoStatus,
-        },
-        "unreachable" => HostState::Unreachable {
-            kind: ErrorKind::Connect,
-            message: String::new(),
-        },
-        "cancelled" => HostState::Cancelled,
-        other => HostState::Skipped {
-            reason: other.to_string(),
-        },
-    }
 }
 
 fn render_open(frame: &mut Frame, layout: &ScreenLayout, model: &Model, open: &OpenRun) {
@@ -289,12 +269,11 @@ fn note(frame: &mut Frame, area: Rect, theme: &Theme, title: &str, text: &str) {
 }
 
 fn header_lines<'a>(run: &RunResult, theme: &Theme) -> Vec<Line<'a>> {
-    let state = status_state(&run.status);
     let first = Line::from(vec![
         Span::styled(format!("run {} ", run.id), theme.title(true)),
         Span::styled(
-            format!("{} {} ", theme.state_symbol(&state), clean(&run.status)),
-            theme.state(&state),
+            format!("{} {} ", theme.run_status_symbol(run.status), run.status),
+            theme.run_status(run.status),
         ),
         Span::styled(format!("$ {}", clean(&run.command)), theme.text()),
     ]);

@@ -6,13 +6,13 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
 use ratatui::symbols;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{LineGauge, Paragraph};
 
 use super::run::RunView;
-use crate::engine::HostState;
-use crate::engine::{ErrorKind, ExitOutcome};
+use crate::engine::{HostState, RunStatus};
 use crate::ui::app::model::Model;
 use crate::ui::printers::sanitize::sanitize;
 use crate::ui::theme::{Theme, scope};
@@ -63,7 +63,7 @@ fn render_row(frame: &mut Frame, row: Rect, run: &RunView, selected: bool, theme
     .spacing(1)
     .areas(row);
     frame.render_widget(Paragraph::new("").style(base), row);
-    let state = status_state(run);
+    let (symbol, style) = status_look(run, theme);
     let marker = if selected { "›" } else { " " };
     let pick = |(unicode, ascii): (&'static str, &'static str)| {
         if theme.ascii_symbols() {
@@ -75,12 +75,12 @@ fn render_row(frame: &mut Frame, row: Rect, run: &RunView, selected: bool, theme
     let word = match run.queued.filter(|_| run.in_flight()) {
         Some((position, _)) => format!("{} queued #{position}", pick(QUEUED_SYMBOL)),
         None if run.status() == "paused" => format!("{} paused", pick(PAUSED_SYMBOL)),
-        None => format!("{} {}", theme.state_symbol(&state), run.status()),
+        None => format!("{symbol} {}", run.status()),
     };
     frame.render_widget(
         Paragraph::new(Line::from(vec![
             Span::styled(marker, base),
-            Span::styled(word, base.patch(theme.state(&state))),
+            Span::styled(word, base.patch(style)),
         ])),
         status,
     );
@@ -122,21 +122,24 @@ fn render_row(frame: &mut Frame, row: Rect, run: &RunView, selected: bool, theme
     frame.render_widget(Paragraph::new(text).style(base), rest);
 }
 
-/// A host state standing for the run's status, for its symbol and colour.
-fn status_state(run: &RunView) -> HostState {
-    match run.status() {
-        "ok" => HostState::Ok,
-        "running" => HostState::Running,
-        "queued" | "paused" => HostState::Pending,
-        "cancelled" => HostState::Cancelled,
-        "unreachable" | "not started" => HostState::Unreachable {
-            kind: ErrorKind::Connect,
-            message: String::new(),
-        },
-        _ => HostState::Failed {
-            outcome: ExitOutcome::Code { code: 1 },
-        },
+/// The symbol and style of the run's status word: a finished run's [`RunStatus`] itself; a
+/// run in flight by what it does now (running, or waiting: queued, paused); a run that never
+/// started like one whose hosts could not be reached.
+fn status_look(run: &RunView, theme: &Theme) -> (&'static str, Style) {
+    let status = match (&run.finished, &run.start_error) {
+        (Some(result), _) => Some(result.status),
+        (None, Some(_)) => Some(RunStatus::Unreachable),
+        (None, None) => None,
+    };
+    if let Some(status) = status {
+        return (theme.run_status_symbol(status), theme.run_status(status));
     }
+    let state = if run.queued.is_some() || run.paused {
+        HostState::Pending
+    } else {
+        HostState::Running
+    };
+    (theme.state_symbol(&state), theme.state(&state))
 }
 
 /// The popup before cancelling running run `id`: what it runs, on how many hosts, how far it

@@ -185,7 +185,7 @@ impl RunView {
     /// or `not started`.
     pub fn status(&self) -> &str {
         match (&self.finished, &self.start_error) {
-            (Some(result), _) => &result.status,
+            (Some(result), _) => result.status.as_str(),
             (None, Some(_)) => "not started",
             (None, None) if self.queued.is_some() => "queued",
             (None, None) if self.paused => "paused",

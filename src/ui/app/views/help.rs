@@ -1,5 +1,6 @@
-//! The `?` popup: the keys that work in the current view, generated from the live keymap
-//! (so a remapped key shows as remapped), grouped by keymap section, plus the `:` commands.
+//! The `?` popup: the keys that work on the screen it was opened from (the view, or its output
+//! panes), generated from the live keymap (so a remapped key shows as remapped) and left out
+//! where the screen does nothing with them; grouped by keymap section, plus the `:` commands.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -15,7 +16,7 @@ use super::popup::centered;
 
 pub fn render(frame: &mut Frame, screen: Rect, model: &Model, scroll: u16) {
     let theme = &model.shell.theme;
-    let sections = help_sections(&model.shell.keymap, model.context());
+    let sections = help_sections(&model.shell.keymap, model.screen());
     let key_width = sections
         .iter()
         .flat_map(|(_, rows)| rows.iter().map(|r| r.0.chars().count()))

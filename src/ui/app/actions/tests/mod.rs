@@ -117,7 +117,7 @@ fn load(broken: bool) -> (tempfile::TempDir, Catalog, Vec<crate::diag::Diagnosti
     (dir, catalog, problems)
 }
 
-fn with_actions(broken: bool) -> Model {
+pub(crate) fn with_actions(broken: bool) -> Model {
     let mut m = model();
     let (_dir, catalog, problems) = load(broken);
     if broken {

@@ -136,7 +136,7 @@ fn recorded_action_run() -> RunResult {
         selector: "db[01-02]".into(),
         targets: "db[01-02]".into(),
         command: "journalctl …".into(),
-        status: "ok".into(),
+        status: crate::engine::RunStatus::Ok,
         hosts: vec![host("db01"), host("db02")],
         action: Some(ActionUse {
             name: "grep-logs".into(),
@@ -183,7 +183,7 @@ fn history_a_opens_the_form_prefilled_secrets_empty() {
 fn history_r_on_an_action_run_reopens_its_form_for_the_failed_hosts() {
     let mut m = with_actions(false);
     let mut run = recorded_action_run();
-    run.status = "failed".into();
+    run.status = crate::engine::RunStatus::Failed;
     run.hosts[1].state = HostState::Failed {
         outcome: crate::engine::ExitOutcome::Code { code: 97 },
     };

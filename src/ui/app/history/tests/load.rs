@@ -83,7 +83,7 @@ async fn the_loads_read_what_the_engine_recorded() {
     assert_eq!(m.history.runs.len(), 1);
     let run = &m.history.runs[0];
     assert_eq!(run.id, start.id);
-    assert_eq!(run.status, "failed");
+    assert_eq!(run.status, crate::engine::RunStatus::Failed);
     let list = text(&draw(&m, 80, 24));
     assert!(list.contains("1/2"), "{list}");
     assert!(list.contains("failed"), "{list}");

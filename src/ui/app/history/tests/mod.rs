@@ -54,7 +54,7 @@ fn recorded_runs() -> Vec<RunResult> {
         selector: targets.into(),
         targets: targets.into(),
         command: command.into(),
-        status: String::new(),
+        status: crate::engine::RunStatus::Ok,
         action: None,
         hosts: Vec::new(),
     };
@@ -65,7 +65,7 @@ fn recorded_runs() -> Vec<RunResult> {
         "gone7,web[01-03]",
         "systemctl restart nginx",
     );
-    restart.status = "failed".into();
+    restart.status = crate::engine::RunStatus::Failed;
     restart.hosts = vec![
         host("web01", HostState::Ok, Some(0), 1240, None),
         host(
@@ -104,7 +104,7 @@ fn recorded_runs() -> Vec<RunResult> {
         "db[01-03]",
         "df -h /var | tail -1",
     );
-    df.status = "ok".into();
+    df.status = crate::engine::RunStatus::Ok;
     df.hosts = ["db01", "db02", "db03"]
         .iter()
         .map(|h| host(h, HostState::Ok, Some(0), 300, None))
@@ -116,7 +116,7 @@ fn recorded_runs() -> Vec<RunResult> {
         "lab1",
         "sleep 600",
     );
-    sleep.status = "cancelled".into();
+    sleep.status = crate::engine::RunStatus::Cancelled;
     sleep.hosts = vec![host("lab1", HostState::Cancelled, None, 100_000, None)];
     vec![restart, df, sleep]
 }

@@ -60,7 +60,7 @@ fn finished_run() -> Model {
             selector: "lab[1-2]".into(),
             targets: "lab[1-2]".into(),
             command: start.command.clone(),
-            status: "failed".into(),
+            status: crate::engine::RunStatus::Failed,
             action: None,
             hosts: vec![
                 result("lab1", HostState::Ok, 0, 412, None),

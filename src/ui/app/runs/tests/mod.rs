@@ -172,7 +172,7 @@ fn finish(m: &mut Model, id: &str, status: &str) {
         selector: run.folded.clone(),
         targets: run.folded.clone(),
         command: run.command.clone(),
-        status: status.into(),
+        status: status.parse().unwrap(),
         action: None,
         hosts,
     };
