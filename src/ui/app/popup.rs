@@ -45,10 +45,6 @@ impl Popup {
         }
     }
 
-    pub fn is_none(&self) -> bool {
-        *self == Popup::None
-    }
-
     /// The open confirmation, if that is what has the keys.
     pub fn confirm(&self) -> Option<&Confirm> {
         match self {

@@ -62,11 +62,6 @@ impl TextInput {
         self.text.clear();
     }
 
-    /// Replaces the text (tests, and prompts opened with text in them).
-    pub fn set(&mut self, text: &str) {
-        self.text = text.to_string();
-    }
-
     /// Takes the text out, leaving it empty.
     pub fn take(&mut self) -> String {
         std::mem::take(&mut self.text)
