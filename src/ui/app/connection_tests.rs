@@ -118,7 +118,6 @@ fn passphrase_popup_masks_and_answers_then_gives_the_keys_back() {
     assert!(!format!("{effects:?}").contains("s3cre"));
     // Back to the filter, as it was.
     assert_eq!(m.shell.popup.name(), "filter");
-    assert!((m.shell.popup.name() != "passphrase"));
     type_text(&mut m, "b");
     assert_eq!(m.fleet.filter.text(), "web");
 }
@@ -134,4 +133,17 @@ fn esc_or_ctrl_c_declines_without_quitting() {
         assert_eq!(m.shell.popup.name(), "none");
         assert!(!m.shell.quit);
     }
+}
+
+#[test]
+fn a_question_asked_over_another_still_gives_back_what_the_first_interrupted() {
+    let mut m = model();
+    press(&mut m, ":");
+    type_text(&mut m, "tar");
+    update(&mut m, Msg::PassphraseWanted(PathBuf::from("/keys/a")));
+    update(&mut m, Msg::PassphraseWanted(PathBuf::from("/keys/b")));
+    assert!(text(&draw(&m, 80, 24)).contains("/keys/b"));
+    assert_eq!(press(&mut m, "esc"), [Effect::AnswerPassphrase(None)]);
+    assert_eq!(m.shell.popup.name(), "command");
+    assert_eq!(m.shell.command.input, "tar");
 }

@@ -225,3 +225,27 @@ fn help_in_the_panes_lists_pane_and_runs_keys_from_the_keymap() {
         assert!(shown.contains(needle), "{needle}: {shown}");
     }
 }
+
+#[test]
+fn a_passphrase_question_over_a_search_leaves_it_typed_and_on_screen() {
+    let mut m = long_output();
+    update(&mut m, Msg::Resize(80, 24));
+    press(&mut m, "enter /");
+    type_text(&mut m, "err");
+    update(
+        &mut m,
+        Msg::PassphraseWanted(std::path::PathBuf::from("/keys/id")),
+    );
+    assert_eq!(m.shell.popup.name(), "passphrase");
+    let shown = text(&draw(&m, 80, 24));
+    assert!(shown.contains("/err"), "{shown}");
+    press(&mut m, "esc");
+    assert_eq!(m.shell.popup.search().map(|s| s.text()), Some("err"));
+    type_text(&mut m, "or");
+    press(&mut m, "enter");
+    assert!(
+        matches!(&m.shell.message, Some(Message::Info(t)) if t.starts_with("/error: match")),
+        "{:?}",
+        m.shell.message
+    );
+}
