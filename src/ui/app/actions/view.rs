@@ -9,6 +9,7 @@ use ratatui::widgets::{Paragraph, Row, Table, Wrap};
 
 use super::state::ActionsState;
 use crate::action::Template;
+use crate::ui::app::layout::ScreenLayout;
 use crate::ui::app::model::Model;
 use crate::ui::app::views::{render_note, render_table, view_block};
 use crate::ui::printers::sanitize::sanitize;
@@ -19,7 +20,8 @@ const NARROW: u16 = 60;
 /// From this width the list shows where each action applies.
 const WIDE: u16 = 100;
 
-pub fn render(frame: &mut Frame, area: Rect, model: &Model) {
+pub fn render(frame: &mut Frame, layout: &ScreenLayout, model: &Model) {
+    let area = layout.body;
     if let Some(form) = &model.actions.form {
         super::form_view::render(frame, area, model, form);
         return;

@@ -4,16 +4,18 @@
 //! transport.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::Constraint;
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
 
 use crate::ui::app::connections;
+use crate::ui::app::layout::ScreenLayout;
 use crate::ui::app::model::Model;
 use crate::ui::app::views::render_table;
 use crate::ui::theme::scope;
 
-pub fn render(frame: &mut Frame, area: Rect, model: &Model) {
+pub fn render(frame: &mut Frame, layout: &ScreenLayout, model: &Model) {
+    let area = layout.body;
     let theme = &model.shell.theme;
     let mut title = format!(
         " fleet {}/{} ",

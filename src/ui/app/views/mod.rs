@@ -31,10 +31,10 @@ pub fn render(frame: &mut Frame, model: &Model) {
     tabs::render(frame, layout.tabs, model);
     let body = layout.body;
     match model.shell.view {
-        View::Fleet => super::fleet::view::render(frame, body, model),
+        View::Fleet => super::fleet::view::render(frame, &layout, model),
         View::Runs => super::runs::view::render(frame, &layout, model),
         View::History => super::history::view::render(frame, &layout, model),
-        View::Actions => super::actions::view::render(frame, body, model),
+        View::Actions => super::actions::view::render(frame, &layout, model),
         other => not_built(frame, body, model, other),
     }
     status::render(frame, layout.status, model);
