@@ -276,16 +276,7 @@ fn skip_rest(
 }
 
 fn skipped(host: &str, state: HostState) -> HostResult {
-    HostResult {
-        host: host.to_string(),
-        state,
-        exit_code: None,
-        duration_ms: 0,
-        bytes_out: 0,
-        bytes_err: 0,
-        first_error_line: None,
-        attempts: 1,
-    }
+    HostResult::never_ran(host, state)
 }
 
 /// A host task that panicked: the host ends in an error rather than taking the run down.

@@ -318,6 +318,22 @@ pub struct HostResult {
     pub attempts: u32,
 }
 
+impl HostResult {
+    /// A host that never ran the command (skipped, or not reached), in `state`.
+    pub fn never_ran(host: &str, state: HostState) -> Self {
+        HostResult {
+            host: host.to_string(),
+            state,
+            exit_code: None,
+            duration_ms: 0,
+            bytes_out: 0,
+            bytes_err: 0,
+            first_error_line: None,
+            attempts: 1,
+        }
+    }
+}
+
 fn one_attempt() -> u32 {
     1
 }
@@ -446,16 +462,7 @@ mod tests {
     use super::*;
 
     fn host(state: HostState) -> HostResult {
-        HostResult {
-            host: "h".into(),
-            state,
-            exit_code: None,
-            duration_ms: 0,
-            bytes_out: 0,
-            bytes_err: 0,
-            first_error_line: None,
-            attempts: 1,
-        }
+        HostResult::never_ran("h", state)
     }
 
     #[test]
