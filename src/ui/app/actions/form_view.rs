@@ -12,7 +12,7 @@ use ratatui::widgets::{Block, Paragraph};
 
 use super::form::{ActionForm, guard_summary, masked};
 use crate::action::plan::{Plan, PlanError};
-use crate::action::{Confirm as Level, FormKind, ParamType, Template};
+use crate::action::{Confirm as Level, FormKind, ParamType, Template, TargetEnvs};
 use crate::ui::app::model::Model;
 use crate::ui::app::popup::Confirm;
 use crate::ui::app::runs::RunStart;
@@ -211,14 +211,13 @@ fn preview_lines<'a>(
         }
     }
     lines.push(Line::raw(format!("guards: {}", guard_summary(plan))));
-    let envs = target_envs(plan);
-    let touched: Vec<&String> = envs.iter().filter(|e| protected.contains(e)).collect();
+    // The same rule as the confirmation that follows (action::TargetEnvs).
+    let envs = TargetEnvs::of(&plan.request.targets, protected);
     let mut confirm = format!("confirm: {}", level_text(t.confirm, &t.name));
-    if !touched.is_empty() {
-        let names: Vec<&str> = touched.iter().map(|s| s.as_str()).collect();
+    if !envs.protected.is_empty() {
         confirm.push_str(&format!(
             " · protected env {}: its name is typed",
-            names.join(",")
+            envs.protected.join(",")
         ));
     }
     lines.push(Line::styled(confirm, theme.dim()));
@@ -252,18 +251,6 @@ fn level_text(level: Level, name: &str) -> String {
         Level::Yes => "yes/no".to_string(),
         Level::Typed => format!("typed: the name `{name}` is typed"),
     }
-}
-
-fn target_envs(plan: &Plan) -> Vec<String> {
-    let mut envs: Vec<String> = plan
-        .request
-        .targets
-        .iter()
-        .map(|h| h.env.clone().unwrap_or_else(|| "-".to_string()))
-        .collect();
-    envs.sort();
-    envs.dedup();
-    envs
 }
 
 /// Why there is no preview yet: every problem.
