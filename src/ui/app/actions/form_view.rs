@@ -12,7 +12,7 @@ use ratatui::widgets::{Block, Paragraph};
 
 use super::form::{ActionForm, guard_summary, masked};
 use crate::action::plan::{Plan, PlanError};
-use crate::action::{Confirm as Level, FormKind, ParamType, Template, TargetEnvs};
+use crate::action::{Confirm as Level, FormKind, ParamType, TargetEnvs, Template};
 use crate::ui::app::model::Model;
 use crate::ui::app::popup::Confirm;
 use crate::ui::app::runs::RunStart;
