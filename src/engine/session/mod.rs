@@ -401,9 +401,9 @@ impl FleetSession {
     pub async fn shutdown(&self, grace: Duration) -> bool {
         let ended = self.stop_runs(grace).await;
         self.inner.stop.cancel();
-        let tasks = std::mem::take(&mut *lock(&self.inner.tasks));
-        for task in tasks {
-            let _ = task.await;
+        // Watchers and collectors hold nothing that needs finishing: never wait on them.
+        for task in std::mem::take(&mut *lock(&self.inner.tasks)) {
+            task.abort();
         }
         let (ssh, agent) = {
             let links = lock(&self.inner.links);
