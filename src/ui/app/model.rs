@@ -43,18 +43,6 @@ impl View {
         }
     }
 
-    /// The keymap section that applies while this view is on screen.
-    pub fn context(self) -> Context {
-        match self {
-            View::Fleet => Context::Fleet,
-            View::Runs => Context::Runs,
-            View::Metrics => Context::Metrics,
-            View::Incidents => Context::Incidents,
-            View::History => Context::History,
-            View::Actions => Context::Actions,
-        }
-    }
-
     /// For views not built yet: which work brings them (shown instead of fake data).
     pub fn not_built_note(self) -> Option<&'static str> {
         match self {
