@@ -7,9 +7,9 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::fleet::Target;
 use super::model::Model;
+use super::msg::Effect;
 use super::popup::Popup;
 use super::shell::Shell;
-use super::update::Effect;
 use crate::diag::did_you_mean;
 use crate::inventory::selector::Selector;
 

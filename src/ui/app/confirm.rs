@@ -4,9 +4,9 @@
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::model::{Model, View};
+use super::msg::Effect;
 use super::popup::{Confirm, ConfirmKind, Popup};
 use super::runs::RunStart;
-use super::update::Effect;
 use crate::action::TargetEnvs;
 use crate::engine::new_run_id;
 use crate::inventory::Host;

@@ -134,7 +134,7 @@ pub async fn run(
                     // A few small files, read like a theme: on the loop, never while drawing.
                     let (catalog, problems) = crate::action::Catalog::load_partial(home);
                     let dir = home.actions_dir();
-                    let load = super::update::ActionsLoad {
+                    let load = super::msg::ActionsLoad {
                         catalog,
                         problems,
                         dir,

@@ -23,6 +23,7 @@ pub mod fleet;
 pub mod history;
 pub mod layout;
 pub mod model;
+pub mod msg;
 mod pane_keys;
 pub mod passphrase;
 pub mod popup;
@@ -33,6 +34,7 @@ pub mod terminal;
 pub mod text_input;
 pub mod update;
 pub mod views;
+pub mod widgets;
 
 #[cfg(test)]
 mod connection_tests;

@@ -8,9 +8,9 @@ use std::path::PathBuf;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+use super::msg::Effect;
 use super::popup::Popup;
 use super::shell::Shell;
-use super::update::Effect;
 
 /// Text that must never reach a log, a file or the screen: `Debug` prints `<hidden>`.
 #[derive(Clone, Default, PartialEq, Eq)]

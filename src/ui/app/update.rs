@@ -3,98 +3,18 @@
 //! its keys.rs, or the shell's own keys: views, help, `:`, quit), and returns the effects
 //! (I/O) the event loop must perform. It performs none itself and draws nothing.
 
-use std::sync::Arc;
-
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use ratatui::layout::Rect;
 
-use super::history::{HistoryPage, RunOutput};
 use super::layout::ScreenLayout;
 use super::model::{Model, View};
 use super::popup::Popup;
-use super::runs::RunStart;
 use super::{actions, commands, confirm, fleet, history, runs};
-use crate::engine::{EngineEvent, RunId};
+use crate::engine::EngineEvent;
 use crate::ui::keymap::{Action, Lookup};
-use crate::ui::theme::Theme;
 
-/// Everything that can happen to the console.
-#[derive(Debug, Clone)]
-pub enum Msg {
-    Key(KeyEvent),
-    /// The terminal's new size (columns, rows).
-    Resize(u16, u16),
-    /// A clock tick, with the time to show.
-    Tick(String),
-    /// The result of [`Effect::LoadTheme`]: the theme, or the error text (file:line:column).
-    ThemeLoaded(Result<Theme, String>),
-    /// An event of a run the loop started.
-    Engine {
-        run: RunId,
-        event: EngineEvent,
-    },
-    /// [`Effect::StartRun`] failed before the engine ran anything (the error says why).
-    RunNotStarted {
-        run: RunId,
-        error: String,
-    },
-    /// The transports' connection states now (taken by the loop on ticks).
-    Connections(super::connections::Connections),
-    /// The run queue now (taken by the loop whenever it changes).
-    Queue(crate::engine::QueueSnapshot),
-    /// The transports could not be set up (a broken ssh config): SSH runs will not start.
-    TransportsUnavailable(String),
-    /// The SSH transport needs this key file's passphrase: open the masked popup.
-    PassphraseWanted(std::path::PathBuf),
-    /// The answer to [`Effect::LoadHistory`]: the newest runs, or why history.jsonl could
-    /// not be read.
-    HistoryLoaded {
-        request: u64,
-        result: Result<HistoryPage, String>,
-    },
-    /// The answer to [`Effect::LoadRunOutput`]: the run's recorded output, per host.
-    RunOutputLoaded {
-        id: RunId,
-        output: Result<Arc<RunOutput>, String>,
-    },
-    /// The action catalog as read (`Catalog::load_partial`), its problems, and its folder.
-    ActionsLoaded(ActionsLoad),
-}
-
-/// What reading the actions folder found.
-#[derive(Debug, Clone)]
-pub struct ActionsLoad {
-    pub catalog: crate::action::Catalog,
-    pub problems: Vec<crate::diag::Diagnostic>,
-    pub dir: std::path::PathBuf,
-}
-
-/// I/O `update` asks for; the event loop performs it and may answer with a [`Msg`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Effect {
-    /// Quit, cancelling runs in flight first (the user confirmed).
-    Quit,
-    /// Start the engine on a confirmed run; its events come back as `Msg::Engine`.
-    StartRun(RunStart),
-    /// Cancel a run in flight: a queued one leaves the queue, a running one is stopped.
-    CancelRun(RunId),
-    /// Pause a running run before its next host starts.
-    PauseRun(RunId),
-    /// Resume a paused run.
-    ResumeRun(RunId),
-    /// Load theme NAME (user file or built-in) and answer with `Msg::ThemeLoaded`.
-    LoadTheme(String),
-    /// Answer the oldest passphrase question (`None`: declined).
-    AnswerPassphrase(Option<super::passphrase::Secret>),
-    /// Read the newest runs of history.jsonl (off the runtime) and answer with
-    /// `Msg::HistoryLoaded` carrying `request`.
-    LoadHistory { request: u64 },
-    /// Read runs/<id>.jsonl (bounded per host) and answer with `Msg::RunOutputLoaded`.
-    LoadRunOutput(RunId),
-    /// Read the action templates again (`R` in the Actions view): `Msg::ActionsLoaded`.
-    LoadActions,
-}
+pub use super::msg::{ActionsLoad, Effect, Msg};
 
 pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
     match msg {

@@ -9,10 +9,10 @@ use super::state::{ActionsState, PreparedRun};
 use crate::action::Confirm as Level;
 use crate::action::TargetEnvs;
 use crate::engine::new_run_id;
+use crate::ui::app::msg::Effect;
 use crate::ui::app::popup::{Confirm, ConfirmKind, Popup};
 use crate::ui::app::runs::RunStart;
 use crate::ui::app::shell::{Message, Shell};
-use crate::ui::app::update::Effect;
 
 /// Keys while the parameter form is open: they go to the form, never to the keymap.
 pub fn on_form_key(

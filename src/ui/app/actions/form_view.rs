@@ -19,7 +19,7 @@ use crate::ui::app::runs::RunStart;
 use crate::ui::printers::sanitize::sanitize;
 use crate::ui::theme::{Theme, scope};
 
-use crate::ui::app::views::view_block;
+use crate::ui::app::widgets::view_block;
 
 /// Rows the fields take: one each, and a second for a problem or the focused field's help.
 fn field_rows(form: &ActionForm) -> usize {
@@ -278,7 +278,7 @@ pub fn confirm_lines<'a>(
 ) -> Vec<Line<'a>> {
     let theme = &model.shell.theme;
     let error = theme.style(scope::UI_MESSAGE_ERROR);
-    let width = (screen.width.min(crate::ui::app::views::popup::WIDTH) as usize)
+    let width = (screen.width.min(crate::ui::app::widgets::popup::WIDTH) as usize)
         .saturating_sub(2)
         .max(10);
     let Some(prepared) = &start.prepared else {

@@ -13,11 +13,11 @@ use crate::engine::RunResult;
 use crate::inventory::Host;
 use crate::inventory::nodeset::fold;
 use crate::ui::app::model::{Model, View};
+use crate::ui::app::msg::{ActionsLoad, Effect};
 use crate::ui::app::pane_keys::move_cursor;
 use crate::ui::app::popup::Popup;
 use crate::ui::app::shell::Shell;
 use crate::ui::app::text_input::Edit;
-use crate::ui::app::update::{ActionsLoad, Effect};
 use crate::ui::keymap::Action;
 
 /// Handles `action` in the Actions list; `None` leaves it to the global keys.

@@ -11,7 +11,7 @@ use super::state::ActionsState;
 use crate::action::Template;
 use crate::ui::app::layout::ScreenLayout;
 use crate::ui::app::model::Model;
-use crate::ui::app::views::{render_note, render_table, view_block};
+use crate::ui::app::widgets::{render_note, render_table, view_block};
 use crate::ui::printers::sanitize::sanitize;
 use crate::ui::theme::scope;
 

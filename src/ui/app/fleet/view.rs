@@ -11,7 +11,7 @@ use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
 use crate::ui::app::connections;
 use crate::ui::app::layout::ScreenLayout;
 use crate::ui::app::model::Model;
-use crate::ui::app::views::render_table;
+use crate::ui::app::widgets::render_table;
 use crate::ui::theme::scope;
 
 pub fn render(frame: &mut Frame, layout: &ScreenLayout, model: &Model) {

@@ -11,11 +11,11 @@ use super::state::{HistoryPage, HistoryState, ListLoad, OpenRun, OutputLoad, Run
 use crate::engine::{RunId, RunResult};
 use crate::ui::app::confirm;
 use crate::ui::app::model::Model;
+use crate::ui::app::msg::Effect;
 use crate::ui::app::pane_keys::{is_pane_key, move_cursor, scroll_pane};
 use crate::ui::app::popup::Popup;
 use crate::ui::app::shell::Shell;
 use crate::ui::app::text_input::Edit;
-use crate::ui::app::update::Effect;
 use crate::ui::keymap::Action;
 use crate::ui::pane::{PaneState, pane_viewport};
 use crate::ui::printers::run_summary::short_id;

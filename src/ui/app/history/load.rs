@@ -11,7 +11,7 @@ use super::state::{HISTORY_LIMIT, HistoryPage, MAX_OUTPUT_HOSTS, OUTPUT_CAPS, Ru
 use crate::config::{Home, Settings};
 use crate::engine::{OutputRecord, Records, RunId, RunResult};
 use crate::store::{CorruptLine, for_each_record, read_newest_as};
-use crate::ui::app::update::Msg;
+use crate::ui::app::msg::Msg;
 use crate::ui::pane::Scrollback;
 
 /// Reads the newest `limit` runs, newest first. Damaged lines become warnings; only a file

@@ -11,7 +11,7 @@ use super::state::{HistoryState, ListLoad, OpenRun, OutputLoad, short_id};
 use crate::engine::{HostState, RunResult};
 use crate::ui::app::layout::ScreenLayout;
 use crate::ui::app::model::Model;
-use crate::ui::app::views::{
+use crate::ui::app::widgets::{
     host_column_width, pane_styles, render_note, render_table, state_cell, view_block,
 };
 use crate::ui::pane::render_pane;

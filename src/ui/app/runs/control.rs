@@ -6,9 +6,9 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::state::RunsState;
 use crate::engine::EngineEvent;
+use crate::ui::app::msg::Effect;
 use crate::ui::app::popup::{Confirm, ConfirmKind, Popup};
 use crate::ui::app::shell::Shell;
-use crate::ui::app::update::Effect;
 
 /// `X`: takes a queued run out of the queue at once (nothing of it has run); asks before
 /// cancelling a running one, whose commands are stopped mid-way.

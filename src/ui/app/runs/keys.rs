@@ -10,9 +10,9 @@ use super::search;
 use super::state::RunsState;
 use crate::ui::app::layout::ScreenLayout;
 use crate::ui::app::model::{Model, View};
+use crate::ui::app::msg::Effect;
 use crate::ui::app::pane_keys::{move_cursor, scroll_pane};
 use crate::ui::app::shell::Shell;
-use crate::ui::app::update::Effect;
 use crate::ui::keymap::Action;
 use crate::ui::pane::{PaneState, Scrollback, Viewport, grouped_row_count, pane_viewport};
 

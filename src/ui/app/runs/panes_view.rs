@@ -9,7 +9,7 @@ use ratatui::layout::Rect;
 use super::layout::zoomed;
 use super::run::RunView;
 use crate::ui::app::model::Model;
-use crate::ui::app::views::pane_styles;
+use crate::ui::app::widgets::pane_styles;
 use crate::ui::pane::{Scrollback, render_grouped, render_pane, render_pane_grid};
 
 pub fn grid(frame: &mut Frame, area: Rect, model: &Model, run: &RunView) {

@@ -14,7 +14,7 @@ use super::{list_view, panes_view};
 use crate::ui::app::layout::ScreenLayout;
 use crate::ui::app::model::Model;
 use crate::ui::app::text_input::TextInput;
-use crate::ui::app::views::{host_column_width, render_table, state_cell, view_block};
+use crate::ui::app::widgets::{host_column_width, render_table, state_cell, view_block};
 use crate::ui::printers::sanitize::sanitize;
 use crate::ui::theme::{Theme, scope};
 

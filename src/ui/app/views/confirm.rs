@@ -5,7 +5,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
 
-use super::popup::render_popup;
+use super::super::widgets::popup::render_popup;
 
 use crate::ui::app::model::Model;
 use crate::ui::app::popup::{Confirm, ConfirmKind};

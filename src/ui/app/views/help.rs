@@ -12,7 +12,7 @@ use crate::ui::app::model::Model;
 use crate::ui::keymap::help_sections;
 use crate::ui::theme::scope;
 
-use super::popup::centered;
+use super::super::widgets::popup::centered;
 
 pub fn render(frame: &mut Frame, screen: Rect, model: &Model, scroll: u16) {
     let theme = &model.shell.theme;

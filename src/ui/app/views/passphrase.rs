@@ -5,7 +5,7 @@ use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
 use ratatui::text::Line;
 
-use super::popup::{self, render_popup};
+use super::super::widgets::popup::{self, render_popup};
 
 use crate::ui::app::model::Model;
 use crate::ui::app::passphrase::PassphrasePrompt;
