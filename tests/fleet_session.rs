@@ -250,3 +250,53 @@ fn a_host_with_only_a_read_token_cannot_be_run_on() {
     assert!(!a1.dir.join("ran").exists() && !dir.path().join("ran").exists());
     drop(home);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cli_run_leaves_agent_alerts_for_the_console() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    fs::write(&log, "").unwrap();
+    let agent = Agent::start(&dir.path().join("a1"), "a1", &log_watcher(&log));
+    let home_dir = dir.path().join("home");
+    let home = home_with(
+        &home_dir,
+        &agent_entry("a1", &agent, Some(&agent.token()), None),
+    );
+    // Let the watcher see the (empty) file, raise an alert, and give it time to be journalled.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    append(&log, "ERROR while nobody watched\n");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+
+    // A one-run CLI session on the host (the same consumer name as a console here) ...
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(BIN)
+            .arg("--home")
+            .arg(&home_dir)
+            .args(["run", "-t", "a1", "--", "true"])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // ... did not take the alert: the console's session still receives it.
+    let hosts = load::load(&home.hosts_file()).unwrap().hosts().to_vec();
+    let session = FleetSession::open(
+        &home,
+        &Settings::default(),
+        SessionOptions {
+            watch_agents: true,
+            ..SessionOptions::new(hosts)
+        },
+    )
+    .unwrap();
+    let mut alerts = session.alerts();
+    let alert = until_alert(&mut alerts, "ERROR while nobody watched").await;
+    assert_eq!(alert.host, "a1");
+    assert!(session.shutdown(Duration::from_secs(10)).await);
+}

@@ -63,7 +63,9 @@ pub struct SessionOptions {
     pub budget_at_least: Option<usize>,
     /// Close pooled connections unused this long (a long-lived console); `None`: never.
     pub idle_close_after: Option<Duration>,
-    /// Connect to every agent host at once, so heartbeats and alerts flow before any run.
+    /// Connect to every agent host at once and collect their heartbeats and alerts (the
+    /// console). Off, agents are contacted only when a run needs them and their alerts stay
+    /// unacknowledged in their journals for a session that watches.
     pub watch_agents: bool,
 }
 
@@ -237,7 +239,13 @@ impl FleetSession {
         match links.ensure() {
             Ok(built_now) => {
                 self.inner.view.set_problem(None);
-                if built_now && let Some(agent) = links.agent() {
+                // Only a session that watches collects: an alert handed to a collector is
+                // acknowledged to its agent, and a one-run CLI session must leave them for the
+                // console (the same consumer name) to receive.
+                if built_now
+                    && self.inner.watch_agents
+                    && let Some(agent) = links.agent()
+                {
                     let task = collect::agents(
                         agent.subscribe_alerts(),
                         agent.subscribe_heartbeats(),
@@ -245,9 +253,7 @@ impl FleetSession {
                         self.inner.stop.clone(),
                     );
                     lock(&self.inner.tasks).push(task);
-                    if self.inner.watch_agents {
-                        watch_agents(&agent, links.hosts());
-                    }
+                    watch_agents(&agent, links.hosts());
                 }
                 Ok(())
             }
