@@ -49,7 +49,12 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Run(args) => {
             let settings = load_settings(&home)?;
             let _log = start_logging(&home, cli.verbose, &settings);
-            run::run(&home, &settings, &args)
+            // `run --action NAME` is an action's run; `run -- COMMAND` an ad-hoc one.
+            if args.action.is_some() {
+                actions::run_action(&home, &settings, &args)
+            } else {
+                run::run(&home, &settings, &args)
+            }
         }
         Command::Actions(args) => {
             let settings = load_settings(&home)?;

@@ -62,10 +62,8 @@ pub(super) fn targets(home: &Home, targets: &[String]) -> Result<(Vec<Host>, Str
     Ok((hosts, selector))
 }
 
+/// `fleetdeck run -t SELECTOR -- COMMAND` (`--action` runs go to `actions::run_action`).
 pub fn run(home: &Home, settings: &Settings, args: &RunArgs) -> Result<ExitCode, Error> {
-    if args.action.is_some() {
-        return super::actions::run_action(home, settings, args);
-    }
     let command = join_command(&args.command)?;
     let (hosts, selector) = targets(home, &args.targets)?;
     execute(

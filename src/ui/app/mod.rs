@@ -29,10 +29,12 @@ pub mod passphrase;
 pub mod popup;
 pub mod run_task;
 pub mod runs;
+pub mod secret;
 pub mod shell;
 pub mod terminal;
 pub mod text_input;
 pub mod update;
+pub mod view_id;
 pub mod views;
 pub mod widgets;
 

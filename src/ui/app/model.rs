@@ -1,5 +1,5 @@
 //! The console's state: the shell (shell.rs) and one state per view (each in its folder),
-//! everything a view draws and `update` changes; and the six views' names. No I/O lives here.
+//! everything a view draws and `update` changes. No I/O lives here.
 
 use super::actions::ActionsState;
 use super::connections::Connections;
@@ -7,65 +7,10 @@ use super::fleet::FleetState;
 use super::history::HistoryState;
 use super::runs::{RunLayout, RunView, RunsState};
 use super::shell::Shell;
+pub use super::view_id::View;
 use crate::inventory::{Host, Inventory};
 use crate::ui::keymap::{Context, Keymap, Screen};
 use crate::ui::theme::Theme;
-
-/// The six views, in tab order (`tab`, `1`..`6`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum View {
-    Fleet,
-    Runs,
-    Metrics,
-    Incidents,
-    History,
-    Actions,
-}
-
-impl View {
-    pub const ALL: [View; 6] = [
-        View::Fleet,
-        View::Runs,
-        View::Metrics,
-        View::Incidents,
-        View::History,
-        View::Actions,
-    ];
-
-    pub fn title(self) -> &'static str {
-        match self {
-            View::Fleet => "fleet",
-            View::Runs => "runs",
-            View::Metrics => "metrics",
-            View::Incidents => "incidents",
-            View::History => "history",
-            View::Actions => "actions",
-        }
-    }
-
-    /// For views not built yet: which work brings them (shown instead of fake data).
-    pub fn not_built_note(self) -> Option<&'static str> {
-        match self {
-            View::Fleet => None,
-            View::Runs => None,
-            View::History => None,
-            View::Actions => None,
-            View::Metrics => Some("The metrics view arrives with a later issue."),
-            View::Incidents => Some("The incidents view arrives with a later issue."),
-        }
-    }
-
-    fn index(self) -> usize {
-        View::ALL.iter().position(|v| *v == self).unwrap_or(0)
-    }
-
-    /// The view `step` tabs away, wrapping around.
-    pub fn shifted(self, step: isize) -> View {
-        let n = View::ALL.len() as isize;
-        let i = (self.index() as isize + step).rem_euclid(n);
-        View::ALL[i as usize]
-    }
-}
 
 /// Everything the console shows: the shell and each view's own state. (Not `Clone`: run
 /// outputs are large and owned once.)

@@ -79,7 +79,7 @@ pub enum Effect {
     /// Load theme NAME (user file or built-in) and answer with `Msg::ThemeLoaded`.
     LoadTheme(String),
     /// Answer the oldest passphrase question (`None`: declined).
-    AnswerPassphrase(Option<super::passphrase::Secret>),
+    AnswerPassphrase(Option<super::secret::Secret>),
     /// Read the newest runs of history.jsonl (off the runtime) and answer with
     /// `Msg::HistoryLoaded` carrying `request`.
     LoadHistory { request: u64 },

@@ -3,46 +3,14 @@
 //! this masked popup and answers. Closing the loop drops the pending questions, which the
 //! transport reads as "declined".
 
-use std::fmt;
 use std::path::PathBuf;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::msg::Effect;
-use super::popup::Popup;
+use super::popup::{PassphrasePrompt, Popup};
+pub use super::secret::Secret;
 use super::shell::Shell;
-
-/// Text that must never reach a log, a file or the screen: `Debug` prints `<hidden>`.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(text: String) -> Self {
-        Secret(text)
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-
-    pub fn chars(&self) -> usize {
-        self.0.chars().count()
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<hidden>")
-    }
-}
-
-/// The open passphrase popup (`Popup::Passphrase`, which also keeps what it interrupted).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PassphrasePrompt {
-    /// The key file asked about.
-    pub key: PathBuf,
-    pub typed: Secret,
-}
 
 /// Opens the popup for `key` over whatever has the keys now.
 pub fn open(shell: &mut Shell, key: PathBuf) {
@@ -74,11 +42,11 @@ pub fn on_key(shell: &mut Shell, key: KeyEvent) -> Vec<Effect> {
             None
         }
         KeyCode::Backspace => {
-            prompt.typed.0.pop();
+            prompt.typed.pop();
             None
         }
         KeyCode::Char(c) if !ctrl => {
-            prompt.typed.0.push(c);
+            prompt.typed.push(c);
             None
         }
         _ => None,

@@ -3,8 +3,10 @@
 //! a search being typed, the passphrase being typed over whatever it interrupted). Data only:
 //! the keys of each live in confirm.rs, commands.rs, passphrase.rs and the views' folders.
 
-use super::passphrase::PassphrasePrompt;
+use std::path::PathBuf;
+
 use super::runs::RunStart;
+use super::secret::Secret;
 use super::text_input::TextInput;
 
 /// The popup or prompt that has the keys; `None`: they go through the keymap.
@@ -95,4 +97,12 @@ impl Confirm {
             typed: String::new(),
         }
     }
+}
+
+/// The open passphrase popup (`Popup::Passphrase`, which also keeps what it interrupted).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PassphrasePrompt {
+    /// The key file asked about.
+    pub key: PathBuf,
+    pub typed: Secret,
 }

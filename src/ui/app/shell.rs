@@ -5,8 +5,8 @@
 //! model they do not own. No I/O.
 
 use super::layout::ScreenLayout;
-use super::model::View;
 use super::popup::Popup;
+use super::view_id::View;
 use crate::ui::keymap::{KeyDispatcher, Keymap};
 use crate::ui::theme::Theme;
 

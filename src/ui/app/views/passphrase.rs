@@ -8,7 +8,7 @@ use ratatui::text::Line;
 use super::super::widgets::popup::{self, render_popup};
 
 use crate::ui::app::model::Model;
-use crate::ui::app::passphrase::PassphrasePrompt;
+use crate::ui::app::popup::PassphrasePrompt;
 use crate::ui::printers::sanitize::sanitize;
 
 pub fn render(frame: &mut Frame, screen: Rect, model: &Model, prompt: &PassphrasePrompt) {
