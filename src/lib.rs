@@ -14,6 +14,7 @@ pub mod diag;
 pub mod engine;
 pub mod inventory;
 pub mod logging;
+pub mod metrics;
 pub mod protocol;
 pub mod store;
 pub mod transport;

@@ -1,22 +1,15 @@
 //! The agent's metrics sampler (sysinfo): CPU, memory, disk, load, uptime, network.
 
-use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use sysinfo::{Disks, Networks, System};
 
+use crate::metrics::select::{Mount, counted_interfaces, real_mounts};
 use crate::protocol::{DiskUsage, Metrics};
-
-/// Interfaces left out of the network rates: loopback traffic is the machine talking to
-/// itself (including the agent's own loopback connections), not fleet traffic.
-const LOOPBACK: &str = "lo";
 
 /// Where Linux puts network interfaces that have no hardware behind them.
 const VIRTUAL_NET_DEVICES: &str = "/sys/devices/virtual/net/";
-
-/// Mount points under these are the kernel's and the container runtime's, not storage.
-const PSEUDO_MOUNT_PREFIXES: [&str; 3] = ["/proc", "/sys", "/dev"];
 
 /// Takes [`Metrics`] samples. Keeps the previous CPU and network counters, so CPU % and the
 /// network rates are averages over the time since the previous sample (for the first sample:
@@ -93,13 +86,21 @@ impl Sampler {
             load5: load.five,
             load15: load.fifteen,
             uptime_s: System::uptime(),
-            disks: real_disks(self.disks.iter().map(|d| MountInfo {
+            // The same selection as every other source (metrics::select).
+            disks: real_mounts(self.disks.iter().map(|d| Mount {
                 device: d.name().to_string_lossy().into_owned(),
                 fs: d.file_system().to_string_lossy().into_owned(),
-                mount: d.mount_point(),
+                mount: d.mount_point().to_string_lossy().into_owned(),
                 total: d.total_space(),
                 available: d.available_space(),
-            })),
+            }))
+            .into_iter()
+            .map(|m| DiskUsage {
+                used_bytes: m.used(),
+                total_bytes: m.total,
+                mount: m.mount,
+            })
+            .collect(),
             net_rx_bytes_per_s: per_second(rx, elapsed),
             net_tx_bytes_per_s: per_second(tx, elapsed),
         }
@@ -110,19 +111,6 @@ impl Default for Sampler {
     fn default() -> Self {
         Sampler::new()
     }
-}
-
-/// The interfaces whose traffic the rates add up: the ones with hardware behind them, so a
-/// packet from a container is not counted on its veth, the bridge and the NIC alike. Where
-/// every interface is virtual (inside a container, or a VM with only virtual links) all of
-/// them but loopback count.
-fn counted_interfaces<'a>(
-    names: impl Iterator<Item = &'a str>,
-    is_virtual: impl Fn(&str) -> bool,
-) -> HashSet<&'a str> {
-    let all: HashSet<&str> = names.filter(|n| *n != LOOPBACK).collect();
-    let physical: HashSet<&str> = all.iter().copied().filter(|n| !is_virtual(n)).collect();
-    if physical.is_empty() { all } else { physical }
 }
 
 /// Whether `/sys/class/net/NAME` leads to a virtual device (bridge, veth, tun, bond …).
@@ -140,56 +128,6 @@ fn per_second(bytes: u64, elapsed: Duration) -> u64 {
     }
     // A float-to-int `as` saturates; rates are far below 2^53 in practice.
     (bytes as f64 / secs).round() as u64
-}
-
-/// One mounted file system as sysinfo lists it.
-struct MountInfo<'a> {
-    device: String,
-    fs: String,
-    mount: &'a Path,
-    total: u64,
-    available: u64,
-}
-
-/// The mounts worth showing, sorted by mount point. sysinfo already leaves out proc, sysfs,
-/// cgroup, devpts, tmpfs, squashfs (snaps) and the like. On top of that this drops:
-/// - mounts of size 0 (autofs placeholders and other empty pseudo mounts);
-/// - mounts under `/proc`, `/sys` and `/dev`;
-/// - the same file system mounted more than once (bind mounts, and the files a container
-///   runtime bind-mounts such as `/etc/hosts`): one entry per (device, type, size), under its
-///   shortest mount point, so a disk is not counted twice.
-///
-/// Overlay roots (containers) are kept: they are where the container's writes go.
-fn real_disks<'a>(mounts: impl Iterator<Item = MountInfo<'a>>) -> Vec<DiskUsage> {
-    let mut by_fs: HashMap<(String, String, u64), DiskUsage> = HashMap::new();
-    for m in mounts {
-        if m.total == 0 {
-            continue;
-        }
-        let mount = m.mount.to_string_lossy().into_owned();
-        if PSEUDO_MOUNT_PREFIXES
-            .iter()
-            .any(|p| mount == *p || mount.starts_with(&format!("{p}/")))
-        {
-            continue;
-        }
-        let usage = DiskUsage {
-            used_bytes: m.total.saturating_sub(m.available),
-            total_bytes: m.total,
-            mount,
-        };
-        by_fs
-            .entry((m.device, m.fs, m.total))
-            .and_modify(|kept| {
-                if (usage.mount.len(), &usage.mount) < (kept.mount.len(), &kept.mount) {
-                    *kept = usage.clone();
-                }
-            })
-            .or_insert(usage);
-    }
-    let mut disks: Vec<DiskUsage> = by_fs.into_values().collect();
-    disks.sort_by(|a, b| a.mount.cmp(&b.mount));
-    disks
 }
 
 #[cfg(test)]
@@ -246,54 +184,8 @@ mod tests {
     }
 
     #[test]
-    fn disk_selection_drops_pseudo_and_duplicate_mounts() {
-        let mounts = [
-            ("/dev/vda", "ext4", "/etc/hosts", 100, 40),
-            ("/dev/vda", "ext4", "/", 100, 40),
-            ("/dev/vda", "ext4", "/etc/resolv.conf", 100, 40),
-            ("/dev/vdb", "xfs", "/data", 500, 500),
-            ("overlay", "overlay", "/var/lib/docker/x/merged", 300, 100),
-            ("shm", "tmpfs", "/dev/shm", 64, 64),
-            ("none", "autofs", "/mnt/auto", 0, 0),
-            ("cg", "cgroup2", "/sys/fs/cgroup", 10, 10),
-        ];
-        let got =
-            real_disks(
-                mounts
-                    .iter()
-                    .map(|(device, fs, mount, total, available)| MountInfo {
-                        device: device.to_string(),
-                        fs: fs.to_string(),
-                        mount: Path::new(mount),
-                        total: *total,
-                        available: *available,
-                    }),
-            );
-        let expect = |mount: &str, used, total| DiskUsage {
-            mount: mount.to_string(),
-            used_bytes: used,
-            total_bytes: total,
-        };
-        assert_eq!(
-            got,
-            [
-                expect("/", 60, 100),
-                expect("/data", 0, 500),
-                expect("/var/lib/docker/x/merged", 200, 300),
-            ]
-        );
-    }
-
-    #[test]
-    fn network_rates_count_hardware_interfaces_or_else_all_but_loopback() {
-        let host = ["lo", "eth0", "docker0", "veth12ab"];
-        let virt = |n: &str| n != "eth0";
-        let got = counted_interfaces(host.into_iter(), virt);
-        assert_eq!(got, HashSet::from(["eth0"]));
-        let container = ["lo", "eth0"];
-        let got = counted_interfaces(container.into_iter(), |_| true);
-        assert_eq!(got, HashSet::from(["eth0"]));
-        // This machine: loopback is always virtual.
+    fn loopback_is_virtual_here() {
+        // The selection rule itself is tested in metrics::select.
         assert!(is_virtual("lo"));
     }
 
