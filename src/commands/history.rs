@@ -267,10 +267,12 @@ fn by_hand(run: &RunResult, used: &ActionUse, selector: &str) -> String {
 
 /// The rerun as an operator action; the new run then records its own `run` lines.
 fn audit_rerun(records: &Records, run: &RunResult, what: &str, targets: &str, count: usize) {
-    let audit = AuditRecord::rerun(&run.id, &format!(": {what}"), targets, count);
-    if let Err(e) = records.append_audit(&audit) {
-        tracing::warn!(run = %run.id, error = %e, "cannot write the audit record; the rerun goes on");
-    }
+    records.audit(&AuditRecord::rerun(
+        &run.id,
+        &format!(": {what}"),
+        targets,
+        count,
+    ));
 }
 
 /// The run whose id starts with `prefix` (case-insensitive), searching history.jsonl and its

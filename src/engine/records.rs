@@ -86,6 +86,15 @@ impl Records {
         JsonlWriter::open(&self.audit, self.rotation, SCHEMA_VERSION)?.append(record)
     }
 
+    /// Appends one line to audit.jsonl where failing must not stop what it records (the run or
+    /// the operator's action happened, or goes on): a full disk is logged, never fatal.
+    pub fn audit(&self, record: &AuditRecord) {
+        if let Err(e) = self.append_audit(record) {
+            tracing::warn!(run = %record.run_id, action = %record.action, error = %e,
+                "cannot write the audit record; what it records goes on");
+        }
+    }
+
     /// Opens runs/<id>.jsonl for appending output records.
     pub(crate) fn open_run_output(&self, id: &str) -> Result<JsonlWriter, StoreError> {
         JsonlWriter::open(&self.run_output_path(id), Rotation::NEVER, SCHEMA_VERSION)

@@ -65,10 +65,8 @@ pub async fn run_in(
         })
         .await;
     let audit = |result: &str| AuditRecord::run(&req, result);
-    if let Some(records) = records
-        && let Err(e) = records.append_audit(&audit("started"))
-    {
-        tracing::warn!(run = %req.id, error = %e, "cannot write the audit record; the run goes on");
+    if let Some(records) = records {
+        records.audit(&audit("started"));
     }
 
     let hub = Hub::new(total, req.output_cap);
@@ -114,9 +112,7 @@ pub async fn run_in(
         if let Err(e) = records.append_history(&result) {
             tracing::warn!(run = %req.id, error = %e, "cannot append the run to history");
         }
-        if let Err(e) = records.append_audit(&audit(result.status.as_str())) {
-            tracing::warn!(run = %req.id, error = %e, "cannot write the audit record");
-        }
+        records.audit(&audit(result.status.as_str()));
     }
     let _ = events
         .send(EngineEvent::RunFinished {

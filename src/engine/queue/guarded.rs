@@ -103,14 +103,9 @@ fn crashed(req: &RunRequest, error: &str) -> RunResult {
     }
 }
 
-/// Appends an operator's audit line; a full disk is logged, never fatal (the action itself
-/// happened).
+/// Appends an operator's audit line, when the queue keeps records.
 pub(super) fn record_audit(record: AuditRecord, records: Option<&Records>) {
-    let Some(records) = records else {
-        return;
-    };
-    if let Err(e) = records.append_audit(&record) {
-        tracing::warn!(run = %record.run_id, action = %record.action, error = %e,
-            "cannot write the audit record");
+    if let Some(records) = records {
+        records.audit(&record);
     }
 }

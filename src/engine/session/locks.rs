@@ -151,7 +151,9 @@ impl FleetSession {
             .await;
         if force {
             for (host, result) in &results {
-                self.audit(&force_record(manager.owner(), &host.name, result));
+                self.inner
+                    .records
+                    .audit(&force_record(manager.owner(), &host.name, result));
             }
         }
         results

@@ -308,7 +308,9 @@ impl FleetSession {
         let targets = fold(req.targets.iter().map(|h| h.name.as_str()));
         let count = req.targets.len();
         let id = self.submit(req, events)?;
-        self.audit(&AuditRecord::rerun(of, &what, &targets, count));
+        self.inner
+            .records
+            .audit(&AuditRecord::rerun(of, &what, &targets, count));
         Ok(id)
     }
 
@@ -379,14 +381,6 @@ impl FleetSession {
         match ssh {
             Some(ssh) => ssh.close_idle(after).await,
             None => 0,
-        }
-    }
-
-    /// Appends an operator's audit line; a full disk is logged, never fatal.
-    fn audit(&self, record: &AuditRecord) {
-        if let Err(e) = self.inner.records.append_audit(record) {
-            tracing::warn!(run = %record.run_id, action = %record.action, error = %e,
-                "cannot write the audit record");
         }
     }
 
