@@ -351,7 +351,7 @@ fn drive(
         progress: progress.clone(),
         open: true,
     };
-    let fallback = request.clone();
+    let run_id = request.id.clone();
     let outcome = runtime.block_on(async {
         let (tx, mut rx) = mpsc::channel(ENGINE_CHANNEL);
         let id = match session.submit(request, tx) {
@@ -403,8 +403,7 @@ fn drive(
             Ok(Some(result)) => Ok(result),
             // The session always ends a run with RunFinished; should it not, say so.
             Ok(None) => Err(Error::Invalid(format!(
-                "run {} ended without a result; see fleetdeck history",
-                fallback.id
+                "run {run_id} ended without a result; see fleetdeck history"
             ))),
             Err(e) => Err(Error::Invalid(format!("the output printer stopped: {e}"))),
         }

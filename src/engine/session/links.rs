@@ -59,23 +59,22 @@ impl Links {
         Ok(true)
     }
 
-    /// The transports for a run on `hosts`. When the set cannot be built (a broken ssh
-    /// config) a run that needs no SSH still gets local and agent transports.
-    pub fn for_run(&mut self, hosts: &[Host]) -> Result<Transports, String> {
-        match self.ensure() {
-            Ok(_) => Ok(self
-                .built
-                .as_ref()
-                .map(|b| b.transports.clone())
-                .unwrap_or_default()),
-            Err(e) if hosts.iter().all(|h| h.transport != TransportKind::Ssh) => {
-                tracing::warn!(error = %e, "ssh transport unavailable; running without it");
-                launch::transports(hosts, &self.home, &self.settings, &self.flags, None)
-                    .map(|b| b.transports)
-                    .map_err(|e| e.to_string())
-            }
-            Err(e) => Err(e.to_string()),
+    /// The transports for a run on `hosts`, once `ensure` was tried. When the set could not be
+    /// built (a broken ssh config: `problem`), a run that needs no SSH still gets local and
+    /// agent transports.
+    pub fn for_run(&self, hosts: &[Host], problem: Option<&str>) -> Result<Transports, String> {
+        if let Some(built) = &self.built {
+            return Ok(built.transports.clone());
         }
+        if hosts.iter().any(|h| h.transport == TransportKind::Ssh) {
+            return Err(problem
+                .unwrap_or("the ssh transport is not set up")
+                .to_string());
+        }
+        tracing::warn!(problem, "ssh transport unavailable; running without it");
+        launch::transports(hosts, &self.home, &self.settings, &self.flags, None)
+            .map(|b| b.transports)
+            .map_err(|e| e.to_string())
     }
 
     /// Every host's link state now (no I/O, never waits).

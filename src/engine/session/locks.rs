@@ -7,7 +7,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use futures_util::stream;
 
-use super::{FleetSession, lock};
+use super::FleetSession;
 use crate::engine::audit::AuditRecord;
 use crate::engine::locks::{LockError, LockHolder, LockManager, Released};
 use crate::inventory::Host;
@@ -38,8 +38,7 @@ impl FleetSession {
     }
 
     fn transport_for(&self, host: &Host) -> Result<Arc<dyn Transport>, LockError> {
-        let transports = lock(&self.inner.links).for_run(std::slice::from_ref(host));
-        transports
+        self.transports_for(std::slice::from_ref(host))
             .map_err(|e| LockError::new(ErrorKind::Io, e))?
             .get(host.transport)
             .ok_or_else(|| {

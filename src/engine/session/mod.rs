@@ -264,6 +264,13 @@ impl FleetSession {
         }
     }
 
+    /// The session's transports for a run on `hosts` (set up first if they are not yet; a
+    /// failure is kept in the picture, and runs without SSH hosts still get transports).
+    fn transports_for(&self, hosts: &[Host]) -> Result<super::Transports, String> {
+        let problem = self.ensure_links().err().map(|e| e.to_string());
+        lock(&self.inner.links).for_run(hosts, problem.as_deref())
+    }
+
     /// Queues `req` over the session's transports. It starts at once when fewer than
     /// `[queue] max_running` run, else waits its turn; refused (and handed back) when the
     /// queue is full or closed, or its hosts' transports cannot be set up. Its events go to
@@ -273,10 +280,7 @@ impl FleetSession {
         req: RunRequest,
         events: mpsc::Sender<SessionEvent>,
     ) -> Result<RunId, SubmitError> {
-        // A failure is kept in the picture; runs without SSH hosts still get a transport.
-        let _ = self.ensure_links();
-        let transports = lock(&self.inner.links).for_run(&req.targets);
-        let transports = match transports {
+        let transports = match self.transports_for(&req.targets) {
             Ok(t) => t,
             Err(reason) => {
                 return Err(SubmitError::NoTransport {
@@ -341,6 +345,11 @@ impl FleetSession {
         self.inner.view.set_connections(connections);
         self.inner.view.set_queue(self.inner.queue.snapshot());
         self.inner.view.snapshot()
+    }
+
+    /// Waiting and running runs now (what `snapshot().queue` holds, without the rest).
+    pub fn queue(&self) -> super::queue::QueueSnapshot {
+        self.inner.queue.snapshot()
     }
 
     /// Bumped whenever something a snapshot shows changed.

@@ -22,7 +22,7 @@ use super::update::{Effect, Msg, update};
 use super::views;
 use crate::config::{Home, Settings};
 use crate::engine::session::passphrase::PassphraseRequest;
-use crate::engine::{ENGINE_CHANNEL, FleetSession, SessionEvent};
+use crate::engine::{ENGINE_CHANNEL, FleetSession, QueueSnapshot, SessionEvent};
 use crate::ui::theme::{ColorSupport, utf8_locale};
 
 /// How often the status-bar clock is refreshed.
@@ -74,6 +74,8 @@ pub async fn run(
         }),
     );
     let mut dirty = true;
+    // The queue as the model last heard of it.
+    let mut shown_queue = QueueSnapshot::default();
     let mut next_frame = Instant::now();
     loop {
         if dirty && Instant::now() >= next_frame {
@@ -92,12 +94,23 @@ pub async fn run(
             Some((run, event)) = engine_rx.recv() => Msg::Engine { run, event },
             Some(loaded) = load_rx.recv() => loaded,
             Ok(()) = changes.changed() => {
+                // The session also changes for what the console does not show yet (agent
+                // heartbeats): redraw only when the links or the queue moved.
                 let snapshot = session.snapshot();
-                if snapshot.connections != model.connections.by_host {
+                let links_moved = snapshot.connections != model.connections.by_host;
+                if links_moved {
                     let by_host = snapshot.connections;
                     update(model, Msg::Connections(Connections { by_host }));
                 }
-                Msg::Queue(snapshot.queue)
+                if snapshot.queue != shown_queue {
+                    shown_queue = snapshot.queue.clone();
+                    Msg::Queue(snapshot.queue)
+                } else if links_moved {
+                    dirty = true;
+                    continue;
+                } else {
+                    continue;
+                }
             }
             Some(ask) = recv_ask(&mut ask_rx) => {
                 let key = ask.key.clone();
@@ -161,19 +174,19 @@ pub async fn run(
                         effects.extend(update(model, Msg::RunNotStarted { run: id, error }));
                     }
                     // Shown queued (or running) in the frame drawn next, not one change later.
-                    effects.extend(update(model, Msg::Queue(session.snapshot().queue)));
+                    effects.extend(show_queue(model, session, &mut shown_queue));
                 }
                 Effect::CancelRun(id) => {
                     session.cancel(&id);
-                    effects.extend(update(model, Msg::Queue(session.snapshot().queue)));
+                    effects.extend(show_queue(model, session, &mut shown_queue));
                 }
                 Effect::PauseRun(id) => {
                     session.pause(&id);
-                    effects.extend(update(model, Msg::Queue(session.snapshot().queue)));
+                    effects.extend(show_queue(model, session, &mut shown_queue));
                 }
                 Effect::ResumeRun(id) => {
                     session.resume(&id);
-                    effects.extend(update(model, Msg::Queue(session.snapshot().queue)));
+                    effects.extend(show_queue(model, session, &mut shown_queue));
                 }
             }
         }
@@ -188,6 +201,13 @@ async fn recv_ask(
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,
     }
+}
+
+/// Tells the model where the queue is now (after the console changed it), and remembers it so
+/// the session's change notice for the same move is not shown twice.
+fn show_queue(model: &mut Model, session: &FleetSession, shown: &mut QueueSnapshot) -> Vec<Effect> {
+    *shown = session.queue();
+    update(model, Msg::Queue(shown.clone()))
 }
 
 /// How long quitting waits for cancelled runs to stop their commands and be recorded.
