@@ -16,7 +16,6 @@ use crate::config::units::format_duration;
 use crate::config::{Home, Settings};
 use crate::diag::{Diagnostic, Error};
 use crate::engine::types::{Priority, RetryOn};
-use crate::inventory::nodeset::fold;
 use crate::ui::printers::write_stdout;
 
 /// `fleetdeck actions [--json] [show NAME]`.
@@ -462,7 +461,7 @@ fn confirm_action(template: &Template, plan: &Plan, how: &Launch) -> Result<(), 
     }
     eprint!("{}", render_preview(template, plan));
     let count = plan.request.targets.len();
-    let folded = fold(plan.request.targets.iter().map(|h| h.name.as_str()));
+    let folded = plan.request.folded_targets();
     if template.confirm == Confirm::Typed {
         let answer = ask(&format!(
             "Type {name} to run it on {count} host(s) {folded}: "
@@ -486,7 +485,7 @@ fn confirm_action(template: &Template, plan: &Plan, how: &Launch) -> Result<(), 
 pub fn render_preview(template: &Template, plan: &Plan) -> String {
     let r = &plan.request;
     let count = r.targets.len();
-    let folded = fold(r.targets.iter().map(|h| h.name.as_str()));
+    let folded = r.folded_targets();
     let mut out = format!("action {} on {count} host(s): {folded}\n", template.name);
     for g in &plan.preview.groups {
         let what = match g.kind {

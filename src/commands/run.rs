@@ -139,7 +139,7 @@ pub fn run_request(
 ) -> Result<ExitCode, Error> {
     let output_cap = launch::output_cap(settings);
     let envs = TargetEnvs::of(&request.targets, &settings.safety.protected_envs).protected;
-    let folded = fold(request.targets.iter().map(|h| h.name.as_str()));
+    let folded = request.folded_targets();
     let mode = options.output_mode();
     let progress = (mode != OutputMode::Json && std::io::stderr().is_terminal())
         .then(|| progress_bar(request.targets.len()));

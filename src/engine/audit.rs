@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 use super::locks::LockHolder;
 use super::types::RunRequest;
 use crate::config::current_user;
-use crate::inventory::nodeset::fold;
 
 /// One line of audit.jsonl.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -99,7 +98,7 @@ impl AuditRecord {
             action: action.to_string(),
             run_id: req.id.clone(),
             what: req.display_command.clone(),
-            targets: fold(req.targets.iter().map(|h| h.name.as_str())),
+            targets: req.folded_targets(),
             count: req.targets.len(),
             result: result.to_string(),
         }

@@ -16,7 +16,6 @@ use super::records::{AuditRecord, Records};
 use super::run_output::{HostRecorder, RunOutput};
 use super::transports::Transports;
 use super::types::{EngineEvent, HostResult, HostState, RunId, RunRequest, RunResult, RunStatus};
-use crate::inventory::nodeset::fold;
 use crate::store::now_rfc3339;
 use crate::transport::ErrorKind;
 
@@ -57,7 +56,7 @@ pub async fn run_in(
     let cancel = control.cancel.clone();
     let started = now_rfc3339();
     let total = req.targets.len();
-    let targets = fold(req.targets.iter().map(|h| h.name.as_str()));
+    let targets = req.folded_targets();
     let _ = events
         .send(EngineEvent::RunStarted {
             id: req.id.clone(),

@@ -87,6 +87,13 @@ pub struct RunRequest {
     pub priority: Priority,
 }
 
+impl RunRequest {
+    /// The targets as a folded node set (`web[01-03,07]`), as records and previews show them.
+    pub fn folded_targets(&self) -> String {
+        crate::inventory::nodeset::fold(self.targets.iter().map(|h| h.name.as_str()))
+    }
+}
+
 /// Queue priority: a higher one starts first; runs of equal priority start in order.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,

@@ -9,7 +9,6 @@ use crate::engine::context::{RunContext, RunControl};
 use crate::engine::records::{AuditRecord, Records};
 use crate::engine::scheduler::run_in;
 use crate::engine::types::{EngineEvent, HostResult, HostState, RunRequest, RunResult, RunStatus};
-use crate::inventory::nodeset::fold;
 use crate::store::now_rfc3339;
 use crate::transport::ErrorKind;
 
@@ -79,7 +78,7 @@ fn crashed(req: &RunRequest, error: &str) -> RunResult {
         started: now.clone(),
         finished: now,
         selector: req.selector.clone(),
-        targets: fold(req.targets.iter().map(|h| h.name.as_str())),
+        targets: req.folded_targets(),
         command: req.display_command.clone(),
         status: RunStatus::Failed,
         hosts: req

@@ -30,7 +30,6 @@ use super::records::{AuditRecord, Records};
 use super::transports::Transports;
 use super::types::{EngineEvent, Priority, RunId, RunRequest};
 use crate::config::settings::QueueSettings;
-use crate::inventory::nodeset::fold;
 
 /// One queue per front end (the console keeps one for its life). Cloning gives another
 /// handle on the same queue.
@@ -367,7 +366,7 @@ impl Inner {
                 since: SystemTime::now(),
                 cancel: control.cancel.clone(),
                 pause,
-                targets: fold(req.targets.iter().map(|h| h.name.as_str())),
+                targets: req.folded_targets(),
             });
             launches.push(Launch {
                 req,

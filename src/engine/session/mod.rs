@@ -36,7 +36,6 @@ use super::types::{EngineEvent, RunId, RunRequest};
 use crate::config::{Home, Settings};
 use crate::diag::Error;
 use crate::inventory::Host;
-use crate::inventory::nodeset::fold;
 pub use feed::Subscription;
 pub use locks::{LockReach, Taken};
 pub use reader::FleetReader;
@@ -309,7 +308,7 @@ impl FleetSession {
         events: mpsc::Sender<SessionEvent>,
     ) -> Result<RunId, SubmitError> {
         let what = format!(", as run {}: {}", req.id, req.display_command);
-        let targets = fold(req.targets.iter().map(|h| h.name.as_str()));
+        let targets = req.folded_targets();
         let count = req.targets.len();
         let id = self.submit(req, events)?;
         self.inner
