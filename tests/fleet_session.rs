@@ -9,7 +9,6 @@ mod support;
 
 use std::fs;
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use fleetdeck::config::{Home, Settings};
@@ -17,8 +16,8 @@ use fleetdeck::engine::{ConnState, FleetReader, FleetSession, SessionOptions, Su
 use fleetdeck::inventory::load;
 use fleetdeck::transport::agent::AgentAlert;
 use support::agent::Agent;
+use support::cli;
 
-const BIN: &str = env!("CARGO_BIN_EXE_fleetdeck");
 /// Liveness bound (never a speed assertion).
 const PATIENCE: Duration = Duration::from_secs(30);
 
@@ -192,17 +191,11 @@ async fn a_standalone_reader_uses_read_tokens_only() {
     }
 
     // Runs recorded by another process of the same home show up in the reader.
-    let out = Command::new(BIN)
-        .arg("--home")
-        .arg(dir.path().join("home"))
-        .args(["run", "-t", "lab1", "--", "echo", "hi"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = cli::run(
+        &dir.path().join("home"),
+        &["run", "-t", "lab1", "--", "echo", "hi"],
     );
+    assert_eq!(out.code, 0, "{}", out.stderr);
     let start = Instant::now();
     loop {
         let recent = reader.snapshot().recent;
@@ -226,20 +219,9 @@ fn a_host_with_only_a_read_token_cannot_be_run_on() {
         &agent_entry("a1", &a1, None, Some(&a1.dir.join("read.token"))),
     );
     // check accepts it: a watch-only host is a valid entry.
-    let check = Command::new(BIN)
-        .arg("--home")
-        .arg(&home_dir)
-        .arg("check")
-        .output()
-        .unwrap();
-    assert!(
-        check.status.success(),
-        "{}",
-        String::from_utf8_lossy(&check.stderr)
-    );
-    let out = Command::new(BIN)
-        .arg("--home")
-        .arg(&home_dir)
+    let check = cli::run(&home_dir, &["check"]);
+    assert_eq!(check.code, 0, "{}", check.stderr);
+    let out = cli::fleetdeck(&home_dir)
         .args(["run", "-t", "a1", "--", "touch", "ran"])
         .current_dir(dir.path())
         .output()
@@ -269,20 +251,11 @@ async fn a_cli_run_leaves_agent_alerts_for_the_console() {
 
     // A one-run CLI session on the host (the same consumer name as a console here) ...
     let out = tokio::task::spawn_blocking(move || {
-        Command::new(BIN)
-            .arg("--home")
-            .arg(&home_dir)
-            .args(["run", "-t", "a1", "--", "true"])
-            .output()
-            .unwrap()
+        cli::run(&home_dir, &["run", "-t", "a1", "--", "true"])
     })
     .await
     .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
 
     // ... did not take the alert: the console's session still receives it.
     let hosts = load::load(&home.hosts_file()).unwrap().hosts().to_vec();
