@@ -17,6 +17,7 @@ pub mod passphrase;
 pub mod reader;
 pub mod view;
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -36,6 +37,7 @@ use super::types::{EngineEvent, RunId, RunRequest};
 use crate::config::{Home, Settings};
 use crate::diag::Error;
 use crate::inventory::Host;
+use crate::transport::ConnState;
 pub use feed::Subscription;
 pub use locks::{LockReach, Taken};
 pub use reader::FleetReader;
@@ -340,10 +342,14 @@ impl FleetSession {
 
     /// The fleet now: link states and the queue as of this call.
     pub fn snapshot(&self) -> FleetSnapshot {
-        let connections = lock(&self.inner.links).connections();
-        self.inner.view.set_connections(connections);
-        self.inner.view.set_queue(self.inner.queue.snapshot());
+        self.inner.view.set_connections(self.connections());
+        self.inner.view.set_queue(self.queue());
         self.inner.view.snapshot()
+    }
+
+    /// Each host's link state now (what `snapshot().connections` holds, without the rest).
+    pub fn connections(&self) -> HashMap<String, ConnState> {
+        lock(&self.inner.links).connections()
     }
 
     /// Waiting and running runs now (what `snapshot().queue` holds, without the rest).

@@ -96,15 +96,15 @@ pub async fn run(
             Ok(()) = changes.changed() => {
                 // The session also changes for what the console does not show yet (agent
                 // heartbeats): redraw only when the links or the queue moved.
-                let snapshot = session.snapshot();
-                let links_moved = snapshot.connections != model.connections.by_host;
+                let by_host = session.connections();
+                let links_moved = by_host != model.connections.by_host;
                 if links_moved {
-                    let by_host = snapshot.connections;
                     update(model, Msg::Connections(Connections { by_host }));
                 }
-                if snapshot.queue != shown_queue {
-                    shown_queue = snapshot.queue.clone();
-                    Msg::Queue(snapshot.queue)
+                let queue = session.queue();
+                if queue != shown_queue {
+                    shown_queue = queue.clone();
+                    Msg::Queue(queue)
                 } else if links_moved {
                     dirty = true;
                     continue;
