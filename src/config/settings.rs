@@ -22,6 +22,7 @@ pub struct Settings {
     pub queue: QueueSettings,
     pub breaker: BreakerSettings,
     pub locks: LockSettings,
+    pub metrics: MetricsSettings,
 }
 
 /// `[run]`: how bulk runs behave unless a flag or an action template says otherwise.
@@ -214,6 +215,50 @@ impl Default for LockSettings {
             ttl: HumanDuration(Duration::from_secs(30 * 60)),
             remote_dir: "/tmp/fleetdeck-locks".to_string(),
         }
+    }
+}
+
+/// `[metrics]`: how fleet metrics are collected and offered.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsSettings {
+    /// How often SSH hosts are probed over their pooled connection; `0s` turns it off.
+    pub ssh_interval: HumanDuration,
+    /// How often node_exporters are scraped; `0s` turns it off.
+    pub exporter_interval: HumanDuration,
+    /// Scrape every host's address on this port (`http://ADDRESS:PORT/metrics`) unless the
+    /// host names its own exporter; `0` means only hosts that name one.
+    pub node_exporter_port: u16,
+    /// Serve `/metrics` (Prometheus text) on this address while a console runs, e.g.
+    /// `127.0.0.1:9464`; empty means off.
+    pub listen: String,
+}
+
+impl Default for MetricsSettings {
+    fn default() -> Self {
+        Self {
+            ssh_interval: HumanDuration(Duration::from_secs(15)),
+            exporter_interval: HumanDuration(Duration::from_secs(15)),
+            node_exporter_port: 0,
+            listen: String::new(),
+        }
+    }
+}
+
+impl MetricsSettings {
+    /// The SSH probe interval, `None` when off.
+    pub fn ssh_interval(&self) -> Option<Duration> {
+        non_zero(self.ssh_interval.0)
+    }
+
+    /// The exporter scrape interval, `None` when off.
+    pub fn exporter_interval(&self) -> Option<Duration> {
+        non_zero(self.exporter_interval.0)
+    }
+
+    /// The `/metrics` listen address, `None` when off.
+    pub fn listen(&self) -> Option<&str> {
+        Some(self.listen.trim()).filter(|l| !l.is_empty())
     }
 }
 

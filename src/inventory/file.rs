@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
-use super::host::{AgentEndpoint, TransportKind};
+use super::host::{AgentEndpoint, MetricsEndpoint, TransportKind};
 
 /// hosts.toml as written by people: `[defaults]` then `[[hosts]]` entries.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -79,6 +79,8 @@ pub struct HostEntry {
     pub jump: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent: Option<AgentEndpoint>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<MetricsEndpoint>,
 }
 
 impl HostEntry {
@@ -96,6 +98,7 @@ impl HostEntry {
             vars: BTreeMap::new(),
             jump: None,
             agent: None,
+            metrics: None,
         }
     }
 }

@@ -62,6 +62,16 @@ pub struct AgentEndpoint {
     pub fingerprint: Option<String>,
 }
 
+/// Where a host's metrics come from besides its transport (`metrics = { … }` in hosts.toml).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsEndpoint {
+    /// A Prometheus node_exporter, `http://ADDR:9100/metrics`; `{name}` and `{address}` are
+    /// replaced per host (for node-set entries).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_exporter: Option<String>,
+}
+
 /// One concrete host after node-set expansion and defaults.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Host {
@@ -85,6 +95,9 @@ pub struct Host {
     pub jump: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub agent: Option<AgentEndpoint>,
+    /// Its node_exporter, if its owner named one (already expanded for this host).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node_exporter: Option<String>,
     /// False for a name given on the command line that is not in hosts.toml (resolved through
     /// the ssh config, like `pdsh -w`).
     pub in_inventory: bool,
@@ -105,6 +118,7 @@ impl Host {
             vars: BTreeMap::new(),
             jump: None,
             agent: None,
+            node_exporter: None,
             in_inventory: false,
         }
     }

@@ -169,6 +169,16 @@ fn validate_entry(entry: &HostEntry, defaults: &HostDefaults) -> Result<(), Stri
         }
         _ => {}
     }
+    if let Some(url) = entry
+        .metrics
+        .as_ref()
+        .and_then(|m| m.node_exporter.as_ref())
+        && !(url.starts_with("http://") || url.starts_with("https://"))
+    {
+        return Err(format!(
+            "node_exporter `{url}` must be an http:// or https:// URL, e.g. \"http://{{address}}:9100/metrics\""
+        ));
+    }
     let words = entry
         .tags
         .iter()
@@ -208,6 +218,14 @@ fn validate_name(name: &str) -> Result<(), String> {
 fn build_host(name: &str, address: Option<String>, e: &HostEntry, d: &HostDefaults) -> Host {
     let mut vars = d.vars.clone();
     vars.extend(e.vars.clone());
+    let node_exporter = e
+        .metrics
+        .as_ref()
+        .and_then(|m| m.node_exporter.as_ref())
+        .map(|url| {
+            url.replace("{name}", name)
+                .replace("{address}", address.as_deref().unwrap_or(name))
+        });
     Host {
         name: name.to_string(),
         address,
@@ -220,6 +238,7 @@ fn build_host(name: &str, address: Option<String>, e: &HostEntry, d: &HostDefaul
         vars,
         jump: e.jump.clone().or_else(|| d.jump.clone()),
         agent: e.agent.clone(),
+        node_exporter,
         in_inventory: true,
     }
 }

@@ -28,7 +28,7 @@ pub use line::MAX_LINE_BYTES;
 pub use report::{CorruptLine, LineNumbering, ReadReport};
 pub use rotate::{Rotation, rotated_path};
 pub use tail::{TAIL_BLOCK_BYTES, read_newest, read_newest_as};
-pub use timestamp::{now_rfc3339, rfc3339_millis};
+pub use timestamp::{now_rfc3339, rfc3339, rfc3339_millis};
 
 /// The schema version records are written with unless a caller says otherwise.
 pub const SCHEMA_VERSION: u32 = 1;

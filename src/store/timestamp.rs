@@ -24,6 +24,26 @@ pub fn rfc3339_millis(t: OffsetDateTime) -> String {
     )
 }
 
+/// Serde for a `SystemTime` written like every other `"ts"` (RFC 3339, UTC, milliseconds).
+pub mod rfc3339 {
+    use std::time::SystemTime;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+    use time::OffsetDateTime;
+    use time::format_description::well_known::Rfc3339;
+
+    pub fn serialize<S: Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::rfc3339_millis(OffsetDateTime::from(*t)))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SystemTime, D::Error> {
+        let text = String::deserialize(d)?;
+        OffsetDateTime::parse(&text, &Rfc3339)
+            .map(SystemTime::from)
+            .map_err(|e| serde::de::Error::custom(format!("`{text}` is not an RFC 3339 time: {e}")))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
