@@ -87,6 +87,8 @@ pub fn run(home: &Home, settings: &Settings, options: ConsoleOptions) -> Result<
                 idle_close_after: Some(IDLE_CLOSE_AFTER),
                 // Heartbeats and link states show before any run.
                 watch_agents: true,
+                // The Fleet table's columns and the Metrics view.
+                collect_metrics: true,
                 ..SessionOptions::new(hosts)
             },
         )

@@ -8,4 +8,4 @@ pub mod units;
 
 pub use home::{Home, HomeSource};
 pub use local_user::{LocalUser, current_user};
-pub use settings::Settings;
+pub use settings::{MetricsSettings, Settings};

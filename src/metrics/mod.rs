@@ -6,12 +6,14 @@
 //! No connections to targets here: the engine runs the probe through a transport and hands
 //! the text over.
 
+pub mod book;
 pub mod probe;
 pub mod rates;
 pub mod sample;
 pub mod select;
 pub mod series;
 
+pub use book::{FleetMetrics, HostNow, MetricsFrame, STALE_INTERVALS};
 pub use probe::{ProbeError, Reading, parse_probe, probe_command};
 pub use rates::{HostSample, sample_between};
 pub use sample::{Availability, Metric, Sample, Source};

@@ -366,6 +366,12 @@ impl HostSeries {
             .collect()
     }
 
+    /// The last `n` raw points, oldest first.
+    pub fn raw_tail(&self, n: usize) -> Vec<Point> {
+        let skip = self.raw.points.len().saturating_sub(n);
+        self.raw.points.iter().skip(skip).copied().collect()
+    }
+
     /// Points held now, every tier.
     pub fn len(&self) -> usize {
         self.raw.points.len() + self.minute.points.len() + self.hour.points.len()

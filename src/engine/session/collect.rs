@@ -12,6 +12,7 @@ use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 
 use super::view::SharedView;
+use crate::metrics::Sample;
 use crate::transport::ConnState;
 use crate::transport::agent::{AgentAlert, AgentHeartbeat};
 
@@ -40,6 +41,9 @@ pub(super) fn agents(
                 beat = heartbeats.recv(), if heartbeats_open => match beat {
                     Some(beat) => {
                         view.feed.publish_heartbeat(beat.clone());
+                        let m = &beat.metrics;
+                        let sample = Sample::from_agent(m.received, &m.metrics);
+                        view.record_sample(&beat.host, sample, Some(m.every));
                         view.set_heartbeat(beat.host, beat.metrics);
                     }
                     None => heartbeats_open = false,

@@ -68,6 +68,9 @@ pub struct SessionOptions {
     /// console). Off, agents are contacted only when a run needs them and their alerts stay
     /// unacknowledged in their journals for a session that watches.
     pub watch_agents: bool,
+    /// Collect metrics: SSH probes, exporter scrapes, agent heartbeats as samples, the
+    /// metrics log (the console). Off for a one-run front end.
+    pub collect_metrics: bool,
 }
 
 impl SessionOptions {
@@ -81,6 +84,7 @@ impl SessionOptions {
             budget_at_least: None,
             idle_close_after: None,
             watch_agents: false,
+            collect_metrics: false,
         }
     }
 }
@@ -178,6 +182,9 @@ impl FleetSession {
             }),
         };
         session.start_watchers(options.idle_close_after);
+        if options.collect_metrics {
+            session.start_metrics(settings);
+        }
         session
     }
 
@@ -231,6 +238,30 @@ impl FleetSession {
             }));
         }
         lock(&self.inner.tasks).extend(tasks);
+    }
+
+    /// Metric collectors over the session's transports (see `sampling::collectors`).
+    fn start_metrics(&self, settings: &Settings) {
+        let weak = Arc::downgrade(&self.inner);
+        let ssh = move || -> Option<Arc<dyn crate::transport::Transport>> {
+            let inner = weak.upgrade()?;
+            let ssh = lock(&inner.links).ssh()?;
+            Some(Arc::new(ssh))
+        };
+        let tasks = super::sampling::collectors::start(
+            &self.inner.view,
+            &self.inner.home,
+            settings,
+            &self.inner.view.hosts().clone(),
+            ssh,
+            &self.inner.stop,
+        );
+        lock(&self.inner.tasks).extend(tasks);
+    }
+
+    /// `host`'s metric points over `window`, oldest first (a chart).
+    pub fn series(&self, host: &str, window: crate::metrics::Window) -> Vec<crate::metrics::Point> {
+        self.inner.view.series(host, window)
     }
 
     /// Builds the transports if not built; once built, the agent feeds are collected (and

@@ -190,6 +190,16 @@ impl FleetReader {
     }
 
     /// The hosts this reader shows.
+    /// `host`'s metric points over `window`, oldest first (a chart).
+    pub fn series(&self, host: &str, window: crate::metrics::Window) -> Vec<crate::metrics::Point> {
+        self.view.series(host, window)
+    }
+
+    /// Bytes the metric tiers of every host hold now (memory is fixed by the host count).
+    pub fn metrics_bytes(&self) -> usize {
+        self.view.metrics_bytes()
+    }
+
     pub fn hosts(&self) -> &[Host] {
         self.view.hosts()
     }

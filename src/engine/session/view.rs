@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use tokio::sync::watch;
 
@@ -13,8 +13,16 @@ use super::feed::FeedHub;
 use crate::engine::queue::QueueSnapshot;
 use crate::engine::types::RunResult;
 use crate::inventory::Host;
+use crate::metrics::{Availability, Closed, FleetMetrics, MetricsFrame, Point, Sample, Window};
 use crate::transport::ConnState;
 use crate::transport::agent::HostMetrics;
+
+/// Finished averages waiting for metrics/*.jsonl at most (an hour of 1,000 hosts' minutes).
+const MAX_PENDING_CLOSED: usize = 60_000;
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// Finished runs a snapshot carries, newest last.
 pub const RECENT_RUNS: usize = 50;
@@ -30,6 +38,8 @@ pub struct FleetSnapshot {
     pub recent: Vec<Arc<RunResult>>,
     /// The newest heartbeat of each agent host that sent one.
     pub heartbeats: HashMap<String, HostMetrics>,
+    /// Each host's newest metrics and trend (shared, never copied per snapshot).
+    pub metrics: Arc<MetricsFrame>,
     /// Why some transport could not be set up (a broken ssh config, with file:line), if so.
     pub problem: Option<String>,
     /// When the newest information arrived.
@@ -42,6 +52,7 @@ struct State {
     queue: QueueSnapshot,
     recent: VecDeque<Arc<RunResult>>,
     heartbeats: HashMap<String, HostMetrics>,
+    metrics: Arc<MetricsFrame>,
     problem: Option<String>,
     updated: Option<SystemTime>,
 }
@@ -52,11 +63,18 @@ pub(crate) struct SharedView {
     state: Mutex<State>,
     changes: watch::Sender<u64>,
     pub(super) feed: FeedHub,
+    /// Tiers and state of every host's metrics; published into `State::metrics` as frames.
+    metrics: Mutex<FleetMetrics>,
+    /// Averages finished since the last flush, for metrics/*.jsonl.
+    closed: Mutex<Vec<(String, Closed)>>,
 }
 
 impl SharedView {
     pub fn new(hosts: Vec<Host>) -> Arc<SharedView> {
+        let metrics = FleetMetrics::new(hosts.iter().map(|h| h.name.as_str()));
         Arc::new(SharedView {
+            metrics: Mutex::new(metrics),
+            closed: Mutex::new(Vec::new()),
             hosts: hosts.into(),
             state: Mutex::new(State::default()),
             changes: watch::channel(0).0,
@@ -85,6 +103,7 @@ impl SharedView {
             queue: st.queue.clone(),
             recent: st.recent.iter().cloned().collect(),
             heartbeats: st.heartbeats.clone(),
+            metrics: Arc::clone(&st.metrics),
             problem: st.problem.clone(),
             updated: st.updated,
         }
@@ -149,6 +168,66 @@ impl SharedView {
         let mut st = self.state();
         st.heartbeats.insert(host, metrics);
         self.changed(&mut st);
+    }
+
+    /// A new sample of `host` (not visible until the next `publish_metrics`).
+    pub fn record_sample(&self, host: &str, sample: Sample, interval: Option<Duration>) {
+        let closed = lock(&self.metrics).record(host, sample, interval);
+        if !closed.is_empty() {
+            let mut pending = lock(&self.closed);
+            // Bounded: a flush that keeps failing drops the oldest rather than growing.
+            if pending.len() + closed.len() > MAX_PENDING_CLOSED {
+                let excess = pending.len() + closed.len() - MAX_PENDING_CLOSED;
+                let cut = excess.min(pending.len());
+                pending.drain(..cut);
+            }
+            pending.extend(closed.into_iter().map(|c| (host.to_string(), c)));
+        }
+    }
+
+    pub fn set_availability(&self, host: &str, availability: Availability) {
+        lock(&self.metrics).set_availability(host, availability);
+    }
+
+    pub fn set_metrics_interval(&self, host: &str, interval: Duration) {
+        lock(&self.metrics).set_interval(host, interval);
+    }
+
+    pub fn metrics_availability(&self, host: &str) -> Option<Availability> {
+        lock(&self.metrics).availability(host).cloned()
+    }
+
+    /// Restores averages read back from metrics/*.jsonl.
+    pub fn restore_metrics(&self, points: impl IntoIterator<Item = (String, Closed)>) {
+        let mut m = lock(&self.metrics);
+        for (host, c) in points {
+            m.restore(&host, c.tier, c.point);
+        }
+    }
+
+    /// Makes recorded samples visible to readers (one change), if any arrived.
+    pub fn publish_metrics(&self) {
+        let frame = lock(&self.metrics).frame_if_changed(SystemTime::now());
+        if let Some(frame) = frame {
+            let mut st = self.state();
+            st.metrics = frame;
+            self.changed(&mut st);
+        }
+    }
+
+    /// Averages finished since the last call.
+    pub fn take_closed(&self) -> Vec<(String, Closed)> {
+        std::mem::take(&mut *lock(&self.closed))
+    }
+
+    /// `host`'s points over `window` ending now, oldest first.
+    pub fn series(&self, host: &str, window: Window) -> Vec<Point> {
+        lock(&self.metrics).window(host, window, SystemTime::now())
+    }
+
+    /// Bytes the metrics tiers hold now.
+    pub fn metrics_bytes(&self) -> usize {
+        lock(&self.metrics).points_bytes()
     }
 
     /// A change without new data (an alert arrived: readers look at their subscriptions).

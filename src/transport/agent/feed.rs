@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use tokio::sync::{Notify, mpsc};
 
@@ -23,6 +23,8 @@ pub const ALERT_CHANNEL: usize = 256;
 pub struct HostMetrics {
     /// When it arrived (this machine's clock).
     pub received: SystemTime,
+    /// How often the agent sends them (its hello's `heartbeat_s`).
+    pub every: Duration,
     /// Jobs running on the agent.
     pub jobs: u32,
     /// The newest alert sequence number in the agent's journal.
@@ -83,7 +85,7 @@ impl Feed {
     /// A heartbeat from `host`; `first` on a new connection. A journal that went backwards
     /// (the agent was re-initialised) restarts the per-host dedupe, or its new alerts, whose
     /// numbers start again at 1, would be taken for repeats.
-    pub fn heartbeat(&self, host: &str, hb: Heartbeat, first: bool) {
+    pub fn heartbeat(&self, host: &str, hb: Heartbeat, first: bool, every: Duration) {
         if first {
             let mut state = lock(&self.alerts);
             if state
@@ -98,6 +100,7 @@ impl Feed {
         }
         let metrics = HostMetrics {
             received: SystemTime::now(),
+            every,
             jobs: hb.jobs,
             last_alert_seq: hb.last_alert_seq,
             metrics: hb.metrics,

@@ -265,7 +265,8 @@ async fn dispatch(session: &Arc<Session>, feed: &Feed, text: &str) {
         } => tracing::warn!(host, ?code, "agent error: {message}"),
         Message::Heartbeat(hb) => {
             let first = !session.heard_heartbeat.swap(true, Ordering::Relaxed);
-            feed.heartbeat(host, hb, first);
+            let every = Duration::from_secs(session.hello.heartbeat_s.unwrap_or(5).max(1));
+            feed.heartbeat(host, hb, first, every);
         }
         Message::Alert(alert) => feed.alert(host, alert, session),
         Message::LockResult { id, status, holder } => {

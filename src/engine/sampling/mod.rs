@@ -1,0 +1,13 @@
+//! The engine's metric collectors: which source samples each host (`plan`), the SSH probe
+//! over pooled connections (`probe_run`, `ssh`), and the metrics log (`log`: averages
+//! appended to metrics/*.jsonl and read back when a session opens). Agent heartbeats are
+//! turned into samples where they arrive (session::collect).
+
+pub mod collectors;
+pub mod log;
+pub mod plan;
+pub mod probe_run;
+pub mod ssh;
+
+pub use plan::{Plan, plan_for};
+pub use probe_run::{ProbeFailure, probe};
