@@ -33,6 +33,10 @@ pub enum Command {
     Paths(PathsArgs),
     /// List the hosts a selector resolves to, or import an inventory.
     Hosts(HostsArgs),
+    /// Sample the selected hosts now (agent heartbeat, SSH probe of /proc, or node_exporter)
+    /// and print CPU, memory, fullest disk, load and network; exit 3 if some host could not be
+    /// sampled.
+    Metrics(MetricsArgs),
     /// Run a shell command on the hosts a selector picks, with live output and a record.
     Run(RunArgs),
     /// Past runs: list them, show one with its output, or rerun it where it failed.
@@ -170,6 +174,22 @@ pub struct HostsArgs {
 
     #[command(subcommand)]
     pub command: Option<HostsCommand>,
+}
+
+#[derive(Debug, Args)]
+pub struct MetricsArgs {
+    /// Which hosts (e.g. 'env:prod&disk>90'); several -t are joined as a union. Default: all
+    /// hosts in hosts.toml.
+    #[arg(short = 't', long = "target", value_name = "SELECTOR")]
+    pub targets: Vec<String>,
+
+    /// One JSON object per host per line: host, source, ts, cpu_pct, mem_pct, disk_pct,
+    /// load1, net_rx_bps, net_tx_bps, or error.
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub ssh: TuiArgs,
 }
 
 #[derive(Debug, Subcommand)]

@@ -9,6 +9,7 @@ mod export;
 mod history;
 mod hosts;
 mod locks;
+mod metrics;
 mod paths;
 mod prompt;
 mod run;
@@ -45,6 +46,11 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
             let settings = load_settings(&home)?;
             let _log = start_logging(&home, cli.verbose, &settings);
             hosts::run(&home, &args)
+        }
+        Command::Metrics(args) => {
+            let settings = load_settings(&home)?;
+            let _log = start_logging(&home, cli.verbose, &settings);
+            metrics::run(&home, &settings, &args)
         }
         Command::Run(args) => {
             let settings = load_settings(&home)?;

@@ -259,6 +259,42 @@ impl FleetSession {
         lock(&self.inner.tasks).extend(tasks);
     }
 
+    /// One fresh sample of each of `hosts` now, over the session's transports (`fleetdeck
+    /// metrics`, selectors with metric terms): see `sampling::once`.
+    pub async fn sample_now(
+        &self,
+        hosts: &[Host],
+        settings: &Settings,
+    ) -> Vec<super::sampling::once::HostReport> {
+        let problem = self.ensure_links().err().map(|e| e.to_string());
+        let (ssh, agent) = {
+            let links = lock(&self.inner.links);
+            (links.ssh(), links.agent())
+        };
+        let ssh = ssh.map(|s| Arc::new(s) as Arc<dyn crate::transport::Transport>);
+        let mut reports = super::sampling::once::sample_now(
+            hosts,
+            super::sampling::once::SampleWith {
+                settings: &settings.metrics,
+                connect_timeout: settings.run.connect_timeout.0,
+                ssh,
+                agent,
+                scrape: super::sampling::scrape_client(),
+            },
+        )
+        .await;
+        if let Some(problem) = problem {
+            for r in &mut reports {
+                if let Err(why) = &mut r.result
+                    && why.contains("not set up")
+                {
+                    *why = problem.clone();
+                }
+            }
+        }
+        reports
+    }
+
     /// `host`'s metric points over `window`, oldest first (a chart).
     pub fn series(&self, host: &str, window: crate::metrics::Window) -> Vec<crate::metrics::Point> {
         self.inner.view.series(host, window)

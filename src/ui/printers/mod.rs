@@ -4,6 +4,7 @@ pub mod export;
 pub mod history;
 pub mod hosts;
 pub mod line_buffer;
+pub mod metrics;
 pub mod paths;
 pub mod run_dry;
 pub mod run_gather;

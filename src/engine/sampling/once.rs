@@ -1,0 +1,258 @@
+//! One fresh sample of some hosts, now (`fleetdeck metrics`, and selectors with metric terms
+//! on the CLI): SSH hosts probed twice about a second apart (CPU needs two readings),
+//! exporters scraped twice likewise, agent hosts contacted for their next heartbeat. Every
+//! host is sampled side by side with its own timeout; one that cannot be sampled says why.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use super::plan::{Plan, plan_for};
+use super::probe_run::probe;
+use crate::config::MetricsSettings;
+use crate::inventory::Host;
+use crate::metrics::{HostSample, Reading, Sample, Source, sample_between};
+use crate::transport::Transport;
+use crate::transport::agent::AgentTransport;
+
+/// Between the two readings a CPU figure is computed from.
+pub const READINGS_APART: Duration = Duration::from_secs(1);
+/// Probes or scrapes in flight at once.
+const AT_ONCE: usize = 64;
+/// One probe or scrape at most.
+const READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long an agent's heartbeat is waited for (a link up, then one heartbeat interval).
+const AGENT_WAIT: Duration = Duration::from_secs(15);
+
+/// One host's result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostReport {
+    pub host: String,
+    /// The source asked (or that would have been: `None` when nothing samples the host).
+    pub source: Option<Source>,
+    pub result: Result<Sample, String>,
+}
+
+/// What `sample_now` may use.
+pub struct SampleWith<'a> {
+    pub settings: &'a MetricsSettings,
+    pub connect_timeout: Duration,
+    pub ssh: Option<Arc<dyn Transport>>,
+    pub agent: Option<AgentTransport>,
+    /// Scrapes a node_exporter, giving its text or a short reason.
+    pub scrape: Option<Arc<dyn Scrape>>,
+}
+
+/// A node_exporter scraper turned into a reading (the metrics module's HTTP client).
+pub trait Scrape: Send + Sync {
+    fn reading<'a>(
+        &'a self,
+        url: &'a str,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Result<Reading, String>> + Send + 'a>>;
+}
+
+/// Samples `hosts` now; results in the order of `hosts`.
+pub async fn sample_now(hosts: &[Host], with: SampleWith<'_>) -> Vec<HostReport> {
+    let mut agent_hosts = Vec::new();
+    let mut reports: HashMap<String, HostReport> = HashMap::new();
+    let mut reads = JoinSet::new();
+    let permits = Arc::new(Semaphore::new(AT_ONCE));
+    for host in hosts {
+        match plan_for(host, with.settings) {
+            Plan::None(why) => {
+                reports.insert(
+                    host.name.clone(),
+                    report(host, None, Err(format!("no metrics: {why}"))),
+                );
+            }
+            Plan::Agent => agent_hosts.push(host.clone()),
+            Plan::SshProbe => match &with.ssh {
+                Some(ssh) => {
+                    let (ssh, host, permits) =
+                        (Arc::clone(ssh), host.clone(), Arc::clone(&permits));
+                    let connect = with.connect_timeout;
+                    reads.spawn(async move {
+                        let result = ssh_twice(ssh.as_ref(), &host, connect, &permits).await;
+                        report(
+                            &host,
+                            Some(Source::Ssh),
+                            result.map(|s| to_sample(Source::Ssh, &s)),
+                        )
+                    });
+                }
+                None => {
+                    reports.insert(
+                        host.name.clone(),
+                        report(
+                            host,
+                            Some(Source::Ssh),
+                            Err("the ssh transport is not set up".into()),
+                        ),
+                    );
+                }
+            },
+            Plan::Exporter(url) => match &with.scrape {
+                Some(scrape) => {
+                    let (scrape, host, permits) =
+                        (Arc::clone(scrape), host.clone(), Arc::clone(&permits));
+                    reads.spawn(async move {
+                        let result = scrape_twice(scrape.as_ref(), &url, &permits).await;
+                        let source = Source::NodeExporter;
+                        report(&host, Some(source), result.map(|s| to_sample(source, &s)))
+                    });
+                }
+                None => {
+                    reports.insert(
+                        host.name.clone(),
+                        report(
+                            host,
+                            Some(Source::NodeExporter),
+                            Err("no node_exporter client".into()),
+                        ),
+                    );
+                }
+            },
+        }
+    }
+    let agents = async {
+        match &with.agent {
+            Some(agent) => from_agents(agent, &agent_hosts).await,
+            None => agent_hosts
+                .iter()
+                .map(|h| {
+                    report(
+                        h,
+                        Some(Source::Agent),
+                        Err("the agent transport is not set up".into()),
+                    )
+                })
+                .collect(),
+        }
+    };
+    let others = async {
+        let mut out = Vec::new();
+        while let Some(joined) = reads.join_next().await {
+            if let Ok(r) = joined {
+                out.push(r);
+            }
+        }
+        out
+    };
+    let (from_agents, from_others) = tokio::join!(agents, others);
+    for r in from_agents.into_iter().chain(from_others) {
+        reports.insert(r.host.clone(), r);
+    }
+    hosts
+        .iter()
+        .map(|h| {
+            reports
+                .remove(&h.name)
+                .unwrap_or_else(|| report(h, None, Err("not sampled".into())))
+        })
+        .collect()
+}
+
+fn report(host: &Host, source: Option<Source>, result: Result<Sample, String>) -> HostReport {
+    HostReport {
+        host: host.name.clone(),
+        source,
+        result,
+    }
+}
+
+/// Two probes `READINGS_APART`; the sample between them.
+async fn ssh_twice(
+    ssh: &dyn Transport,
+    host: &Host,
+    connect: Duration,
+    permits: &Semaphore,
+) -> Result<HostSample, String> {
+    let read = async || {
+        let _p = permits.acquire().await;
+        probe(ssh, host, connect, READ_TIMEOUT)
+            .await
+            .map_err(|f| f.reason())
+    };
+    let first = read().await?;
+    let at = Instant::now();
+    tokio::time::sleep(READINGS_APART).await;
+    let second = read().await?;
+    Ok(sample_between(&first, &second, at.elapsed()))
+}
+
+/// Two scrapes `READINGS_APART`; the sample between them.
+async fn scrape_twice(
+    scrape: &dyn Scrape,
+    url: &str,
+    permits: &Semaphore,
+) -> Result<HostSample, String> {
+    let read = async || {
+        let _p = permits.acquire().await;
+        match tokio::time::timeout(READ_TIMEOUT, scrape.reading(url)).await {
+            Ok(r) => r,
+            Err(_) => Err(format!("timed out after {}s", READ_TIMEOUT.as_secs())),
+        }
+    };
+    let first = read().await?;
+    let at = Instant::now();
+    tokio::time::sleep(READINGS_APART).await;
+    let second = read().await?;
+    Ok(sample_between(&first, &second, at.elapsed()))
+}
+
+fn to_sample(source: Source, s: &HostSample) -> Sample {
+    Sample::from_rates(source, SystemTime::now(), s)
+}
+
+/// Each agent host's next heartbeat (or the one already received), waited for together.
+async fn from_agents(agent: &AgentTransport, hosts: &[Host]) -> Vec<HostReport> {
+    if hosts.is_empty() {
+        return Vec::new();
+    }
+    let mut beats = agent.subscribe_heartbeats();
+    let mut got: HashMap<String, Sample> = HashMap::new();
+    let mut failed: HashMap<String, String> = HashMap::new();
+    for host in hosts {
+        if let Err(e) = agent.watch(host) {
+            failed.insert(host.name.clone(), e.message);
+        }
+    }
+    let wanted = |name: &str| hosts.iter().any(|h| h.name == name);
+    let deadline = tokio::time::Instant::now() + AGENT_WAIT;
+    while got.len() + failed.len() < hosts.len() {
+        match tokio::time::timeout_at(deadline, beats.recv()).await {
+            Ok(Some(beat)) if wanted(&beat.host) && !failed.contains_key(&beat.host) => {
+                let m = &beat.metrics;
+                got.insert(
+                    beat.host.clone(),
+                    Sample::from_agent(m.received, &m.metrics),
+                );
+            }
+            Ok(Some(_)) => {}
+            Ok(None) | Err(_) => break,
+        }
+    }
+    hosts
+        .iter()
+        .map(|h| {
+            let result = match (got.remove(&h.name), failed.remove(&h.name)) {
+                (Some(s), _) => Ok(s),
+                (None, Some(why)) => Err(why),
+                (None, None) => Err(agent_silence(agent, h)),
+            };
+            report(h, Some(Source::Agent), result)
+        })
+        .collect()
+}
+
+/// Why no heartbeat came: the link's own words when it has them.
+fn agent_silence(agent: &AgentTransport, host: &Host) -> String {
+    use crate::transport::ConnState;
+    match crate::transport::Transport::connection(agent, host) {
+        ConnState::Failed { reason, .. } => reason,
+        _ => format!("no heartbeat within {}s", AGENT_WAIT.as_secs()),
+    }
+}
