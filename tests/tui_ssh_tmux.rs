@@ -12,7 +12,7 @@ mod tmux;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use support::cli::{count_in_log, encrypted_key_ssh_config, home_with, ssh_home};
+use support::cli::{count_in_log, encrypted_key_ssh_config, home_with, ssh_home, write_config};
 use support::sshd::{ENCRYPTED_KEY_PASSPHRASE, FleetOptions, SshdFleet, sshd_or_skip};
 use tmux::{Tmux, fleetdeck_command};
 
@@ -68,6 +68,9 @@ fn warm_second_run_passphrase_once_and_polite_quit() {
         &fleet,
         "\n[[hosts]]\nname = \"lab1\"\ntransport = \"local\"\n",
     );
+    // No metric sampling: this test is about the first connection a run makes (with SSH
+    // sampling on, the console connects to sample as soon as it opens).
+    write_config(home.path(), "config.toml", "[metrics]\nssh_interval = \"0s\"\n");
     let config = encrypted_key_ssh_config(&fleet, home.path());
     let args = format!(
         "tui --ssh-config {} --known-hosts {}",
