@@ -70,7 +70,11 @@ fn warm_second_run_passphrase_once_and_polite_quit() {
     );
     // No metric sampling: this test is about the first connection a run makes (with SSH
     // sampling on, the console connects to sample as soon as it opens).
-    write_config(home.path(), "config.toml", "[metrics]\nssh_interval = \"0s\"\n");
+    write_config(
+        home.path(),
+        "config.toml",
+        "[metrics]\nssh_interval = \"0s\"\n",
+    );
     let config = encrypted_key_ssh_config(&fleet, home.path());
     let args = format!(
         "tui --ssh-config {} --known-hosts {}",

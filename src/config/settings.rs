@@ -231,6 +231,7 @@ pub struct MetricsSettings {
     pub node_exporter_port: u16,
     /// Serve `/metrics` (Prometheus text) on this address while a console runs, e.g.
     /// `127.0.0.1:9464`; empty means off.
+    #[serde(deserialize_with = "de_listen")]
     pub listen: String,
 }
 
@@ -307,6 +308,18 @@ fn de_fanout<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
     }
 }
 
+fn de_listen<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let text = String::deserialize(d)?;
+    let trimmed = text.trim();
+    if trimmed.is_empty() || trimmed.parse::<std::net::SocketAddr>().is_ok() {
+        Ok(trimmed.to_string())
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "listen must be an IP address and port such as \"127.0.0.1:9464\" (or empty for off), got {text:?}"
+        )))
+    }
+}
+
 fn de_positive<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
     let n = i64::deserialize(d)?;
     if (1..=i64::from(u32::MAX)).contains(&n) {
@@ -364,6 +377,18 @@ mod tests {
         assert_eq!(s.run.fanout, 8);
         assert_eq!(s.command_timeout(), None);
         assert_eq!(s.log.level, LogLevel::Debug);
+    }
+
+    #[test]
+    fn metrics_settings_are_read_and_checked() {
+        let s = parse("[metrics]\nssh_interval = \"0s\"\nnode_exporter_port = 9100\nlisten = \"127.0.0.1:9464\"\n")
+            .unwrap();
+        assert_eq!(s.metrics.ssh_interval(), None);
+        assert_eq!(s.metrics.exporter_interval(), Some(Duration::from_secs(15)));
+        assert_eq!(s.metrics.node_exporter_port, 9100);
+        assert_eq!(s.metrics.listen(), Some("127.0.0.1:9464"));
+        let err = parse("[metrics]\nlisten = \"localhost\"\n").unwrap_err();
+        assert!(err.starts_with("config.toml:2:10: listen must be"), "{err}");
     }
 
     #[test]
