@@ -133,6 +133,50 @@ fn malformed_selector_exits_2() {
 }
 
 #[test]
+fn caret_is_the_symmetric_difference_of_node_sets() {
+    // Issue 17: this once targeted made-up hosts such as `web01^web02`.
+    let home = home_with(INVENTORY);
+    let text = stdout(fleetdeck(home.path()).args(["hosts", "-t", "web[01-03]^web[02-04]"]));
+    assert!(text.trim_end().ends_with("2 hosts: web[01,04]"), "{text}");
+    assert!(text.contains("web01  10.0.1.1"), "{text}");
+    // Names outside the inventory: the same set, as plain ssh destinations.
+    let text = stdout(fleetdeck(home.path()).args(["hosts", "-t", "gpu[01-03]^gpu[02-04]"]));
+    assert!(text.contains("gpu01  (ssh config)"), "{text}");
+    assert!(text.trim_end().ends_with("2 hosts: gpu[01,04]"), "{text}");
+    assert!(!text.contains('^'), "{text}");
+}
+
+#[test]
+fn metric_terms_are_refused_until_samples_are_at_hand() {
+    let home = home_with(INVENTORY);
+    for (sel, needle) in [
+        (
+            "env:prod&cpu>90",
+            "metric term `cpu>90` needs the hosts' latest samples at column 10",
+        ),
+        (
+            "stale",
+            "metric term `stale` needs the hosts' latest samples",
+        ),
+        (
+            "cpux>9",
+            "unknown metric `cpux` at column 1 (did you mean `cpu>9`?)",
+        ),
+        ("cpu>abc", "invalid number `abc`"),
+        (">90", "comparison `>90` without a metric"),
+    ] {
+        let out = fleetdeck(home.path())
+            .args(["hosts", "-t", sel])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{sel}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(needle), "{sel}: {stderr}");
+        assert!(out.stdout.is_empty(), "{sel}");
+    }
+}
+
+#[test]
 fn broken_inventory_exits_2_with_position() {
     let home = home_with("[[hosts]]\nname = \"a\"\nuser = 7\n");
     let out = fleetdeck(home.path()).arg("hosts").output().unwrap();

@@ -347,6 +347,14 @@ fn invalid_input_exits_2_and_records_nothing() {
         (&["run", "-t", "@nogroup", "--", "true"], "unknown group"),
         (&["run", "-t", "nomatch*", "--", "true"], "no hosts matched"),
         (
+            &["run", "-t", "l1,cpu>90", "--", "true"],
+            "metric term `cpu>90` needs the hosts' latest samples",
+        ),
+        (
+            &["run", "-t", "cpux>9", "--", "true"],
+            "did you mean `cpu>9`?",
+        ),
+        (
             &["run", "-t", "l1", "--timeout", "5x", "--", "true"],
             "invalid duration",
         ),

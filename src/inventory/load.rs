@@ -193,23 +193,26 @@ fn validate_entry(entry: &HostEntry, defaults: &HostDefaults) -> Result<(), Stri
         )
         .chain(entry.env.iter().chain(&defaults.env).map(|e| ("env", e)));
     for (kind, word) in words {
-        if word.is_empty() || word.contains(|c: char| c.is_whitespace() || ",&!@~".contains(c)) {
+        if word.is_empty() || word.contains(|c: char| c.is_whitespace() || ",&!^@~".contains(c)) {
             return Err(format!(
-                "{kind} `{word}` must be non-empty, without spaces or any of , & ! @ ~ (they are selector operators)"
+                "{kind} `{word}` must be non-empty, without spaces or any of , & ! ^ @ ~ (they are selector operators)"
             ));
         }
     }
     Ok(())
 }
 
+/// A name must mean itself in a selector: no operator (`, & ! ^`), glob, bracket, prefix or
+/// comparison character (`< > =` make a metric term), and not a keyword (`all`, `stale`).
 fn validate_name(name: &str) -> Result<(), String> {
     let bad = name.is_empty()
         || name == "all"
+        || name == "stale"
         || name.starts_with(['~', '@', '!'])
-        || name.contains(|c: char| c.is_whitespace() || ",&!*?[]:".contains(c));
+        || name.contains(|c: char| c.is_whitespace() || ",&!^*?[]:<>=".contains(c));
     if bad {
         return Err(format!(
-            "host name `{name}` is not usable in selectors: no spaces or any of , & ! * ? [ ] :, not `all`, not starting with ~ or @"
+            "host name `{name}` is not usable in selectors: no spaces or any of , & ! ^ * ? [ ] : < > =, not `all` or `stale`, not starting with ~ or @"
         ));
     }
     Ok(())
@@ -293,6 +296,20 @@ mod tests {
         assert_eq!(errs.len(), 1);
         assert!(errs[0].starts_with("hosts.toml:2:"), "{errs:?}");
         assert!(errs[0].contains("web[3-1]"), "{errs:?}");
+    }
+
+    #[test]
+    fn names_that_would_read_as_selector_operators_are_refused() {
+        for name in ["web^1", "cpu>90", "a<b", "k=v", "stale", "all"] {
+            let errs = parse_str(&format!("[[hosts]]\nname = \"{name}\"\n")).unwrap_err();
+            assert!(
+                errs[0].contains("is not usable in selectors"),
+                "{name}: {errs:?}"
+            );
+        }
+        let errs = parse_str("[[hosts]]\nname = \"a\"\ngroups = [\"x^y\"]\n").unwrap_err();
+        assert!(errs[0].contains("group `x^y` must be"), "{errs:?}");
+        assert!(parse_str("[[hosts]]\nname = \"stale1\"\ntags = [\"k=v\"]\n").is_ok());
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //! A selector is a list of terms joined by operators, applied strictly left to right (there is
 //! no precedence: `a,b&c` is `(a ∪ b) ∩ c`):
 //!
-//! - `,` union, `&` intersection, `!` difference; `,&` and `,!` mean the same as `&` and `!`;
+//! - `,` union, `&` intersection, `!` difference, `^` symmetric difference (ClusterShell's
+//!   xor: `web[01-03]^web[02-04]` is `web01,web04`); `,&`, `,!` and `,^` mean the same as
+//!   `&`, `!` and `^`;
 //! - a leading `!` subtracts from all hosts of the inventory (`!@db`);
 //! - spaces around terms and operators are ignored.
 //!
@@ -14,20 +16,35 @@
 //!   error (probably a typo), an unknown tag or environment simply matches nothing;
 //! - `~REGEX`: hosts whose name contains a match of the regex (an unanchored search, like
 //!   ClusterShell and grep: use `^…$` to match whole names);
+//! - a metric term on the latest samples: `cpu>90`, `mem>=80`, `disk<10`, `load<=0.5`,
+//!   `cpu=50` (`=` compares at the precision written: `cpu=50` is 49.5 up to 50.5), and
+//!   `stale` (no fresh sample); see [`MetricFacts`] for how they are evaluated;
 //! - a glob, when the term contains `*` or `?` (`web*`, `db?`, `web[!0]*`);
 //! - otherwise a node set or plain name (`web07`, `web[01-20,30]`, `node[1-9/2]`,
 //!   `rack[1-2]-n[01-03]`).
 //!
-//! Commas and `!` inside `[...]` belong to the node set or glob, not to the operators. A regex
-//! runs until the next `,`, `&` or `!` outside brackets, parentheses and braces, so
-//! `~^web(1|2)[0-9]{1,2}$` is one term; to use one of those characters at the top level of a
-//! regex, escape it (`\,`, `\&`, `\!`). Globs cannot use `{a,b}` alternation: write `a*,b*`.
+//! Commas, `!` and `^` inside `[...]` belong to the node set or glob, not to the operators. A
+//! regex runs until the next `,`, `&`, `!` or `^` outside brackets, parentheses and braces, so
+//! `~^web(1|2)[0-9]{1,2}$` is one term; a `^` at the start of the regex, after a top-level `|`
+//! or after a flag group such as `(?i)` is the regex's anchor, not the operator. To use one of
+//! those characters at the top level of a regex otherwise, escape it (`\,`, `\&`, `\!`,
+//! `\^`). Globs cannot use `{a,b}` alternation: write `a*,b*`.
 //!
 //! A node set or plain name that is not in the inventory is still a valid ssh destination
-//! (like `pdsh -w`): in a union position it adds an ad-hoc host. In `&` and `!` positions
-//! names only filter. Globs, regexes, tags and the like never create ad-hoc hosts.
+//! (like `pdsh -w`): in a union or `^` position it adds an ad-hoc host (`^` removes it again if
+//! it is already there). In `&` and `!` positions names only filter. Globs, regexes, tags,
+//! metric terms and the like never create ad-hoc hosts.
+//!
+//! Metric terms need the hosts' latest samples, which this module never fetches:
+//! [`Selector::resolve`] refuses a selector holding one, [`Selector::resolve_with_metrics`]
+//! evaluates it on [`MetricFacts`], and [`Selector::metric_candidates`] says which hosts need
+//! a sample first.
 
-use std::collections::HashSet;
+mod metric;
+#[cfg(test)]
+mod metric_tests;
+
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::str::FromStr;
 
@@ -37,6 +54,9 @@ use regex::Regex;
 use super::host::{Host, Inventory, TransportKind};
 use super::nodeset;
 use crate::diag::did_you_mean;
+
+use metric::MetricTerm;
+pub use metric::{MetricFacts, MetricView};
 
 /// A selector that does not parse, or names an unknown group.
 ///
@@ -97,6 +117,8 @@ enum Op {
     Union,
     Intersect,
     Difference,
+    /// Symmetric difference (`^`).
+    Xor,
 }
 
 #[derive(Debug, Clone)]
@@ -110,6 +132,8 @@ enum Term {
     Regex(Regex),
     /// An expanded node set, in the order written.
     Names(Vec<String>),
+    /// `cpu>90`, `stale` and the like: needs [`MetricFacts`].
+    Metric(MetricTerm),
 }
 
 #[derive(Debug, Clone)]
@@ -178,6 +202,7 @@ impl Selector {
             (op, op_text) = match b[end] {
                 b'&' => (Op::Intersect, "&"),
                 b'!' => (Op::Difference, "!"),
+                b'^' => (Op::Xor, "^"),
                 _ => {
                     let j = skip_spaces(input, i);
                     match b.get(j) {
@@ -188,6 +213,10 @@ impl Selector {
                         Some(b'!') => {
                             i = j + 1;
                             (Op::Difference, ",!")
+                        }
+                        Some(b'^') => {
+                            i = j + 1;
+                            (Op::Xor, ",^")
                         }
                         _ => (Op::Union, ","),
                     }
@@ -209,57 +238,77 @@ impl Selector {
     /// The hosts the selector means: inventory hosts in inventory order, then ad-hoc hosts
     /// (names not in the inventory, see the module documentation) in the order given.
     ///
-    /// Fails only for an unknown `@group`; unknown tags and environments match nothing.
+    /// Fails for an unknown `@group` (unknown tags and environments match nothing) and for a
+    /// metric term (`cpu>90`, `stale`), which needs [`Selector::resolve_with_metrics`]: a
+    /// selector that cannot be evaluated is refused, never taken to match nothing.
     pub fn resolve(&self, inv: &Inventory) -> Result<Vec<Host>, SelectorError> {
+        self.evaluate(inv, Metrics::Unavailable)
+    }
+
+    /// [`Selector::resolve`] with metric terms evaluated on `facts` (see [`MetricFacts`]: a
+    /// comparison never matches missing or stale data; `stale` matches hosts with no fresh
+    /// sample). Ad-hoc hosts are looked up by name like the others.
+    pub fn resolve_with_metrics(
+        &self,
+        inv: &Inventory,
+        facts: &dyn MetricFacts,
+    ) -> Result<Vec<Host>, SelectorError> {
+        self.evaluate(inv, Metrics::Facts(facts))
+    }
+
+    /// Whether the selector holds a metric term (and so needs
+    /// [`Selector::resolve_with_metrics`]).
+    pub fn has_metric_terms(&self) -> bool {
+        self.steps.iter().any(|s| matches!(s.term, Term::Metric(_)))
+    }
+
+    /// The hosts whose samples [`Selector::resolve_with_metrics`] needs: every host that some
+    /// outcome of the metric terms could select, in the order `resolve` gives, so whatever
+    /// the facts, `resolve_with_metrics` picks a subset of these.
+    ///
+    /// Each metric term counts as true after `,` and `&` (where it can only add or keep
+    /// hosts), as false after `!` (where it can only take them away), and as either after `^`
+    /// (both sides' hosts stay in reach). So `env:prod&disk>90` needs the `env:prod` hosts, `@web!stale`
+    /// the `@web` hosts, `web01^cpu>90` every host. Terms are taken independently (`cpu>90`
+    /// and `cpu<10` are not known to exclude each other). Without metric terms this is
+    /// exactly what `resolve` gives.
+    pub fn metric_candidates(&self, inv: &Inventory) -> Result<Vec<Host>, SelectorError> {
+        self.evaluate(inv, Metrics::Unknown)
+    }
+
+    fn evaluate(&self, inv: &Inventory, metrics: Metrics<'_>) -> Result<Vec<Host>, SelectorError> {
         let n = inv.len();
-        let mut acc = if self.from_all {
+        let mut acc = Bounds::exact(if self.from_all {
             Bits::full(n)
         } else {
             Bits::empty(n)
-        };
-        let mut adhoc: Vec<&str> = Vec::new();
+        });
+        let mut adhoc = AdHoc::default();
         for step in &self.steps {
-            let bits = self.eval(step, inv)?;
-            match step.op {
-                Op::Union => {
-                    acc.or(&bits);
-                    if let Term::Names(names) = &step.term {
-                        for name in names {
-                            if inv.index_of(name).is_none() && !adhoc.contains(&name.as_str()) {
-                                adhoc.push(name);
-                            }
-                        }
-                    }
-                }
-                Op::Intersect => {
-                    acc.and(&bits);
-                    if !adhoc.is_empty() {
-                        let matches = AdHocMatcher::new(&step.term);
-                        adhoc.retain(|a| matches.matches(a));
-                    }
-                }
-                Op::Difference => {
-                    acc.and_not(&bits);
-                    if !adhoc.is_empty() {
-                        let matches = AdHocMatcher::new(&step.term);
-                        adhoc.retain(|a| !matches.matches(a));
-                    }
-                }
-            }
+            let bounds = self.eval(step, inv, metrics)?;
+            acc.apply(step.op, &bounds);
+            adhoc.apply(step.op, &step.term, inv, metrics);
         }
         let hosts = inv.hosts();
+        // `hi` is every host that may be selected; with every term exact it equals `lo`.
         Ok(acc
+            .hi
             .ones()
             .map(|i| hosts[i].clone())
-            .chain(adhoc.into_iter().map(Host::ad_hoc))
+            .chain(adhoc.names().map(Host::ad_hoc))
             .collect())
     }
 
-    /// The inventory hosts a term matches.
-    fn eval(&self, step: &Step, inv: &Inventory) -> Result<Bits, SelectorError> {
+    /// The inventory hosts a term matches: exactly, except for a metric term without facts.
+    fn eval(
+        &self,
+        step: &Step,
+        inv: &Inventory,
+        metrics: Metrics<'_>,
+    ) -> Result<Bounds, SelectorError> {
         let hosts = inv.hosts();
         let by = |pred: &dyn Fn(&Host) -> bool| Bits::from_fn(hosts, pred);
-        Ok(match &step.term {
+        let bits = match &step.term {
             Term::All => Bits::full(hosts.len()),
             Term::Group(g) => {
                 let bits = by(&|h| h.groups.contains(g));
@@ -282,7 +331,25 @@ impl Selector {
                 }
                 bits
             }
-        })
+            Term::Metric(m) => match metrics {
+                Metrics::Unavailable => {
+                    return Err(SelectorError::new(
+                        &self.input,
+                        step.at,
+                        format!("metric term `{m}` needs the hosts' latest samples"),
+                        Some("this command does not sample hosts".into()),
+                    ));
+                }
+                Metrics::Facts(facts) => by(&|h| m.matches(facts, &h.name)),
+                Metrics::Unknown => {
+                    return Ok(Bounds {
+                        lo: Bits::empty(hosts.len()),
+                        hi: Bits::full(hosts.len()),
+                    });
+                }
+            },
+        };
+        Ok(Bounds::exact(bits))
     }
 
     fn unknown_group(&self, at: usize, group: &str, inv: &Inventory) -> SelectorError {
@@ -332,14 +399,28 @@ fn skip_spaces(input: &str, from: usize) -> usize {
         .map_or(input.len(), |n| from + n)
 }
 
-/// The end of the term starting at `start`: the next `,`, `&` or `!` outside brackets (and,
-/// in a `~regex`, outside parentheses, braces and escapes), or the end of the input.
+/// The end of the term starting at `start`: the next `,`, `&`, `!` or `^` outside brackets
+/// (and, in a `~regex`, outside parentheses, braces and escapes, and not a `^` anchor), or the
+/// end of the input.
 fn scan_term(b: &[u8], start: usize) -> usize {
     let mut i = start;
     if b.get(i) == Some(&b'~') {
         let (mut class, mut group) = (0usize, 0usize);
+        // Whether a top-level `^` here would be the regex's own anchor: at its start, after a
+        // top-level `|`, or after a flag group like `(?i)`. Elsewhere an anchor is of no use
+        // on a one-line host name, so it is the operator.
+        let mut anchor_place = true;
         i += 1;
         while i < b.len() {
+            let top = class == 0 && group == 0;
+            if top
+                && anchor_place
+                && let Some(end) = flag_group_end(b, i)
+            {
+                i = end + 1;
+                continue;
+            }
+            let mut keeps_anchor_place = false;
             match b[i] {
                 b'\\' => i += 1,
                 b'[' => {
@@ -355,9 +436,12 @@ fn scan_term(b: &[u8], start: usize) -> usize {
                 b']' if class > 0 => class -= 1,
                 b'(' | b'{' if class == 0 => group += 1,
                 b')' | b'}' if class == 0 => group = group.saturating_sub(1),
-                b',' | b'&' | b'!' if class == 0 && group == 0 => return i,
+                b'|' if top => keeps_anchor_place = true,
+                b'^' if top && anchor_place => keeps_anchor_place = true,
+                b',' | b'&' | b'!' | b'^' if top => return i,
                 _ => {}
             }
+            anchor_place = keeps_anchor_place;
             i += 1;
         }
         return b.len();
@@ -367,12 +451,25 @@ fn scan_term(b: &[u8], start: usize) -> usize {
         match b[i] {
             b'[' => depth += 1,
             b']' => depth = depth.saturating_sub(1),
-            b',' | b'&' | b'!' if depth == 0 => return i,
+            b',' | b'&' | b'!' | b'^' if depth == 0 => return i,
             _ => {}
         }
         i += 1;
     }
     b.len()
+}
+
+/// The index of the `)` closing a regex flag group (`(?i)`, `(?-u)`) opening at `open`.
+fn flag_group_end(b: &[u8], open: usize) -> Option<usize> {
+    if b.get(open) != Some(&b'(') || b.get(open + 1) != Some(&b'?') {
+        return None;
+    }
+    let flags = open + 2;
+    let len = b
+        .get(flags..)?
+        .iter()
+        .position(|c| !b"imsxuUR-".contains(c))?;
+    (len > 0 && b.get(flags + len) == Some(&b')')).then_some(flags + len)
 }
 
 /// Parses one term, `text`, found at byte offset `at` of `input`.
@@ -431,6 +528,11 @@ fn parse_term(input: &str, at: usize, text: &str) -> Result<Term, SelectorError>
             err(1 + off, format!("invalid regex: {why}"), None)
         });
     }
+    if let Some(parsed) = MetricTerm::parse(text) {
+        return parsed
+            .map(Term::Metric)
+            .map_err(|(off, what, hint)| err(off, what, hint));
+    }
     if text.contains(['*', '?']) {
         return Glob::new(text)
             .map(|g| Term::Glob(g.compile_matcher()))
@@ -468,18 +570,33 @@ fn regex_error(e: &regex::Error) -> (usize, String) {
     (off, why)
 }
 
-/// Whether a term keeps an ad-hoc host (a name not in the inventory) in `&` and `!`
-/// positions. Ad-hoc hosts are ssh destinations without tags, groups or environment.
+/// How metric terms are evaluated.
+#[derive(Clone, Copy)]
+enum Metrics<'a> {
+    /// They cannot be: a metric term is an error ([`Selector::resolve`]).
+    Unavailable,
+    /// On these facts ([`Selector::resolve_with_metrics`]).
+    Facts(&'a dyn MetricFacts),
+    /// Each may be true or false for any host ([`Selector::metric_candidates`]).
+    Unknown,
+}
+
+/// Whether a term matches an ad-hoc host (a name not in the inventory), for the operators
+/// after the first union. Ad-hoc hosts are ssh destinations without tags, groups or
+/// environment.
 enum AdHocMatcher<'a> {
     Never,
     Always,
+    /// A metric term without facts: maybe.
+    Unknown,
     Names(HashSet<&'a str>),
     Glob(&'a GlobMatcher),
     Regex(&'a Regex),
+    Metric(&'a MetricTerm, &'a dyn MetricFacts),
 }
 
 impl<'a> AdHocMatcher<'a> {
-    fn new(term: &'a Term) -> Self {
+    fn new(term: &'a Term, metrics: Metrics<'a>) -> Self {
         match term {
             Term::All | Term::Group(_) | Term::Tag(_) | Term::Env(_) => Self::Never,
             Term::Transport(t) => {
@@ -492,16 +609,139 @@ impl<'a> AdHocMatcher<'a> {
             Term::Glob(g) => Self::Glob(g),
             Term::Regex(r) => Self::Regex(r),
             Term::Names(names) => Self::Names(names.iter().map(String::as_str).collect()),
+            Term::Metric(m) => match metrics {
+                Metrics::Facts(facts) => Self::Metric(m, facts),
+                Metrics::Unknown => Self::Unknown,
+                // `Selector::eval` refuses the term before ad-hoc hosts are looked at.
+                Metrics::Unavailable => Self::Never,
+            },
         }
     }
 
-    fn matches(&self, name: &str) -> bool {
-        match self {
+    /// (surely matches, possibly matches).
+    fn test(&self, name: &str) -> (bool, bool) {
+        let sure = match self {
             Self::Never => false,
             Self::Always => true,
+            Self::Unknown => return (false, true),
             Self::Names(set) => set.contains(name),
             Self::Glob(g) => g.is_match(name),
             Self::Regex(r) => r.is_match(name),
+            Self::Metric(m, facts) => m.matches(*facts, name),
+        };
+        (sure, sure)
+    }
+}
+
+/// The ad-hoc hosts selected so far, in the order they came; each surely selected or only
+/// possibly (a metric term without facts decided it). Lookups are hashed so that large node
+/// sets of ad-hoc names stay linear.
+#[derive(Default)]
+struct AdHoc<'a> {
+    entries: Vec<AdHocEntry<'a>>,
+    /// Name → index of its entry, for the entries still selected.
+    live: HashMap<&'a str, usize>,
+}
+
+struct AdHocEntry<'a> {
+    name: &'a str,
+    sure: bool,
+    /// Taken away by a later term (entries are not removed, so indexes stay valid).
+    gone: bool,
+}
+
+impl<'a> AdHoc<'a> {
+    fn apply(&mut self, op: Op, term: &'a Term, inv: &Inventory, metrics: Metrics<'a>) {
+        // Names the term brings in: only a node set in a union or `^` position, and only those
+        // not selected before this step (`^` takes those away below).
+        let added: Vec<&'a str> = match (op, term) {
+            (Op::Union | Op::Xor, Term::Names(names)) => names
+                .iter()
+                .map(String::as_str)
+                .filter(|n| inv.index_of(n).is_none() && !self.live.contains_key(n))
+                .collect(),
+            _ => Vec::new(),
+        };
+        if !self.live.is_empty() {
+            let matcher = AdHocMatcher::new(term, metrics);
+            let Self { entries, live } = self;
+            for e in entries.iter_mut().filter(|e| !e.gone) {
+                let (t_sure, t_maybe) = matcher.test(e.name);
+                // The same three-valued logic as `Bounds::apply`, for one host.
+                let (sure, maybe) = match op {
+                    Op::Union => (e.sure || t_sure, true),
+                    Op::Intersect => (e.sure && t_sure, t_maybe),
+                    Op::Difference => (e.sure && !t_maybe, !t_sure),
+                    Op::Xor => (e.sure && !t_maybe, !t_sure || (t_maybe && !e.sure)),
+                };
+                e.sure = sure;
+                if !maybe {
+                    e.gone = true;
+                    live.remove(e.name);
+                }
+            }
+        }
+        for name in added {
+            self.live.insert(name, self.entries.len());
+            self.entries.push(AdHocEntry {
+                name,
+                sure: true,
+                gone: false,
+            });
+        }
+    }
+
+    /// The names still (possibly) selected, in order.
+    fn names(&self) -> impl Iterator<Item = &'a str> + '_ {
+        self.entries.iter().filter(|e| !e.gone).map(|e| e.name)
+    }
+}
+
+/// A set of inventory hosts between bounds: `lo` surely in it, `hi` possibly in it. They
+/// differ only while a metric term is unknown ([`Selector::metric_candidates`]); operators
+/// follow three-valued logic host by host.
+struct Bounds {
+    lo: Bits,
+    hi: Bits,
+}
+
+impl Bounds {
+    fn exact(bits: Bits) -> Self {
+        Self {
+            hi: bits.clone(),
+            lo: bits,
+        }
+    }
+
+    fn apply(&mut self, op: Op, t: &Bounds) {
+        match op {
+            Op::Union => {
+                self.lo.or(&t.lo);
+                self.hi.or(&t.hi);
+            }
+            Op::Intersect => {
+                self.lo.and(&t.lo);
+                self.hi.and(&t.hi);
+            }
+            Op::Difference => {
+                self.lo.and_not(&t.hi);
+                self.hi.and_not(&t.lo);
+            }
+            Op::Xor => {
+                let words = self
+                    .lo
+                    .words
+                    .iter_mut()
+                    .zip(self.hi.words.iter_mut())
+                    .zip(t.lo.words.iter().zip(&t.hi.words));
+                for ((a_lo, a_hi), (b_lo, b_hi)) in words {
+                    // Surely in exactly one side: surely in one, surely not in the other.
+                    // Possibly: possibly in one side and possibly not in the other.
+                    let lo = (*a_lo & !b_hi) | (b_lo & !*a_hi);
+                    let hi = (*a_hi & !b_lo) | (b_hi & !*a_lo);
+                    (*a_lo, *a_hi) = (lo, hi);
+                }
+            }
         }
     }
 }
@@ -725,6 +965,85 @@ mod tests {
         assert_eq!(folded("~^db\\d{1,2}$!db2"), "db[1,3]");
         assert_eq!(folded("~^web\\,?01"), "web01");
         assert_eq!(folded("~^db[]1],lb"), "db1,lb");
+    }
+
+    #[test]
+    fn caret_is_a_symmetric_difference() {
+        // Issue 17: ClusterShell's `web[01-03]^web[02-04]` is `web01 web04`, never a name
+        // holding `^`.
+        let four = Inventory::new(
+            (1..=4)
+                .map(|i| host(&format!("web{i:02}"), "", &[], &[], TransportKind::Ssh))
+                .collect(),
+        );
+        let resolve = |sel: &str, inv: &Inventory| -> Vec<(String, bool)> {
+            Selector::parse(sel)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .resolve(inv)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .into_iter()
+                .map(|h| (h.name, h.in_inventory))
+                .collect()
+        };
+        let both =
+            |a: &str, b: &str, known: bool| vec![(a.to_string(), known), (b.to_string(), known)];
+        assert_eq!(
+            resolve("web[01-03]^web[02-04]", &four),
+            both("web01", "web04", true)
+        );
+        // Names not in the inventory: the same set of plain ssh destinations.
+        assert_eq!(
+            resolve("web[01-03]^web[02-04]", &Inventory::default()),
+            both("web01", "web04", false)
+        );
+        assert_eq!(names("web[01-03],^web[02-04]"), ["web01", "web04"]);
+        assert_eq!(names("web[01-03] , ^ web[02-04]"), ["web01", "web04"]);
+        assert_eq!(
+            names("web[01-05]^web[03-07]^web05"),
+            names("web[01-02,05-07]")
+        );
+        assert_eq!(names("@db^db[2-5]"), ["db1", "db4", "db5"]);
+        assert_eq!(names("gpu1^gpu1"), Vec::<String>::new());
+        assert_eq!(names("gpu1^gpu1,gpu1"), ["gpu1"]);
+        assert_eq!(names("gpu[1-3]^gpu?"), Vec::<String>::new());
+        assert_eq!(
+            folded("tag:front^env:prod"),
+            "db[1-3],web[02,04,06,08,10-11,13,15,17,19]"
+        );
+        // Left to right like the others: (web01 ∪ web02) ^ web02, then ∪ db1.
+        assert_eq!(names("web01,web02^web02,db1"), ["web01", "db1"]);
+        assert_eq!(folded("!@web^lb"), "db[1-3]");
+    }
+
+    #[test]
+    fn caret_inside_brackets_and_regexes() {
+        // A glob's `[^…]` class and a regex's anchors are not the operator.
+        assert_eq!(folded("web[^0]*&tag:front"), "web10");
+        assert_eq!(folded("~^db1$^~^db[12]$"), "db2");
+        assert_eq!(folded("~(?i)^DB1$^db[1-2]"), "db2");
+        assert_eq!(folded("~^db1|^db2^db2"), "db1");
+        assert_eq!(folded("~db1$^db2"), "db[1-2]");
+        assert_eq!(folded("~^db[^1]$"), "db[2-3]");
+        assert_eq!(folded("~^db\\^?1$"), "db1");
+        assert_eq!(folded("~^web(0[1-2]|^x)$,lb"), "lb,web[01-02]");
+        assert_eq!(
+            parse_err("^web"),
+            (1, "empty term before `^` at column 1".into())
+        );
+        assert_eq!(
+            parse_err("web^"),
+            (
+                5,
+                "empty term after `^` at column 5 (the selector ends here)".into()
+            )
+        );
+        assert_eq!(
+            parse_err("web,^ "),
+            (
+                7,
+                "empty term after `,^` at column 7 (the selector ends here)".into()
+            )
+        );
     }
 
     #[test]
@@ -1006,5 +1325,18 @@ mod tests {
                 .unwrap()
                 .is_empty()
         );
+        // Ad-hoc names are looked up hashed: 100,000 of them in union and `^` stay linear.
+        let got = Selector::parse("x[000001-100000],x[000001-100000]^x[050001-150000]")
+            .unwrap()
+            .resolve(&inv)
+            .unwrap();
+        assert_eq!(got.len(), 100_000);
+        assert_eq!(got[0].name, "x000001");
+        assert_eq!(got[99_999].name, "x150000");
+        let candidates = Selector::parse("n[00000-09999/3]&env:prod!stale")
+            .unwrap()
+            .metric_candidates(&inv)
+            .unwrap();
+        assert_eq!(candidates.len(), (0..10_000).filter(|i| i % 6 == 0).count());
     }
 }

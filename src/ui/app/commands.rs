@@ -112,8 +112,8 @@ fn complete(model: &mut Model) {
                 model.actions.catalog.names().map(str::to_string).collect(),
             ),
             "target" => {
-                // Only the last term of a selector is completed: after `,`, `&` or `!`.
-                let cut = rest.rfind([',', '&', '!']).map_or(0, |i| i + 1);
+                // Only the last term of a selector is completed: after `,`, `&`, `!` or `^`.
+                let cut = rest.rfind([',', '&', '!', '^']).map_or(0, |i| i + 1);
                 (
                     format!("{cmd} {}", &rest[..cut]),
                     &rest[cut..],

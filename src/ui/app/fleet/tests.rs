@@ -117,6 +117,22 @@ fn target_error_is_shown_in_the_message_line() {
 }
 
 #[test]
+fn target_with_a_metric_term_is_refused_not_taken_as_empty() {
+    let mut m = model();
+    press(&mut m, ":");
+    type_text(&mut m, "target cpu>90");
+    update(&mut m, Msg::Key(key(KeyCode::Enter)));
+    let Some(Message::Error(text)) = &m.shell.message else {
+        panic!("expected an error, got {:?}", m.shell.message);
+    };
+    assert!(
+        text.starts_with(":target: metric term `cpu>90` needs the hosts' latest samples"),
+        "{text}"
+    );
+    assert_eq!(m.fleet.shown.len(), 12);
+}
+
+#[test]
 fn target_outside_the_inventory_is_an_error() {
     let mut m = model();
     press(&mut m, ":");
