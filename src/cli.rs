@@ -172,6 +172,10 @@ pub struct HostsArgs {
     #[arg(long)]
     pub json: bool,
 
+    /// For selectors with metric terms (`cpu>90`), which are evaluated on one fresh sample.
+    #[command(flatten)]
+    pub ssh: TuiArgs,
+
     #[command(subcommand)]
     pub command: Option<HostsCommand>,
 }

@@ -262,7 +262,7 @@ pub fn run_action(home: &Home, settings: &Settings, args: &RunArgs) -> Result<Ex
     let template = catalog
         .find(name)
         .map_err(|e| with_problems(e, &problems))?;
-    let (hosts, selector) = super::run::targets(home, &args.targets)?;
+    let (hosts, selector) = super::run::targets(home, settings, &args.options, &args.targets)?;
     check_known_hosts_files(&args.options)?;
 
     let mut inputs = parse_params(template, &args.params)?;

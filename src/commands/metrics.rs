@@ -3,7 +3,8 @@
 
 use std::process::ExitCode;
 
-use super::hosts::resolve_targets;
+use super::hosts::resolve_targets_sampled;
+use super::metric_targets::Sampler;
 use crate::cli::MetricsArgs;
 use crate::config::{Home, Settings};
 use crate::diag::Error;
@@ -17,7 +18,12 @@ const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 pub fn run(home: &Home, settings: &Settings, args: &MetricsArgs) -> Result<ExitCode, Error> {
     let inventory = load::load(&home.hosts_file()).map_err(Error::Config)?;
-    let hosts = resolve_targets(&inventory, &args.targets)?;
+    let sampler = Sampler {
+        home,
+        settings,
+        ssh: args.ssh.ssh_flags(),
+    };
+    let hosts = resolve_targets_sampled(&inventory, &args.targets, Some(&sampler))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -9,6 +9,7 @@ mod export;
 mod history;
 mod hosts;
 mod locks;
+mod metric_targets;
 mod metrics;
 mod paths;
 mod prompt;
@@ -45,7 +46,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Hosts(args) => {
             let settings = load_settings(&home)?;
             let _log = start_logging(&home, cli.verbose, &settings);
-            hosts::run(&home, &args)
+            hosts::run(&home, &settings, &args)
         }
         Command::Metrics(args) => {
             let settings = load_settings(&home)?;

@@ -12,7 +12,8 @@ use std::time::Duration;
 use indicatif::ProgressBar;
 use tokio::sync::mpsc;
 
-use super::hosts::resolve_targets;
+use super::hosts::resolve_targets_sampled;
+use super::metric_targets::Sampler;
 use super::prompt::{confirm_protected, read_passphrase};
 use crate::action::TargetEnvs;
 use crate::cli::{OutputMode, RunArgs, RunOptions};
@@ -49,9 +50,23 @@ pub struct CommandRun {
 }
 
 /// The hosts `-t` picks from hosts.toml, and the selector as recorded; none is invalid input.
-pub(super) fn targets(home: &Home, targets: &[String]) -> Result<(Vec<Host>, String), Error> {
+pub(super) fn targets(
+    home: &Home,
+    settings: &Settings,
+    options: &RunOptions,
+    targets: &[String],
+) -> Result<(Vec<Host>, String), Error> {
     let inventory = load::load(&home.hosts_file()).map_err(Error::Config)?;
-    let hosts = resolve_targets(&inventory, targets)?;
+    let sampler = Sampler {
+        home,
+        settings,
+        ssh: SshFlags {
+            ssh_config: options.ssh_config.clone(),
+            known_hosts: options.known_hosts.clone(),
+            accept_new: options.accept_new,
+        },
+    };
+    let hosts = resolve_targets_sampled(&inventory, targets, Some(&sampler))?;
     let selector = targets.join(" -t ");
     if hosts.is_empty() {
         return Err(Error::Invalid(format!(
@@ -65,7 +80,7 @@ pub(super) fn targets(home: &Home, targets: &[String]) -> Result<(Vec<Host>, Str
 /// `fleetdeck run -t SELECTOR -- COMMAND` (`--action` runs go to `actions::run_action`).
 pub fn run(home: &Home, settings: &Settings, args: &RunArgs) -> Result<ExitCode, Error> {
     let command = join_command(&args.command)?;
-    let (hosts, selector) = targets(home, &args.targets)?;
+    let (hosts, selector) = targets(home, settings, &args.options, &args.targets)?;
     execute(
         home,
         settings,
