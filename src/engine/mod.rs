@@ -17,6 +17,7 @@ pub mod queue;
 pub mod records;
 pub mod retry;
 mod run_output;
+mod run_stats;
 pub mod scheduler;
 pub mod session;
 pub mod transports;
