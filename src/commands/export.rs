@@ -23,7 +23,8 @@ pub fn run(home: &Home, settings: &Settings, args: &ExportArgs) -> Result<ExitCo
         Some(since) => {
             let since = time::Duration::try_from(since)
                 .map_err(|_| Error::Invalid(format!("--since {since:?} is too long")))?;
-            Some(OffsetDateTime::now_utc() - since)
+            // A window reaching back before the earliest time there is covers every run.
+            OffsetDateTime::now_utc().checked_sub(since)
         }
         None => None,
     };
