@@ -45,6 +45,9 @@ pub enum Command {
     Actions(ActionsArgs),
     /// Write history as one row per host per run (CSV or a JSON array), oldest first.
     Export(ExportArgs),
+    /// Run statistics from history, per command or action: runs, host executions, success
+    /// rate, average and p95 duration, failures by kind; as a table, JSON or Prometheus text.
+    Stats(StatsArgs),
     /// Host locks: list this console's, take hosts for manual work, release (or break) them.
     Locks(LocksArgs),
     /// Open the full-screen console on the inventory (fleet view, filter, marks, `:` commands);
@@ -422,6 +425,36 @@ pub struct ExportArgs {
     /// Write to this file (whole or not at all) instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+/// `fleetdeck stats`.
+#[derive(Debug, Args)]
+#[command(
+    group(ArgGroup::new("format").args(["json", "prometheus"]).multiple(false)),
+    after_help = "Counts come from history.jsonl and its rotated files (runs that ended). \
+        A run of an action is grouped under the action's name, any other run under its \
+        command. A host execution is one host of one run, skipped and cancelled hosts \
+        included; the success rate is hosts ok / host executions. Durations are from a run's \
+        start to its end; p95 is the nearest-rank 95th percentile.\n\n\
+        Running and queued runs: a queue lives inside the process that runs it, so this \
+        command cannot see another process's queue and reports none. It reports as \
+        `unfinished` the runs audit.jsonl says started with no end in audit or history: \
+        running in another fleetdeck process now, or cut off by a crash (the records cannot \
+        tell which)."
+)]
+pub struct StatsArgs {
+    /// Only runs started within this long before now (e.g. 24h, 7d, 1h30m).
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub since: Option<Duration>,
+
+    /// One JSON object (groups, totals, unfinished runs; shape in README.md, "Run statistics").
+    #[arg(long)]
+    pub json: bool,
+
+    /// Prometheus text exposition format, e.g. for node_exporter's textfile collector
+    /// (counters over all of history unless --since is given).
+    #[arg(long)]
+    pub prometheus: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -14,11 +14,8 @@ use crate::cli::{ExportArgs, ExportFormat};
 use crate::config::{Home, Settings};
 use crate::diag::Error;
 use crate::engine::{Records, RunResult};
-use crate::store::{for_each_record, rotated_path};
+use crate::store::{chain_oldest_first, for_each_record};
 use crate::ui::printers::export::{CsvOut, JsonOut, rows};
-
-/// Rotated history files looked at (far above any sane `[store] keep`).
-const MAX_ROTATED_FILES: usize = 1000;
 
 pub fn run(home: &Home, settings: &Settings, args: &ExportArgs) -> Result<ExitCode, Error> {
     let history = Records::new(home, &settings.store).history_path();
@@ -26,7 +23,8 @@ pub fn run(home: &Home, settings: &Settings, args: &ExportArgs) -> Result<ExitCo
         Some(since) => {
             let since = time::Duration::try_from(since)
                 .map_err(|_| Error::Invalid(format!("--since {since:?} is too long")))?;
-            Some(OffsetDateTime::now_utc() - since)
+            // A window reaching back before the earliest time there is covers every run.
+            OffsetDateTime::now_utc().checked_sub(since)
         }
         None => None,
     };
@@ -89,12 +87,7 @@ fn export<W: Write>(
     format: ExportFormat,
     out: W,
 ) -> Result<u64, Error> {
-    let mut files: Vec<PathBuf> = (1..=MAX_ROTATED_FILES)
-        .map(|n| rotated_path(history, n))
-        .take_while(|p| p.exists())
-        .collect();
-    files.reverse();
-    files.push(history.to_path_buf());
+    let files = chain_oldest_first(history);
 
     let mut count = 0u64;
     let mut failure: Option<Error> = None;

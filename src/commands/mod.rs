@@ -14,6 +14,7 @@ mod metrics;
 mod paths;
 mod prompt;
 mod run;
+mod stats;
 mod tui;
 
 use std::io::Write;
@@ -82,6 +83,11 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
             let settings = load_settings(&home)?;
             let _log = start_logging(&home, cli.verbose, &settings);
             export::run(&home, &settings, &args)
+        }
+        Command::Stats(args) => {
+            let settings = load_settings(&home)?;
+            let _log = start_logging(&home, cli.verbose, &settings);
+            stats::run(&home, &settings, &args)
         }
         Command::Agent(cmd) => agent::run(&home, cli.verbose, &cmd),
         // Its own temporary home, whatever --home says.

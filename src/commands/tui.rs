@@ -93,6 +93,18 @@ pub fn run(home: &Home, settings: &Settings, options: ConsoleOptions) -> Result<
             },
         )
     };
+    // `[metrics] listen`: /metrics from a reader (it cannot run anything), for the console's life.
+    let serving = tokio_util::sync::CancellationToken::new();
+    if let Some(addr) = settings.metrics.listen() {
+        match runtime.block_on(crate::engine::prom_listen::listen(
+            addr,
+            session.reader(),
+            serving.clone(),
+        )) {
+            Ok(l) => model.shell.info(format!("serving /metrics on http://{}", l.addr)),
+            Err(e) => model.shell.error(e),
+        }
+    }
     let mut guard = TerminalGuard::enter();
     let result = runtime.block_on(event_loop::run(
         &mut guard.terminal,
@@ -102,6 +114,7 @@ pub fn run(home: &Home, settings: &Settings, options: ConsoleOptions) -> Result<
         &session,
     ));
     drop(guard);
+    serving.cancel();
     // After the terminal is back: the goodbyes may take a moment on slow links.
     runtime.block_on(session.shutdown(DISCONNECT_GRACE));
     result.map_err(|e| Error::Invalid(format!("the console's terminal failed: {e}")))?;

@@ -8,6 +8,9 @@ use super::locks::LockHolder;
 use super::types::RunRequest;
 use crate::config::current_user;
 
+/// The `result` of a run's first audit line; its last one is the run's status.
+pub const RUN_STARTED: &str = "started";
+
 /// One line of audit.jsonl.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditRecord {
@@ -90,6 +93,16 @@ impl AuditRecord {
             count: 1,
             result: outcome.to_string(),
         }
+    }
+
+    /// A run's own line saying it started.
+    pub fn is_run_start(&self) -> bool {
+        self.action == "run" && self.result == RUN_STARTED
+    }
+
+    /// A run's own line saying how it ended.
+    pub fn is_run_end(&self) -> bool {
+        self.action == "run" && self.result != RUN_STARTED
     }
 
     fn about(who: String, action: &str, req: &RunRequest, result: &str) -> Self {

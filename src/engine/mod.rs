@@ -17,6 +17,8 @@ pub mod queue;
 pub mod records;
 pub mod retry;
 mod run_output;
+pub mod prom_listen;
+mod run_stats;
 pub mod sampling;
 pub mod scheduler;
 pub mod session;

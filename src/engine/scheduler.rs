@@ -65,7 +65,7 @@ pub async fn run_in(
         .await;
     let audit = |result: &str| AuditRecord::run(&req, result);
     if let Some(records) = records {
-        records.audit(&audit("started"));
+        records.audit(&audit(super::audit::RUN_STARTED));
     }
 
     let hub = Hub::new(total, req.output_cap);

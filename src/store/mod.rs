@@ -26,7 +26,7 @@ pub use jsonl_reader::{Entry, JsonlReader, ReadSummary, for_each_record, read_al
 pub use jsonl_writer::JsonlWriter;
 pub use line::MAX_LINE_BYTES;
 pub use report::{CorruptLine, LineNumbering, ReadReport};
-pub use rotate::{Rotation, rotated_path};
+pub use rotate::{MAX_ROTATED_FILES, Rotation, chain_oldest_first, rotated_path};
 pub use tail::{TAIL_BLOCK_BYTES, read_newest, read_newest_as};
 pub use timestamp::{now_rfc3339, rfc3339, rfc3339_millis};
 

@@ -48,6 +48,21 @@ pub fn rotated_path(path: &Path, n: usize) -> PathBuf {
     path.with_file_name(name)
 }
 
+/// Rotated files a reader of a whole chain looks for (far above any sane `keep`).
+pub const MAX_ROTATED_FILES: usize = 1000;
+
+/// The rotated files of `path` that exist, oldest first (up to the first gap), then `path`
+/// itself, which may not exist: the order its records were written in.
+pub fn chain_oldest_first(path: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = (1..=MAX_ROTATED_FILES)
+        .map(|n| rotated_path(path, n))
+        .take_while(|p| p.exists())
+        .collect();
+    files.reverse();
+    files.push(path.to_path_buf());
+    files
+}
+
 /// Shifts `path` into the rotated files, dropping the oldest. The caller holds the exclusive
 /// lock. Missing files in the chain are fine (skipped).
 pub(crate) fn rotate_files(path: &Path, keep: usize) -> Result<(), StoreError> {
@@ -119,5 +134,20 @@ mod tests {
         fs::write(&p, "x").unwrap();
         rotate_files(&p, 0).unwrap();
         assert!(!p.exists());
+    }
+
+    #[test]
+    fn the_chain_is_oldest_first_and_ends_with_the_current_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("h.jsonl");
+        assert_eq!(chain_oldest_first(&p), std::slice::from_ref(&p));
+        for n in [1, 2, 4] {
+            fs::write(rotated_path(&p, n), "x").unwrap();
+        }
+        // history.3 is missing: rotation never leaves a gap, so nothing past it is read.
+        assert_eq!(
+            chain_oldest_first(&p),
+            [rotated_path(&p, 2), rotated_path(&p, 1), p.clone()]
+        );
     }
 }

@@ -192,11 +192,11 @@ pub(crate) fn elapsed_ms(started: &str, finished: &str) -> Option<u64> {
 }
 
 /// Recorded text is shown through the sanitizer too: history files can be edited or damaged.
-fn clean(text: &str) -> String {
+pub(crate) fn clean(text: &str) -> String {
     sanitize(text.as_bytes(), false)
 }
 
-fn shorten(text: &str, max: usize) -> String {
+pub(crate) fn shorten(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         return text.to_string();
     }

@@ -13,6 +13,8 @@ pub mod run_progress;
 pub mod run_stream;
 pub mod run_summary;
 pub mod sanitize;
+pub mod stats;
+pub mod stats_prom;
 
 use std::io::Write;
 
