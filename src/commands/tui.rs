@@ -101,7 +101,9 @@ pub fn run(home: &Home, settings: &Settings, options: ConsoleOptions) -> Result<
             session.reader(),
             serving.clone(),
         )) {
-            Ok(l) => model.shell.info(format!("serving /metrics on http://{}", l.addr)),
+            Ok(l) => model
+                .shell
+                .info(format!("serving /metrics on http://{}", l.addr)),
             Err(e) => model.shell.error(e),
         }
     }

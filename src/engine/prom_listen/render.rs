@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use crate::engine::session::FleetSnapshot;
-use crate::metrics::prom_text::{MetricKind, PromError, PromText};
 use crate::metrics::Metric;
+use crate::metrics::prom_text::{MetricKind, PromError, PromText};
 use crate::transport::ConnState;
 
 /// A link state as a label value.
@@ -25,12 +25,42 @@ fn state_label(state: &ConnState) -> &'static str {
 
 /// Per-host sample gauges: (family, help, metric, scale to base units).
 const HOST_GAUGES: [(&str, &str, Metric, f64); 6] = [
-    ("fleetdeck_host_cpu_usage_ratio", "CPU busy share of all CPUs, 0..1.", Metric::Cpu, 0.01),
-    ("fleetdeck_host_memory_usage_ratio", "Memory in use (all but MemAvailable), 0..1.", Metric::Mem, 0.01),
-    ("fleetdeck_host_disk_usage_ratio", "Use of the fullest real filesystem, 0..1.", Metric::Disk, 0.01),
-    ("fleetdeck_host_load1", "Load average over one minute.", Metric::Load, 1.0),
-    ("fleetdeck_host_network_receive_bytes_per_second", "Bytes received per second.", Metric::NetRx, 1.0),
-    ("fleetdeck_host_network_transmit_bytes_per_second", "Bytes sent per second.", Metric::NetTx, 1.0),
+    (
+        "fleetdeck_host_cpu_usage_ratio",
+        "CPU busy share of all CPUs, 0..1.",
+        Metric::Cpu,
+        0.01,
+    ),
+    (
+        "fleetdeck_host_memory_usage_ratio",
+        "Memory in use (all but MemAvailable), 0..1.",
+        Metric::Mem,
+        0.01,
+    ),
+    (
+        "fleetdeck_host_disk_usage_ratio",
+        "Use of the fullest real filesystem, 0..1.",
+        Metric::Disk,
+        0.01,
+    ),
+    (
+        "fleetdeck_host_load1",
+        "Load average over one minute.",
+        Metric::Load,
+        1.0,
+    ),
+    (
+        "fleetdeck_host_network_receive_bytes_per_second",
+        "Bytes received per second.",
+        Metric::NetRx,
+        1.0,
+    ),
+    (
+        "fleetdeck_host_network_transmit_bytes_per_second",
+        "Bytes sent per second.",
+        Metric::NetTx,
+        1.0,
+    ),
 ];
 
 /// The exposition text for `snap` at `now`.
@@ -40,7 +70,11 @@ pub fn render(snap: &FleetSnapshot, now: SystemTime) -> Result<String, PromError
     for state in snap.connections.values() {
         *by_state.entry(state_label(state)).or_default() += 1;
     }
-    out.family("fleetdeck_hosts", MetricKind::Gauge, "Hosts by the state of their link.")?;
+    out.family(
+        "fleetdeck_hosts",
+        MetricKind::Gauge,
+        "Hosts by the state of their link.",
+    )?;
     for (state, n) in &by_state {
         out.sample(&[("state", state)], *n as f64)?;
     }
@@ -53,7 +87,10 @@ pub fn render(snap: &FleetSnapshot, now: SystemTime) -> Result<String, PromError
             let (Some(v), Some(s)) = (now_of.fresh(metric, now), now_of.latest.as_ref()) else {
                 continue;
             };
-            out.sample(&[("host", name.as_str()), ("source", s.source.as_str())], v * scale)?;
+            out.sample(
+                &[("host", name.as_str()), ("source", s.source.as_str())],
+                v * scale,
+            )?;
         }
     }
     out.family(
@@ -67,7 +104,11 @@ pub fn render(snap: &FleetSnapshot, now: SystemTime) -> Result<String, PromError
         }
     }
 
-    out.family("fleetdeck_runs", MetricKind::Gauge, "Runs of this console running or waiting now.")?;
+    out.family(
+        "fleetdeck_runs",
+        MetricKind::Gauge,
+        "Runs of this console running or waiting now.",
+    )?;
     out.sample(&[("state", "running")], snap.queue.running.len() as f64)?;
     out.sample(&[("state", "queued")], snap.queue.queued.len() as f64)?;
     out.family(
@@ -120,19 +161,34 @@ mod tests {
         snap.connections.insert("lab".into(), ConnState::Local);
         snap.metrics = Arc::new(MetricsFrame {
             at: Some(now),
-            hosts: [("web1".to_string(), host(fresh)), ("web2".to_string(), host(stale))]
-                .into_iter()
-                .collect(),
+            hosts: [
+                ("web1".to_string(), host(fresh)),
+                ("web2".to_string(), host(stale)),
+            ]
+            .into_iter()
+            .collect(),
         });
         let text = render(&snap, now).expect("render");
-        assert!(text.contains("fleetdeck_hosts{state=\"connected\"} 2\n"), "{text}");
-        assert!(text.contains("fleetdeck_hosts{state=\"local\"} 1\n"), "{text}");
+        assert!(
+            text.contains("fleetdeck_hosts{state=\"connected\"} 2\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("fleetdeck_hosts{state=\"local\"} 1\n"),
+            "{text}"
+        );
         assert!(
             text.contains("fleetdeck_host_cpu_usage_ratio{host=\"web1\",source=\"ssh\"} 0.5\n"),
             "{text}"
         );
-        assert!(!text.contains("fleetdeck_host_cpu_usage_ratio{host=\"web2\""), "{text}");
-        assert!(text.contains("fleetdeck_host_sample_age_seconds{host=\"web2\"} 3600"), "{text}");
+        assert!(
+            !text.contains("fleetdeck_host_cpu_usage_ratio{host=\"web2\""),
+            "{text}"
+        );
+        assert!(
+            text.contains("fleetdeck_host_sample_age_seconds{host=\"web2\"} 3600"),
+            "{text}"
+        );
         assert!(text.contains("fleetdeck_queue_depth 0\n"), "{text}");
     }
 }

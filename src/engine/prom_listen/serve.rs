@@ -102,7 +102,10 @@ async fn answer(
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     if req.uri().path() != "/metrics" {
-        return Ok(plain(StatusCode::NOT_FOUND, "not found: fleetdeck serves /metrics\n"));
+        return Ok(plain(
+            StatusCode::NOT_FOUND,
+            "not found: fleetdeck serves /metrics\n",
+        ));
     }
     if req.method() != Method::GET && req.method() != Method::HEAD {
         let mut resp = plain(StatusCode::METHOD_NOT_ALLOWED, "use GET\n");
@@ -122,7 +125,10 @@ async fn answer(
         }
         Err(e) => {
             tracing::warn!(error = %e, "/metrics: cannot render");
-            plain(StatusCode::INTERNAL_SERVER_ERROR, "cannot render the fleet's metrics\n")
+            plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "cannot render the fleet's metrics\n",
+            )
         }
     })
 }
