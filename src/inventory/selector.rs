@@ -56,7 +56,7 @@ use super::nodeset;
 use crate::diag::did_you_mean;
 
 use metric::MetricTerm;
-pub use metric::{MetricFacts, MetricView};
+pub use metric::{FrameFacts, MetricFacts, MetricView};
 
 /// A selector that does not parse, or names an unknown group.
 ///

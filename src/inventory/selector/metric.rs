@@ -45,6 +45,25 @@ impl MetricView {
     }
 }
 
+/// A console's metrics frame read at `now`: what its `:target` evaluates metric terms on (a
+/// sample older than three of its source's intervals is stale).
+pub struct FrameFacts<'a> {
+    pub frame: &'a crate::metrics::MetricsFrame,
+    pub now: std::time::SystemTime,
+}
+
+impl MetricFacts for FrameFacts<'_> {
+    fn latest(&self, host: &str, metric: Metric) -> Option<f64> {
+        self.frame
+            .host(host)
+            .and_then(|n| n.fresh(metric, self.now))
+    }
+
+    fn is_stale(&self, host: &str) -> bool {
+        self.frame.host(host).is_none_or(|n| n.is_stale(self.now))
+    }
+}
+
 impl FromIterator<(String, Sample)> for MetricView {
     fn from_iter<I: IntoIterator<Item = (String, Sample)>>(iter: I) -> Self {
         MetricView {
