@@ -400,7 +400,8 @@ mod tests {
     #[test]
     fn a_minute_closes_into_its_average() {
         let mut s = HostSeries::new();
-        let base = 1_800_000_000 - 1_800_000_000 % 3600;
+        // A whole hour (1,800,000,000 s is one), so buckets start at `base`.
+        let base = 1_800_000_000;
         assert!(s.push(&sample_at(base, 10.0)).is_empty());
         assert!(s.push(&sample_at(base + 30, 30.0)).is_empty());
         let closed = s.push(&sample_at(base + 60, 90.0));
@@ -414,7 +415,8 @@ mod tests {
     #[test]
     fn an_hour_closes_from_its_minutes() {
         let mut s = HostSeries::new();
-        let base = 1_800_000_000 - 1_800_000_000 % 3600;
+        // A whole hour (1,800,000,000 s is one), so buckets start at `base`.
+        let base = 1_800_000_000;
         let mut hours = Vec::new();
         for i in 0..=61 {
             for c in s.push(&sample_at(base + i * 60, i as f64)) {
@@ -447,7 +449,8 @@ mod tests {
     #[test]
     fn windows_read_the_finest_covering_tier() {
         let mut s = HostSeries::new();
-        let base = 1_800_000_000 - 1_800_000_000 % 3600;
+        // A whole hour (1,800,000,000 s is one), so buckets start at `base`.
+        let base = 1_800_000_000;
         for i in 0..(3 * 3600u64) {
             s.push(&sample_at(base + i, 5.0));
         }
@@ -473,7 +476,8 @@ mod tests {
     #[test]
     fn restored_minutes_fill_the_minute_and_hour_tiers() {
         let mut s = HostSeries::new();
-        let base = 1_800_000_000 - 1_800_000_000 % 3600;
+        // A whole hour (1,800,000,000 s is one), so buckets start at `base`.
+        let base = 1_800_000_000;
         for i in 0..120u32 {
             let p = Point::from_values(
                 base as u32 + i * 60,
