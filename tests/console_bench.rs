@@ -15,7 +15,7 @@
 //! streams.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use fleetdeck::engine::{EngineEvent, HostState, Stream};
 use fleetdeck::inventory::load::parse;
@@ -46,6 +46,14 @@ fn inventory_toml() -> String {
     format!(
         "[[hosts]]\nname = \"h[001-{HOSTS:03}]\"\nenv = \"bench\"\ntags = [\"linux\", \"web\"]\ngroups = [\"frontend\"]\n"
     )
+}
+
+/// A clock tick showing `clock`, at a fixed wall-clock time.
+fn tick(clock: String) -> Msg {
+    Msg::Tick {
+        clock,
+        now: SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000),
+    }
 }
 
 fn key(c: char) -> Msg {
@@ -118,7 +126,7 @@ fn console_with_run() -> (Model, Feeder) {
     let names = vec!["dark".into(), "high-contrast".into(), "light".into()];
     let mut m = Model::new(inventory, builtin().expect("keymap"), theme, names);
     update(&mut m, Msg::Resize(WIDTH, HEIGHT));
-    update(&mut m, Msg::Tick("05:00:00".into()));
+    update(&mut m, tick("05:00:00".into()));
     update(&mut m, key(':'));
     for c in "run tail -f /var/log/app.log".chars() {
         update(&mut m, key(c));
@@ -339,7 +347,7 @@ fn console_frames_and_keystrokes_with_500_hosts_and_200k_lines() {
         let event = feeder.event();
         update(&mut m, event);
         let t = Instant::now();
-        update(&mut m, Msg::Tick(format!("05:00:{i:02}")));
+        update(&mut m, tick(format!("05:00:{i:02}")));
         ticks.push(t.elapsed());
     }
     let s = stats(ticks);
