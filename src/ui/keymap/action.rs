@@ -71,13 +71,13 @@ actions! {
     Filter = "filter" in [Fleet, RunPanes, History, Actions, Metrics]: "filter the list, or search the pane's output";
     SearchNext = "search_next" in [RunPanes]: "jump to the next search match";
     SearchPrev = "search_prev" in [RunPanes]: "jump to the previous search match";
-    CommandLine = "command_line" in EVERYWHERE: "open the command line (:run, :target, :action, :theme, :q)";
+    CommandLine = "command_line" in EVERYWHERE: "open the command line (:run, :target, :sort, :action, :theme, :q)";
     // Marking needs the host list the Fleet table and the Metrics heatmap show (the same
     // hosts, the same marks); clearing (the status bar counts the marks) and `!` work from
     // every view.
     Mark = "mark" in [Fleet, Metrics]: "mark or unmark the host under the cursor";
     MarkAllShown = "mark_all_shown" in [Fleet, Metrics]: "mark every host the filter shows";
-    SortNext = "sort_next" in [Fleet]: "sort by the next column: cpu, mem, disk, load, name, env, last run, connection, transport, tags, none (:sort COLUMN picks one)";
+    SortNext = "sort_next" in [Fleet]: "sort by the next column: cpu, mem, disk, load, name, … (:sort COLUMN picks one)";
     SortReverse = "sort_reverse" in [Fleet]: "reverse the sort order";
     CycleMetric = "cycle_metric" in [Metrics]: "colour the heatmap by the next metric: cpu, mem, disk, load";
     ZoomIn = "zoom_in" in [Metrics]: "charts: a shorter time window (7d, 24h, 1h, 15m)";
