@@ -77,13 +77,13 @@ actions! {
     // every view.
     Mark = "mark" in [Fleet, Metrics]: "mark or unmark the host under the cursor";
     MarkAllShown = "mark_all_shown" in [Fleet, Metrics]: "mark every host the filter shows";
-    SortNext = "sort_next" in [Fleet]: "sort by the next column: cpu, mem, disk, load, name, … (:sort COLUMN picks one)";
+    SortNext = "sort_next" in [Fleet]: "sort by the next column (cpu, mem, disk, load, name, …)";
     SortReverse = "sort_reverse" in [Fleet]: "reverse the sort order";
     CycleMetric = "cycle_metric" in [Metrics]: "colour the heatmap by the next metric: cpu, mem, disk, load";
     ZoomIn = "zoom_in" in [Metrics]: "charts: a shorter time window (7d, 24h, 1h, 15m)";
     ZoomOut = "zoom_out" in [Metrics]: "charts: a longer time window (15m, 1h, 24h, 7d)";
     ClearMarks = "clear_marks" in EVERYWHERE: "clear all marks";
-    Open = "open" in [Runs, History, HistoryRun, Actions]: "open the row under the cursor";
+    Open = "open" in [Runs, History, HistoryRun, Actions, Metrics]: "open the row or cell under the cursor";
     Back = "back" in EVERYWHERE: "close the popup, pane or filter; at the top of a view, ask to quit";
     NextView = "next_view" in EVERYWHERE: "switch to the next view";
     PrevView = "prev_view" in EVERYWHERE: "switch to the previous view";

@@ -1,7 +1,7 @@
 //! The Metrics view's keys: moving over the heatmap's cells (`h` `j` `k` `l`, the arrows,
-//! `g g`, `G`, `C-d`, `C-u`; the cursor is the Fleet view's), `/` filters the hosts (the
-//! fleet's filter), `space`/`V` mark (the fleet's marks), `m` switches the metric, `+`/`-`
-//! zoom the charts. Also what the view needs from the rest of the console: a new metrics frame,
+//! `g g`, `G`, `C-d`, `C-u`; the cursor is the Fleet view's), `enter` shows the host in the
+//! Fleet table, `/` filters the hosts (the fleet's filter), `space`/`V` mark (the fleet's
+//! marks), `m` switches the metric, `+`/`-` zoom the charts. Also what the view needs from the rest of the console: a new metrics frame,
 //! and the focused host's series, asked for at most once per host, window and frame.
 //! `!`, `u`, esc and the view switches are the shell's (update.rs).
 
@@ -35,6 +35,8 @@ pub fn apply(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
         Action::Top => *cursor = 0,
         Action::Bottom => *cursor = last,
         Action::Filter => model.shell.open(Popup::Filter),
+        // The cursor is the fleet's: the table opens on the same host.
+        Action::Open => model.shell.view = View::Fleet,
         Action::Mark => {
             if fleet::keys::toggle_mark(&mut model.fleet, &model.inventory) {
                 // Marking moves on, as in the Fleet table.

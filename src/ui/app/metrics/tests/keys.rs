@@ -43,8 +43,9 @@ fn the_cursor_moves_over_cells_and_names_the_host() {
     assert_eq!(current(&m), "h0001");
     press(&mut m, "C-d");
     assert_eq!(current(&m), "h0115", "half of the 7 rows on screen: 3 rows");
-    // The cursor is the Fleet view's: the table shows the same host.
-    press(&mut m, "1");
+    // The cursor is the Fleet view's: the table shows the same host (enter goes there too).
+    press(&mut m, "enter");
+    assert_eq!(m.shell.view, View::Fleet);
     assert_eq!(current(&m), "h0115");
     let shown = text(&draw(&m, 40, 12));
     assert!(shown.contains("h0115"), "{shown}");
