@@ -340,20 +340,21 @@ fn a_read_token_file_is_checked_like_the_exec_one_and_may_stand_alone() {
     assert!(!stderr.contains("r3ad") && !String::from_utf8_lossy(&out.stdout).contains("r3ad"));
 }
 
-/// A keymap written before marking moved to `[fleet]` still checks (and loads), with a warning
-/// per marking key naming file:line:column and the section it belongs in.
+/// A keymap that binds Fleet-only keys (sorting) in `[global]` still checks (and loads), with a
+/// warning per such key naming file:line:column and the section it belongs in. (Marking works
+/// in the Fleet table and the Metrics heatmap, so a `[global]` mark is not warned about.)
 #[test]
 fn fleet_keys_in_global_are_warnings_saying_where_they_belong() {
     let home = tempfile::tempdir().unwrap();
     write_config(
         home.path(),
         "keymaps/old.toml",
-        "[global]\n\"j\" = \"move_down\"\n\"m\" = \"mark\"\n\"x\" = \"mark_all_shown\"\n",
+        "[global]\n\"j\" = \"move_down\"\n\"o\" = \"sort_next\"\n\"x\" = \"sort_reverse\"\n\"m\" = \"mark\"\n",
     );
     write_config(home.path(), "config.toml", "[ui]\nkeymap = \"old\"\n");
     let out = run(home.path(), &["check"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    for (at, key, action) in [("3:1", "m", "mark"), ("4:1", "x", "mark_all_shown")] {
+    for (at, key, action) in [("3:1", "o", "sort_next"), ("4:1", "x", "sort_reverse")] {
         let wanted = format!(
             "keymaps/old.toml:{at}: warning: `{key}` = \"{action}\" is in [global] but does \
              something only in [fleet] (Fleet): move it to [fleet]"
@@ -361,4 +362,5 @@ fn fleet_keys_in_global_are_warnings_saying_where_they_belong() {
         assert!(out.stderr.contains(&wanted), "{wanted}\n{}", out.stderr);
     }
     assert!(!out.stderr.contains("old.toml:2:"), "{}", out.stderr);
+    assert!(!out.stderr.contains("old.toml:5:"), "{}", out.stderr);
 }

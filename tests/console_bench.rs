@@ -13,12 +13,24 @@
 //! merged stream, the grouped outputs). Keystroke-to-frame latency is `update(Msg::Key)` plus
 //! that frame, with output events arriving between keys (not timed) as they do while a fleet
 //! streams.
+//!
+//! The metrics scenario (issue 13) builds 1,000 hosts and a metrics frame for them (each with
+//! its newest sample and an 8-point trend; some stale, some without metrics) and times frames
+//! of the Metrics view (heatmap, top lists, the focused host's six charts over 15 minutes of
+//! raw samples) and of the Fleet table with its metric columns, at 200x50; a key in the
+//! heatmap (the series copy for the new focus answered in the loop's way, untimed apart); and
+//! taking a new frame while sorted by cpu (the re-sort of 1,000 hosts). Run it alone with
+//! `cargo test --test console_bench metrics -- --ignored --nocapture`.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
+
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use fleetdeck::engine::{EngineEvent, HostState, Stream};
 use fleetdeck::inventory::load::parse;
+use fleetdeck::metrics::{Availability, HostNow, MetricsFrame, Point, Sample, Source, Window};
 use fleetdeck::ui::app::runs::RunLayout;
 use fleetdeck::ui::app::runs::RunView;
 use fleetdeck::ui::app::{Effect, Model, Msg, View, update, views};
@@ -46,6 +58,14 @@ fn inventory_toml() -> String {
     format!(
         "[[hosts]]\nname = \"h[001-{HOSTS:03}]\"\nenv = \"bench\"\ntags = [\"linux\", \"web\"]\ngroups = [\"frontend\"]\n"
     )
+}
+
+/// A clock tick showing `clock`, at a fixed wall-clock time.
+fn tick(clock: String) -> Msg {
+    Msg::Tick {
+        clock,
+        now: SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000),
+    }
 }
 
 fn key(c: char) -> Msg {
@@ -118,7 +138,7 @@ fn console_with_run() -> (Model, Feeder) {
     let names = vec!["dark".into(), "high-contrast".into(), "light".into()];
     let mut m = Model::new(inventory, builtin().expect("keymap"), theme, names);
     update(&mut m, Msg::Resize(WIDTH, HEIGHT));
-    update(&mut m, Msg::Tick("05:00:00".into()));
+    update(&mut m, tick("05:00:00".into()));
     update(&mut m, key(':'));
     for c in "run tail -f /var/log/app.log".chars() {
         update(&mut m, key(c));
@@ -339,7 +359,7 @@ fn console_frames_and_keystrokes_with_500_hosts_and_200k_lines() {
         let event = feeder.event();
         update(&mut m, event);
         let t = Instant::now();
-        update(&mut m, Msg::Tick(format!("05:00:{i:02}")));
+        update(&mut m, tick(format!("05:00:{i:02}")));
         ticks.push(t.elapsed());
     }
     let s = stats(ticks);
@@ -389,6 +409,159 @@ fn console_frames_and_keystrokes_with_500_hosts_and_200k_lines() {
         "\nafter the keystroke scenarios: {} lines ({:.1} MiB) buffered; RSS {} KiB",
         buffered_lines(run),
         buffered_bytes(run) as f64 / (1 << 20) as f64,
+        rss_kib().map_or("?".into(), |k| k.to_string())
+    );
+}
+
+/// The wall-clock time of the metrics scenario (what ticks carry).
+fn bench_now() -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000)
+}
+
+/// A sample of host `i` taken `age` seconds before [`bench_now`], `shift` moving its values.
+fn bench_sample(i: usize, age: u64, shift: usize) -> Sample {
+    let spread = |k: usize| ((i * k + shift) % 101) as f64;
+    let mut s = Sample::empty(Source::Agent, bench_now() - Duration::from_secs(age));
+    s.cpu_pct = Some(spread(37));
+    s.mem_pct = Some(spread(53));
+    s.disk_pct = Some(spread(11));
+    s.load1 = Some(spread(29) / 10.0);
+    s.net_rx_bps = Some(spread(7) * 1e4);
+    s.net_tx_bps = Some(spread(13) * 1e3);
+    s
+}
+
+/// Every host's newest sample and 8-point trend; every 17th stale, every 29th without metrics.
+fn bench_frame(hosts: usize, shift: usize) -> Arc<MetricsFrame> {
+    let hosts = (0..hosts)
+        .map(|i| {
+            let now = if i % 29 == 0 {
+                HostNow {
+                    availability: Availability::NoMetrics("not Linux".into()),
+                    ..HostNow::default()
+                }
+            } else {
+                let age = if i % 17 == 0 { 300 } else { 1 };
+                HostNow {
+                    latest: Some(bench_sample(i, age, shift)),
+                    availability: Availability::Sampled,
+                    interval: Some(Duration::from_secs(1)),
+                    trend: (0..8)
+                        .map(|k| {
+                            Point::from_sample(&bench_sample(i, age + 7 - k, shift + k as usize))
+                        })
+                        .collect(),
+                }
+            };
+            (format!("h{:04}", i + 1), now)
+        })
+        .collect::<HashMap<_, _>>();
+    Arc::new(MetricsFrame {
+        at: Some(bench_now()),
+        hosts,
+    })
+}
+
+/// What the session's `series` gives for the 15-minute window: raw samples every second.
+fn bench_series(window: Window) -> Vec<Point> {
+    let n = window.span().as_secs().min(900);
+    (0..n)
+        .map(|k| Point::from_sample(&bench_sample(7, n - k, k as usize)))
+        .collect()
+}
+
+/// Performs the series loads among `effects` as the event loop does.
+fn answer_series(m: &mut Model, effects: Vec<Effect>) {
+    for effect in effects {
+        if let Effect::LoadSeries { host, window } = effect {
+            let points = bench_series(window);
+            update(
+                m,
+                Msg::Series {
+                    host,
+                    window,
+                    points,
+                    at: bench_now(),
+                },
+            );
+        }
+    }
+}
+
+#[test]
+#[ignore = "benchmark: run with -- --ignored --nocapture"]
+fn metrics_view_frames_with_1000_hosts() {
+    const METRIC_HOSTS: usize = 1000;
+    let toml = format!("[[hosts]]\nname = \"h[0001-{METRIC_HOSTS:04}]\"\nenv = \"bench\"\n");
+    let inventory = parse(Path::new("hosts.toml"), &toml).expect("inventory parses");
+    let theme = Theme::builtin("dark").expect("dark theme");
+    let mut m = Model::new(inventory, builtin().expect("keymap"), theme, Vec::new());
+    update(&mut m, Msg::Resize(WIDTH, HEIGHT));
+    update(
+        &mut m,
+        Msg::Tick {
+            clock: "05:00:00".into(),
+            now: bench_now(),
+        },
+    );
+    update(&mut m, Msg::Metrics(bench_frame(METRIC_HOSTS, 0)));
+    m.fleet.cursor = METRIC_HOSTS / 2;
+    let effects = update(&mut m, key('3'));
+    assert_eq!(m.shell.view, View::Metrics);
+    answer_series(&mut m, effects);
+    assert!(m.metrics.charts.is_some(), "the focused host's charts");
+    let mut term = terminal();
+    println!(
+        "\n| {METRIC_HOSTS} hosts, {WIDTH}x{HEIGHT}, one frame (render + buffer diff) | median | p99 | max |"
+    );
+    println!("|---|---:|---:|---:|");
+    let s = frames(&mut term, &m);
+    report(
+        "metrics view: heatmap, top lists, 6 charts of 900 points",
+        &s,
+    );
+    let shown = screen_text(&term);
+    assert!(shown.contains("h0501"), "{shown}");
+    update(&mut m, key('1'));
+    let s = frames(&mut term, &m);
+    report("fleet table with cpu/mem/disk/load and trends", &s);
+    update(&mut m, key('3'));
+
+    // A key in the heatmap: the cursor moves, the new focus's series is copied (as the loop
+    // does, not timed: the session's copy is measured by the engine's benches), one frame.
+    let mut samples = Vec::with_capacity(FRAMES);
+    for i in 0..WARMUP + FRAMES {
+        let k = ['l', 'j', 'h', 'k'][i % 4];
+        let t = Instant::now();
+        let effects = update(&mut m, key(k));
+        let before_series = t.elapsed();
+        answer_series(&mut m, effects);
+        let t = Instant::now();
+        term.draw(|f| views::render(f, &m)).expect("draw");
+        if i >= WARMUP {
+            samples.push(before_series + t.elapsed());
+        }
+    }
+    report("heatmap key `h`/`j`/`k`/`l` to frame", &stats(samples));
+
+    // A new frame while the fleet is sorted by cpu: re-sorting 1,000 hosts by fresh values.
+    update(&mut m, key('1'));
+    update(&mut m, key('s'));
+    let mut samples = Vec::with_capacity(FRAMES);
+    for i in 0..WARMUP + FRAMES {
+        let frame = bench_frame(METRIC_HOSTS, i % 50);
+        let t = Instant::now();
+        update(&mut m, Msg::Metrics(frame));
+        if i >= WARMUP {
+            samples.push(t.elapsed());
+        }
+    }
+    report(
+        "taking a new frame, fleet sorted by cpu (update only)",
+        &stats(samples),
+    );
+    println!(
+        "RSS {} KiB",
         rss_kib().map_or("?".into(), |k| k.to_string())
     );
 }

@@ -53,6 +53,8 @@ pub fn run(home: &Home, settings: &Settings, options: ConsoleOptions) -> Result<
     let hosts = inventory.hosts().to_vec();
     let mut model = Model::new(inventory, keymap, theme, theme::available(home));
     model.protected_envs = settings.safety.protected_envs.clone();
+    // Charts in braille, half blocks or ASCII, as the locale and TERM allow.
+    model.shell.graphics = theme::Graphics::from_env();
     // Before the screen is taken: a broken template is named in the Actions view, never fatal.
     let (catalog, problems) = crate::action::Catalog::load_partial(home);
     if !problems.is_empty() {

@@ -429,6 +429,12 @@ impl FleetSession {
         self.inner.view.changes()
     }
 
+    /// The newest metrics frame (what `snapshot().metrics` holds, without the rest): a
+    /// front end compares it by `Arc::ptr_eq` to know whether samples arrived.
+    pub fn metrics(&self) -> Arc<crate::metrics::MetricsFrame> {
+        self.inner.view.metrics()
+    }
+
     /// Every agent alert (recent ones first), each once; many subscribers may listen.
     pub fn alerts(&self) -> Subscription<crate::transport::agent::AgentAlert> {
         self.inner.view.feed.alerts()

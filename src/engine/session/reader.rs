@@ -179,6 +179,11 @@ impl FleetReader {
         self.view.changes()
     }
 
+    /// The newest metrics frame, without the rest of a snapshot.
+    pub fn metrics(&self) -> Arc<crate::metrics::MetricsFrame> {
+        self.view.metrics()
+    }
+
     /// Every agent alert (recent ones first), each once; see `Subscription::lost`.
     pub fn alerts(&self) -> Subscription<AgentAlert> {
         self.view.feed.alerts()

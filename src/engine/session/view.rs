@@ -113,6 +113,11 @@ impl SharedView {
         self.changes.subscribe()
     }
 
+    /// The newest metrics frame (what `snapshot().metrics` holds, without the rest).
+    pub fn metrics(&self) -> Arc<MetricsFrame> {
+        Arc::clone(&self.state().metrics)
+    }
+
     /// New link states; a change only if one differs.
     pub fn set_connections(&self, connections: HashMap<String, ConnState>) {
         let mut st = self.state();

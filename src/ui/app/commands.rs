@@ -1,11 +1,11 @@
 //! The `:` command line: editing, tab completion, history (up/down) and the commands
-//! themselves (`:target`, `:theme`, `:run`, `:rerun`, `:action`, `:help`, `:q`).
+//! themselves (`:target`, `:sort`, `:theme`, `:run`, `:rerun`, `:action`, `:help`, `:q`).
 
 use std::collections::BTreeSet;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::fleet::Target;
+use super::fleet::{Facts, Sort, SortColumn, Target};
 use super::model::Model;
 use super::msg::Effect;
 use super::popup::Popup;
@@ -14,8 +14,8 @@ use crate::diag::did_you_mean;
 use crate::inventory::selector::Selector;
 
 /// Every command name, for completion and typo hints.
-pub const COMMANDS: [&str; 8] = [
-    "action", "help", "q", "quit", "rerun", "run", "target", "theme",
+pub const COMMANDS: [&str; 9] = [
+    "action", "help", "q", "quit", "rerun", "run", "sort", "target", "theme",
 ];
 
 /// The most commands kept for up/down.
@@ -111,6 +111,14 @@ fn complete(model: &mut Model) {
                 rest,
                 model.actions.catalog.names().map(str::to_string).collect(),
             ),
+            "sort" => (
+                format!("{cmd} "),
+                rest,
+                SortColumn::ALL
+                    .iter()
+                    .map(|c| c.name().to_string())
+                    .collect(),
+            ),
             "target" => {
                 // Only the last term of a selector is completed: after `,`, `&`, `!` or `^`.
                 let cut = rest.rfind([',', '&', '!', '^']).map_or(0, |i| i + 1);
@@ -182,6 +190,7 @@ fn execute(model: &mut Model, line: &str) -> Vec<Effect> {
         }
         "theme" => return vec![Effect::LoadTheme(arg.to_string())],
         "target" => target(model, arg),
+        "sort" => sort(model, arg),
         "run" => super::confirm::ask_run(model, arg),
         "action" => super::actions::keys::command(model, arg),
         "rerun" => super::runs::rerun::rerun_selected(model),
@@ -197,12 +206,64 @@ fn execute(model: &mut Model, line: &str) -> Vec<Effect> {
     Vec::new()
 }
 
+/// `:sort COLUMN [asc|desc]` sorts the Fleet table (and the heatmap) by one column; `:sort`
+/// alone goes back to the inventory's order.
+fn sort(model: &mut Model, arg: &str) {
+    let mut words = arg.split_whitespace();
+    let sort = match words.next() {
+        None => None,
+        Some(name) => {
+            let Some(column) = SortColumn::from_name(name) else {
+                let names = SortColumn::ALL.map(SortColumn::name);
+                let hint = did_you_mean(name, names.iter().copied())
+                    .map(|s| format!("did you mean `{s}`? "))
+                    .unwrap_or_default();
+                model.shell.error(format!(
+                    ":sort: no column `{name}`; {hint}columns: {}",
+                    names.join(", ")
+                ));
+                return;
+            };
+            let mut sort = Sort::new(column);
+            match words.next() {
+                None => {}
+                Some("asc") => sort.descending = false,
+                Some("desc") => sort.descending = true,
+                Some(other) => {
+                    model
+                        .shell
+                        .error(format!(":sort: `{other}` is neither asc nor desc"));
+                    return;
+                }
+            }
+            Some(sort)
+        }
+    };
+    let facts = Facts {
+        metrics: &model.metrics_frame,
+        connections: &model.connections,
+        now: model.shell.now,
+    };
+    super::fleet::keys::set_sort(
+        &mut model.fleet,
+        &model.inventory,
+        &facts,
+        &mut model.shell,
+        sort,
+    );
+}
+
 /// `:target SELECTOR` shows only the selector's hosts; `:target` alone shows all again.
 fn target(model: &mut Model, selector: &str) {
+    let facts = Facts {
+        metrics: &model.metrics_frame,
+        connections: &model.connections,
+        now: model.shell.now,
+    };
     let fleet = &mut model.fleet;
     if selector.is_empty() {
         fleet.target = None;
-        fleet.refresh(&model.inventory);
+        fleet.refresh(&model.inventory, &facts);
         model.shell.info("target cleared: all hosts");
         return;
     }
@@ -234,7 +295,7 @@ fn target(model: &mut Model, selector: &str) {
             // A new target starts unfiltered: a leftover `/` text would hide its hosts.
             fleet.filter.clear();
             fleet.cursor = 0;
-            fleet.refresh(&model.inventory);
+            fleet.refresh(&model.inventory, &facts);
         }
         Err(e) => model.shell.error(format!(":target: {e}")),
     }

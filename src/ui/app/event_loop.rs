@@ -1,12 +1,15 @@
 //! The console's loop: key and resize events (from a reader thread), engine events of the
-//! runs it submitted (bounded channel), the fleet session's changes (queue, link states), a
-//! clock tick, passphrase questions of the SSH transport and SIGTERM become `Msg`s for
-//! `update`; the screen is redrawn only after something changed, at most `max_fps` times a
-//! second, each frame inside a synchronized update. Everything that reaches hosts is the
-//! session's; this loop never names a transport.
+//! runs it submitted (bounded channel), the fleet session's changes (queue, link states,
+//! metrics frames), a clock tick, passphrase questions of the SSH transport and SIGTERM become
+//! `Msg`s for `update`; the screen is redrawn only after something changed, at most `max_fps`
+//! times a second, each frame inside a synchronized update. The focused host's chart series
+//! is copied out of the session only when the Metrics view asks (`Effect::LoadSeries`: at most
+//! once per host, window and frame). Everything that reaches hosts is the session's; this loop
+//! never names a transport.
 
 use std::collections::VecDeque;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use ratatui::DefaultTerminal;
 use ratatui::crossterm::event::{self, Event};
@@ -61,7 +64,7 @@ pub async fn run(
     let mut ask_rx = session.take_passphrase_requests();
     let size = terminal.size()?;
     update(model, Msg::Resize(size.width, size.height));
-    update(model, Msg::Tick(now_text()));
+    update(model, tick());
     let snapshot = session.snapshot();
     if let Some(problem) = snapshot.problem {
         // Local hosts still run; SSH runs say why they cannot start.
@@ -73,6 +76,7 @@ pub async fn run(
             by_host: snapshot.connections,
         }),
     );
+    update(model, Msg::Metrics(snapshot.metrics));
     let mut dirty = true;
     // The queue as the model last heard of it.
     let mut shown_queue = QueueSnapshot::default();
@@ -83,31 +87,39 @@ pub async fn run(
             dirty = false;
             next_frame = Instant::now() + frame_gap;
         }
+        // Effects of what the loop told the model before the message below (a metrics frame
+        // asks for the focused host's series); performed with the message's own.
+        let mut effects: VecDeque<Effect> = VecDeque::new();
         let msg = tokio::select! {
             ev = rx.recv() => match ev {
-                Some(Event::Key(key)) => Msg::Key(key),
-                Some(Event::Resize(w, h)) => Msg::Resize(w, h),
+                Some(Event::Key(key)) => Some(Msg::Key(key)),
+                Some(Event::Resize(w, h)) => Some(Msg::Resize(w, h)),
                 Some(_) => continue,
                 // The reader thread ended: the terminal is gone.
                 None => return Ok(()),
             },
-            Some((run, event)) = engine_rx.recv() => Msg::Engine { run, event },
-            Some(loaded) = load_rx.recv() => loaded,
+            Some((run, event)) = engine_rx.recv() => Some(Msg::Engine { run, event }),
+            Some(loaded) = load_rx.recv() => Some(loaded),
             Ok(()) = changes.changed() => {
-                // The session also changes for what the console does not show yet (agent
-                // heartbeats): redraw only when the links or the queue moved.
+                // The session also changes for what the console does not show (agent
+                // heartbeats, alerts): redraw only when the links, the metrics frame or the
+                // queue moved. A frame is shared, so comparing pointers is enough.
                 let by_host = session.connections();
                 let links_moved = by_host != model.connections.by_host;
                 if links_moved {
                     update(model, Msg::Connections(Connections { by_host }));
                 }
+                let frame = session.metrics();
+                let metrics_moved = !Arc::ptr_eq(&frame, &model.metrics_frame);
+                if metrics_moved {
+                    effects.extend(update(model, Msg::Metrics(frame)));
+                }
                 let queue = session.queue();
                 if queue != shown_queue {
                     shown_queue = queue.clone();
-                    Msg::Queue(queue)
-                } else if links_moved {
-                    dirty = true;
-                    continue;
+                    Some(Msg::Queue(queue))
+                } else if links_moved || metrics_moved {
+                    None
                 } else {
                     continue;
                 }
@@ -118,9 +130,9 @@ pub async fn run(
                 if asks.len() > 1 {
                     continue;
                 }
-                Msg::PassphraseWanted(key)
+                Some(Msg::PassphraseWanted(key))
             }
-            _ = clock.tick() => Msg::Tick(now_text()),
+            _ = clock.tick() => Some(tick()),
             _ = sigterm.recv() => {
                 stop_runs(session, engine_rx).await;
                 return Ok(());
@@ -130,7 +142,9 @@ pub async fn run(
         };
         dirty = true;
         // In order: an effect's answer may bring effects of its own, which come after.
-        let mut effects: VecDeque<Effect> = update(model, msg).into();
+        if let Some(msg) = msg {
+            effects.extend(update(model, msg));
+        }
         while let Some(effect) = effects.pop_front() {
             match effect {
                 Effect::Quit => {
@@ -142,6 +156,20 @@ pub async fn run(
                 }
                 Effect::LoadRunOutput(id) => {
                     history_load::spawn_load_run_output(home, settings, id, load_tx.clone());
+                }
+                Effect::LoadSeries { host, window } => {
+                    // A copy of one host's points under the session's lock: cheap, on the loop.
+                    let points = session.series(&host, window);
+                    let at = SystemTime::now();
+                    effects.extend(update(
+                        model,
+                        Msg::Series {
+                            host,
+                            window,
+                            points,
+                            at,
+                        },
+                    ));
                 }
                 Effect::LoadActions => {
                     // A few small files, read like a theme: on the loop, never while drawing.
@@ -244,6 +272,14 @@ fn locale_is_utf8() -> bool {
         var("LC_CTYPE").as_deref(),
         var("LANG").as_deref(),
     )
+}
+
+/// A clock tick: the time to show and the time metrics are measured at.
+fn tick() -> Msg {
+    Msg::Tick {
+        clock: now_text(),
+        now: SystemTime::now(),
+    }
 }
 
 /// Local wall-clock time, HH:MM:SS (UTC when the offset is unknown, as `time` requires in

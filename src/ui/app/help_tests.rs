@@ -163,7 +163,8 @@ fn on(screen: Screen) -> Model {
             press(&mut m, "6 j");
         }
         Screen::Metrics => {
-            press(&mut m, "3");
+            // The middle of the heatmap's one row: every move has somewhere to go.
+            press(&mut m, "3 l l l l l");
         }
         Screen::Incidents => {
             press(&mut m, "4");

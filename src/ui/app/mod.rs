@@ -6,10 +6,11 @@
 //! the view shown, the [`Popup`] that has the keys (popup.rs: filter and search prompts, the
 //! `:` command line, help, confirmations, the passphrase), keymap, theme, message line and
 //! the [`ScreenLayout`] that drawing and keys both place things by (layout.rs). Each view is
-//! a folder with its state, keys, drawing and tests: fleet/ (table, `/` filter, marks,
-//! `:target`), runs/ (runs from the console: table, pane grid, merged and grouped outputs,
-//! search, rerun, cancel, pause), history/ (recorded runs and their output) and actions/
-//! (templates, the parameter form). The views other work brings (metrics, incidents) say so.
+//! a folder with its state, keys, drawing and tests: fleet/ (table with metrics, `/` filter,
+//! sort, marks, `:target`), runs/ (runs from the console: table, pane grid, merged and grouped
+//! outputs, search, rerun, cancel, pause), metrics/ (heatmap, top lists, the focused host's
+//! charts), history/ (recorded runs and their output) and actions/ (templates, the parameter
+//! form). The view other work brings (incidents) says so.
 //! Shared parts: the text input of every `/` prompt (text_input.rs), list and pane keys
 //! (pane_keys.rs), the `:` commands (commands.rs), confirmations (confirm.rs), and the shell's
 //! drawing (views/).
@@ -22,6 +23,7 @@ pub mod event_loop;
 pub mod fleet;
 pub mod history;
 pub mod layout;
+pub mod metrics;
 pub mod model;
 pub mod msg;
 mod pane_keys;

@@ -1,14 +1,18 @@
 //! The console's state: the shell (shell.rs) and one state per view (each in its folder),
 //! everything a view draws and `update` changes. No I/O lives here.
 
+use std::sync::Arc;
+
 use super::actions::ActionsState;
 use super::connections::Connections;
 use super::fleet::FleetState;
 use super::history::HistoryState;
+use super::metrics::MetricsState;
 use super::runs::{RunLayout, RunView, RunsState};
 use super::shell::Shell;
 pub use super::view_id::View;
 use crate::inventory::{Host, Inventory};
+use crate::metrics::MetricsFrame;
 use crate::ui::keymap::{Context, Keymap, Screen};
 use crate::ui::theme::Theme;
 
@@ -20,12 +24,16 @@ pub struct Model {
     pub inventory: Inventory,
     /// Each host's connection state, as last snapshotted from the transports.
     pub connections: Connections,
+    /// Each host's newest metrics and trend, as the session last published them (shared with
+    /// the session, never copied).
+    pub metrics_frame: Arc<MetricsFrame>,
     /// `[safety] protected_envs`: runs touching them need the env name typed.
     pub protected_envs: Vec<String>,
     pub fleet: FleetState,
     pub runs: RunsState,
     pub history: HistoryState,
     pub actions: ActionsState,
+    pub metrics: MetricsState,
 }
 
 impl Model {
@@ -40,10 +48,12 @@ impl Model {
             fleet: FleetState::new(&inventory),
             inventory,
             connections: Connections::default(),
+            metrics_frame: Arc::default(),
             protected_envs: Vec::new(),
             runs: RunsState::default(),
             history: HistoryState::default(),
             actions: ActionsState::default(),
+            metrics: MetricsState::default(),
         }
     }
 
@@ -52,7 +62,7 @@ impl Model {
         self.fleet.shown_hosts(&self.inventory)
     }
 
-    /// The host under the Fleet view's cursor, if any row is shown.
+    /// The host under the Fleet view's cursor (the Metrics heatmap's too), if any is shown.
     pub fn current_host(&self) -> Option<&Host> {
         self.fleet.current_host(&self.inventory)
     }

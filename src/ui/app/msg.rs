@@ -4,12 +4,14 @@
 //! them without importing `update` (which imports the handlers).
 
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use ratatui::crossterm::event::KeyEvent;
 
 use super::history::{HistoryPage, RunOutput};
 use super::runs::RunStart;
 use crate::engine::{EngineEvent, RunId};
+use crate::metrics::{MetricsFrame, Point, Window};
 use crate::ui::theme::Theme;
 
 /// Everything that can happen to the console.
@@ -18,8 +20,12 @@ pub enum Msg {
     Key(KeyEvent),
     /// The terminal's new size (columns, rows).
     Resize(u16, u16),
-    /// A clock tick, with the time to show.
-    Tick(String),
+    /// A clock tick: the time to show, and the wall-clock time metrics' ages and staleness
+    /// are measured at (so views never read the clock).
+    Tick {
+        clock: String,
+        now: SystemTime,
+    },
     /// The result of [`Effect::LoadTheme`]: the theme, or the error text (file:line:column).
     ThemeLoaded(Result<Theme, String>),
     /// An event of a run the loop started.
@@ -36,6 +42,17 @@ pub enum Msg {
     Connections(super::connections::Connections),
     /// The run queue now (taken by the loop whenever it changes).
     Queue(crate::engine::QueueSnapshot),
+    /// A new metrics frame (every host's newest sample and trend), when the session
+    /// published one.
+    Metrics(Arc<MetricsFrame>),
+    /// The answer to [`Effect::LoadSeries`]: `host`'s points over `window`, oldest first,
+    /// ending at `at`.
+    Series {
+        host: String,
+        window: Window,
+        points: Vec<Point>,
+        at: SystemTime,
+    },
     /// The transports could not be set up (a broken ssh config): SSH runs will not start.
     TransportsUnavailable(String),
     /// The SSH transport needs this key file's passphrase: open the masked popup.
@@ -87,4 +104,7 @@ pub enum Effect {
     LoadRunOutput(RunId),
     /// Read the action templates again (`R` in the Actions view): `Msg::ActionsLoaded`.
     LoadActions,
+    /// Copy `host`'s metric points over `window` out of the session for the Metrics view's
+    /// charts: `Msg::Series`.
+    LoadSeries { host: String, window: Window },
 }

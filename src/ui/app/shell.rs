@@ -4,11 +4,13 @@
 //! state and report through it (`info`, `error`, `open`) instead of writing fields of a
 //! model they do not own. No I/O.
 
+use std::time::SystemTime;
+
 use super::layout::ScreenLayout;
 use super::popup::Popup;
 use super::view_id::View;
 use crate::ui::keymap::{KeyDispatcher, Keymap};
-use crate::ui::theme::Theme;
+use crate::ui::theme::{Graphics, Theme};
 
 /// A line for the message area under the status bar.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +45,10 @@ pub struct Shell {
     pub command: CommandLine,
     /// Wall-clock time for the status bar, set by ticks so views never read the clock.
     pub clock: String,
+    /// The same time as a `SystemTime`: metrics' ages and staleness are measured at it.
+    pub now: SystemTime,
+    /// What the terminal draws besides text (braille, blocks, ASCII), for charts and trends.
+    pub graphics: Graphics,
     /// The screen as of the last resize: keys page and scroll by what is drawn.
     pub layout: ScreenLayout,
     pub quit: bool,
@@ -60,6 +66,8 @@ impl Shell {
             message: None,
             command: CommandLine::default(),
             clock: String::new(),
+            now: SystemTime::UNIX_EPOCH,
+            graphics: Graphics::default(),
             layout: ScreenLayout::default(),
             quit: false,
         }

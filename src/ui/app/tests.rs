@@ -2,6 +2,7 @@
 //! with TestBackend snapshots of its popups; and the helpers every view's tests share.
 
 use std::path::Path;
+use std::time::{Duration, SystemTime};
 
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -49,8 +50,22 @@ pub(super) fn model() -> Model {
     let theme = Theme::builtin("dark").unwrap();
     let names = vec!["dark".into(), "high-contrast".into(), "light".into()];
     let mut m = Model::new(inventory, builtin().unwrap(), theme, names);
-    update(&mut m, Msg::Tick("12:00:00".into()));
+    update(&mut m, tick("12:00:00"));
     m
+}
+
+/// The wall-clock time of every test model (2027-01-15 08:00:00 UTC): metrics' ages are
+/// measured at it.
+pub(crate) fn test_now() -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000)
+}
+
+/// A clock tick at [`test_now`], showing `clock`.
+pub(crate) fn tick(clock: &str) -> Msg {
+    Msg::Tick {
+        clock: clock.to_string(),
+        now: test_now(),
+    }
 }
 
 pub(super) fn key(code: KeyCode) -> KeyEvent {
@@ -209,7 +224,7 @@ fn help_popup_scrolled_40x12() {
 #[test]
 fn not_built_view_says_so_80x24() {
     let mut m = model();
-    press(&mut m, "3");
+    press(&mut m, "4");
     let shown = text(&draw(&m, 80, 24));
     assert!(shown.contains("arrives with"), "{shown}");
     insta::assert_snapshot!(shown);

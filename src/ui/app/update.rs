@@ -7,24 +7,33 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use ratatui::layout::Rect;
 
+use super::fleet::{Facts, SortColumn};
 use super::layout::ScreenLayout;
 use super::model::{Model, View};
 use super::popup::Popup;
-use super::{actions, commands, confirm, fleet, history, runs};
+use super::{actions, commands, confirm, fleet, history, metrics, runs};
 use crate::engine::EngineEvent;
 use crate::ui::keymap::{Action, Lookup};
 
 pub use super::msg::{ActionsLoad, Effect, Msg};
 
 pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
+    let mut effects = handle(model, msg);
+    // Whatever moved the Metrics view's focus, window or frame: its charts' series, once.
+    effects.extend(metrics::keys::series_wanted(model));
+    effects
+}
+
+fn handle(model: &mut Model, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Key(key) => on_key(model, key),
         Msg::Resize(cols, rows) => {
             model.shell.layout = ScreenLayout::new(Rect::new(0, 0, cols, rows));
             Vec::new()
         }
-        Msg::Tick(clock) => {
+        Msg::Tick { clock, now } => {
             model.shell.clock = clock;
+            model.shell.now = now;
             runs::keys::on_tick(&mut model.runs, model.shell.view);
             Vec::new()
         }
@@ -59,6 +68,31 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         }
         Msg::Connections(connections) => {
             model.connections = connections;
+            if model
+                .fleet
+                .sort
+                .is_some_and(|s| s.column == SortColumn::Connection)
+            {
+                let facts = Facts {
+                    metrics: &model.metrics_frame,
+                    connections: &model.connections,
+                    now: model.shell.now,
+                };
+                fleet::sort::resort(&mut model.fleet, &model.inventory, &facts);
+            }
+            Vec::new()
+        }
+        Msg::Metrics(frame) => {
+            metrics::keys::on_frame(model, frame);
+            Vec::new()
+        }
+        Msg::Series {
+            host,
+            window,
+            points,
+            at,
+        } => {
+            metrics::keys::on_series(model, &host, window, &points, at);
             Vec::new()
         }
         Msg::Queue(queue) => {
@@ -98,7 +132,20 @@ fn on_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
             match shell.view {
                 View::History => history::keys::on_filter_key(&mut model.history, shell, &key),
                 View::Actions => actions::keys::on_filter_key(&mut model.actions, shell, &key),
-                _ => fleet::keys::on_filter_key(&mut model.fleet, &model.inventory, shell, &key),
+                _ => {
+                    let facts = Facts {
+                        metrics: &model.metrics_frame,
+                        connections: &model.connections,
+                        now: shell.now,
+                    };
+                    fleet::keys::on_filter_key(
+                        &mut model.fleet,
+                        &model.inventory,
+                        &facts,
+                        shell,
+                        &key,
+                    );
+                }
             }
             Vec::new()
         }
@@ -161,24 +208,41 @@ pub fn apply(model: &mut Model, action: Action) -> Vec<Effect> {
     let before = model.shell.view;
     let handled = match before {
         View::Fleet => {
-            fleet::keys::apply(&mut model.fleet, &model.inventory, &mut model.shell, action)
-                .then(Vec::new)
+            let facts = Facts {
+                metrics: &model.metrics_frame,
+                connections: &model.connections,
+                now: model.shell.now,
+            };
+            fleet::keys::apply(
+                &mut model.fleet,
+                &model.inventory,
+                &facts,
+                &mut model.shell,
+                action,
+            )
+            .then(Vec::new)
         }
         View::History => history::keys::apply(model, action),
         View::Runs => runs::keys::apply(model, action),
         View::Actions => actions::keys::apply(model, action),
-        View::Metrics | View::Incidents => None,
+        View::Metrics => metrics::keys::apply(model, action),
+        View::Incidents => None,
     };
     if let Some(effects) = handled {
         return effects;
     }
+    let facts = Facts {
+        metrics: &model.metrics_frame,
+        connections: &model.connections,
+        now: model.shell.now,
+    };
     let shell = &mut model.shell;
     match action {
         Action::ClearMarks => model.fleet.marked.clear(),
         Action::CommandLine => commands::open(shell, ""),
         Action::Help => shell.open(Popup::Help { scroll: 0 }),
         // Esc in a view that does not take it drops the fleet's filter, then its target.
-        Action::Back => fleet::keys::back(&mut model.fleet, &model.inventory, shell),
+        Action::Back => fleet::keys::back(&mut model.fleet, &model.inventory, &facts, shell),
         Action::NextView => shell.view = shell.view.shifted(1),
         Action::PrevView => shell.view = shell.view.shifted(-1),
         Action::ViewFleet => shell.view = View::Fleet,

@@ -40,7 +40,7 @@ impl View {
             View::Runs => None,
             View::History => None,
             View::Actions => None,
-            View::Metrics => Some("The metrics view arrives with a later issue."),
+            View::Metrics => None,
             View::Incidents => Some("The incidents view arrives with a later issue."),
         }
     }

@@ -65,17 +65,25 @@ actions! {
     Bottom = "bottom" in LISTS_AND_PANES: "go to the last row (in a pane: the newest line, following again)";
     HalfPageDown = "half_page_down" in LISTS_AND_PANES: "move down half a page";
     HalfPageUp = "half_page_up" in LISTS_AND_PANES: "move up half a page";
+    MoveLeft = "move_left" in [Metrics]: "move left one cell of the heatmap";
+    MoveRight = "move_right" in [Metrics]: "move right one cell of the heatmap";
     // Not the Runs table (it says where search works) nor an opened History run.
-    Filter = "filter" in [Fleet, RunPanes, History, Actions]: "filter the list, or search the pane's output";
+    Filter = "filter" in [Fleet, RunPanes, History, Actions, Metrics]: "filter the list, or search the pane's output";
     SearchNext = "search_next" in [RunPanes]: "jump to the next search match";
     SearchPrev = "search_prev" in [RunPanes]: "jump to the previous search match";
-    CommandLine = "command_line" in EVERYWHERE: "open the command line (:run, :target, :action, :theme, :q)";
-    // Marking needs the host list only the Fleet view shows; clearing (the status bar counts
-    // the marks) and `!` work from every view.
-    Mark = "mark" in [Fleet]: "mark or unmark the host under the cursor";
-    MarkAllShown = "mark_all_shown" in [Fleet]: "mark every host the filter shows";
+    CommandLine = "command_line" in EVERYWHERE: "open the command line (:run, :target, :sort, :action, :theme, :q)";
+    // Marking needs the host list the Fleet table and the Metrics heatmap show (the same
+    // hosts, the same marks); clearing (the status bar counts the marks) and `!` work from
+    // every view.
+    Mark = "mark" in [Fleet, Metrics]: "mark or unmark the host under the cursor";
+    MarkAllShown = "mark_all_shown" in [Fleet, Metrics]: "mark every host the filter shows";
+    SortNext = "sort_next" in [Fleet]: "sort by the next column (cpu, mem, disk, load, name, …)";
+    SortReverse = "sort_reverse" in [Fleet]: "reverse the sort order";
+    CycleMetric = "cycle_metric" in [Metrics]: "colour the heatmap by the next metric: cpu, mem, disk, load";
+    ZoomIn = "zoom_in" in [Metrics]: "charts: a shorter time window (7d, 24h, 1h, 15m)";
+    ZoomOut = "zoom_out" in [Metrics]: "charts: a longer time window (15m, 1h, 24h, 7d)";
     ClearMarks = "clear_marks" in EVERYWHERE: "clear all marks";
-    Open = "open" in [Runs, History, HistoryRun, Actions]: "open the row under the cursor";
+    Open = "open" in [Runs, History, HistoryRun, Actions, Metrics]: "open the row or cell under the cursor";
     Back = "back" in EVERYWHERE: "close the popup, pane or filter; at the top of a view, ask to quit";
     NextView = "next_view" in EVERYWHERE: "switch to the next view";
     PrevView = "prev_view" in EVERYWHERE: "switch to the previous view";
@@ -140,6 +148,7 @@ mod tests {
             assert!(!action.screens().is_empty(), "{}", action.name());
         }
         assert!(Action::Mark.works_on(Screen::Fleet));
+        assert!(Action::Mark.works_on(Screen::Metrics));
         assert!(!Action::Mark.works_on(Screen::Runs));
     }
 

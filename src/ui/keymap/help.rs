@@ -111,8 +111,8 @@ mod tests {
         }
     }
 
-    /// Marking is a Fleet key: listed there, nowhere else, even when a user keymap still
-    /// binds it in `[global]`.
+    /// Marking is a key of the views that show hosts (Fleet, Metrics): listed there, nowhere
+    /// else, even when a user keymap still binds it in `[global]`.
     #[test]
     fn fleet_keys_show_only_in_the_fleet_view() {
         let base = builtin().unwrap();
@@ -125,7 +125,8 @@ mod tests {
             .map(|r| r.0.as_str())
             .collect();
         assert_eq!(mark, ["space", "m"]);
-        for screen in Screen::ALL.into_iter().filter(|s| *s != Screen::Fleet) {
+        let hosts_shown = [Screen::Fleet, Screen::Metrics];
+        for screen in Screen::ALL.into_iter().filter(|s| !hosts_shown.contains(s)) {
             let rows = help_rows(&km, screen);
             for action in [Action::Mark, Action::MarkAllShown] {
                 assert!(

@@ -53,7 +53,7 @@ impl Screen {
 /// Screens that scroll output.
 pub const PANES: &[Screen] = &[Screen::RunPanes, Screen::HistoryOutput];
 
-/// Lists and panes: everything with something to move through.
+/// Lists, panes and the heatmap: everything with something to move through.
 pub const LISTS_AND_PANES: &[Screen] = &[
     Screen::Fleet,
     Screen::Runs,
@@ -62,6 +62,7 @@ pub const LISTS_AND_PANES: &[Screen] = &[
     Screen::HistoryRun,
     Screen::HistoryOutput,
     Screen::Actions,
+    Screen::Metrics,
 ];
 
 /// The Runs view, list and panes.
@@ -81,7 +82,7 @@ mod tests {
     fn groups_are_what_they_say() {
         let moving: Vec<Screen> = Screen::ALL
             .into_iter()
-            .filter(|s| !matches!(s, Screen::Metrics | Screen::Incidents))
+            .filter(|s| !matches!(s, Screen::Incidents))
             .collect();
         assert_eq!(moving, LISTS_AND_PANES);
         assert!(PANES.iter().all(|s| s.context() == Context::Pane));

@@ -283,20 +283,22 @@ mod tests {
 
     #[test]
     fn fleet_only_keys_in_global_are_warnings_naming_the_section() {
-        let src = "[global]\n\"j\" = \"move_down\"\n\"space\" = \"mark\"\n  \"x\" = \"mark_all_shown\"\n\"!\" = \"run_command\"\n[fleet]\n\"V\" = \"mark_all_shown\"\n";
+        let src = "[global]\n\"j\" = \"move_down\"\n\"s\" = \"sort_next\"\n  \"x\" = \"cycle_metric\"\n\"space\" = \"mark\"\n\"!\" = \"run_command\"\n[fleet]\n\"S\" = \"sort_reverse\"\n";
         let all = validate_file(Path::new("km.toml"), src);
         assert!(all.iter().all(is_warning), "{all:?}");
         let text: Vec<String> = all.iter().map(ToString::to_string).collect();
         assert_eq!(
             text,
             [
-                "km.toml:3:1: warning: `space` = \"mark\" is in [global] but does something only \
-                 in [fleet] (Fleet): move it to [fleet] (until then it still works there)",
-                "km.toml:4:3: warning: `x` = \"mark_all_shown\" is in [global] but does \
-                 something only in [fleet] (Fleet): move it to [fleet] (until then it still \
-                 works there)",
+                "km.toml:3:1: warning: `s` = \"sort_next\" is in [global] but does something \
+                 only in [fleet] (Fleet): move it to [fleet] (until then it still works there)",
+                "km.toml:4:3: warning: `x` = \"cycle_metric\" is in [global] but does \
+                 something only in [metrics] (Metrics): move it to [metrics] (until then it \
+                 still works there)",
             ]
         );
+        // Marking works in the Fleet table and the Metrics heatmap: no one section.
+        assert_eq!(home_section(Action::Mark), None);
         // Pane keys belong in [pane]; keys several views use stay global.
         assert_eq!(home_section(Action::Follow), Some(Context::Pane));
         assert_eq!(home_section(Action::SearchNext), Some(Context::Pane));

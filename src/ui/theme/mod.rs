@@ -20,6 +20,7 @@
 
 mod adapt;
 pub mod color;
+mod graphics;
 mod load;
 mod parse;
 mod resolve;
@@ -34,6 +35,7 @@ use std::collections::HashMap;
 use ratatui::style::Style;
 
 pub use adapt::{ColorSupport, indexed_to_rgb, rgb_to_16, rgb_to_256};
+pub use graphics::Graphics;
 pub use load::{BUILTIN, available, is_warning, load, validate_file};
 pub use parse::{MODIFIERS, STYLE_KEYS};
 pub use symbols::{state_symbol, utf8_locale};

@@ -55,6 +55,13 @@ scopes! {
     STATE_PENDING = "state.pending": "Hosts waiting for their turn.";
     STATE_SKIPPED = "state.skipped": "Hosts not attempted (max-fail reached).";
     STATE_CANCELLED = "state.cancelled": "Hosts whose command was cancelled.";
+    METRIC_LOW = "metric.low": "Metric levels 0-5 (below 60%; load below 6): heatmap digits, table values.";
+    METRIC_MID = "metric.mid": "Metric levels 6-7 (60-79%; load 6-7).";
+    METRIC_HIGH = "metric.high": "Metric level 8 (80-89%; load 8).";
+    METRIC_CRITICAL = "metric.critical": "Metric level 9 (90% and more; load 9 and more).";
+    METRIC_STALE = "metric.stale": "Samples older than three intervals, shown with their age, and hosts not sampled yet.";
+    METRIC_MISSING = "metric.missing": "Hosts without metrics (no source, not Linux) or whose sampling fails.";
+    METRIC_CHART = "metric.chart": "The lines of the Metrics view's charts.";
     ENV_PROTECTED = "env.protected": "Protected environments (`[safety] protected_envs`).";
     OUTPUT_HOST = "output.host": "Host prefixes in the merged output stream.";
     OUTPUT_STDERR = "output.stderr": "Lines a host wrote to stderr.";

@@ -1,11 +1,14 @@
-//! The Fleet view's state: the `:target` in force, the `/` filter, the rows they let through,
-//! the cursor, the marks, and each host's last recorded result. No I/O.
+//! The Fleet view's state: the `:target` in force, the `/` filter, the sort, the rows they let
+//! through (which the Metrics heatmap shows too), the cursor, the marks, and each host's last
+//! recorded result. No I/O.
 
 use std::collections::{BTreeSet, HashMap};
 
 use crate::engine::HostState;
 use crate::inventory::{Host, Inventory};
 use crate::ui::app::text_input::TextInput;
+
+use super::sort::{Facts, Sort};
 
 /// `:target SELECTOR` in force: the selector text and the names it resolved to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +30,8 @@ pub struct FleetState {
     pub last_result: HashMap<String, HostState>,
     /// Marked host names (they survive filtering).
     pub marked: BTreeSet<String>,
+    /// The column the rows are sorted by (`s`, `S`, `:sort`); none: inventory order.
+    pub sort: Option<Sort>,
 }
 
 impl FleetState {
@@ -39,12 +44,14 @@ impl FleetState {
             cursor: 0,
             last_result: HashMap::new(),
             marked: BTreeSet::new(),
+            sort: None,
         }
     }
 
-    /// Recomputes the rows shown from the target and filter.
-    pub fn refresh(&mut self, inventory: &Inventory) {
+    /// Recomputes the rows shown from the target, filter and sort.
+    pub fn refresh(&mut self, inventory: &Inventory, facts: &Facts) {
         super::filter::refresh(self, inventory);
+        super::sort::order(self, inventory, facts);
     }
 
     /// The hosts shown, in display order.

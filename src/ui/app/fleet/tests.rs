@@ -1,13 +1,16 @@
-//! The Fleet view driven by key sequences (movement, `/` filter, marks, `:target`) and its
-//! TestBackend snapshots.
+//! The Fleet view driven by key sequences (movement, `/` filter, marks, `:target`, sorting)
+//! and its TestBackend snapshots, metric columns included (frames from the Metrics view's
+//! tests: fresh, stale, failing, no-metrics and never-sampled hosts).
 
 use ratatui::crossterm::event::KeyCode;
 
 use crate::engine::{ErrorKind, HostState};
 use crate::ui::app::Model;
+use crate::ui::app::metrics::tests::{test_frame, with_frame};
 use crate::ui::app::shell::Message;
 use crate::ui::app::tests::{current, draw, key, model, press, text, type_text};
 use crate::ui::app::update::{Msg, update};
+use crate::ui::theme::scope;
 
 #[test]
 fn movement_and_chord_g_g() {
@@ -148,9 +151,126 @@ fn target_outside_the_inventory_is_an_error() {
 
 // ---- snapshots ----
 
-/// A fleet with a mark, a cursor off the top and a message, at the given size.
+#[test]
+fn s_sorts_by_metrics_then_other_columns_and_s_reverses() {
+    let mut m = with_frame();
+    press(&mut m, "s");
+    let names = |m: &Model| m.shown_hosts().map(|h| h.name.clone()).collect::<Vec<_>>();
+    // Fresh values highest first; stale, failing and unsampled hosts after, in their order.
+    assert_eq!(
+        names(&m),
+        [
+            "web02", "web05", "web03", "web04", "web01", "web06", "web07", "web08", "db01", "db02",
+            "db03", "lab1"
+        ]
+    );
+    assert!(
+        matches!(&m.shell.message, Some(Message::Info(t)) if t == "sorted by cpu, highest first")
+    );
+    press(&mut m, "S");
+    assert_eq!(names(&m)[..3], ["web06", "web01", "web04"]);
+    assert_eq!(
+        names(&m)[6],
+        "web07",
+        "hosts without a fresh value stay last"
+    );
+    // Disk: web06 gives none, so it joins the hosts without a value.
+    press(&mut m, "s s");
+    assert_eq!(names(&m)[..2], ["web03", "web05"]);
+    assert_eq!(names(&m)[5], "web06");
+    press(&mut m, "s s");
+    assert_eq!(m.fleet.sort.map(|s| s.column.name()), Some("name"));
+    assert_eq!(names(&m)[..2], ["db01", "db02"]);
+    for _ in 0..6 {
+        press(&mut m, "s");
+    }
+    assert_eq!(m.fleet.sort, None);
+    assert_eq!(names(&m)[0], "web01");
+}
+
+#[test]
+fn sort_command_picks_a_column_and_survives_the_filter() {
+    let mut m = with_frame();
+    press(&mut m, ":");
+    type_text(&mut m, "sort mem");
+    update(&mut m, Msg::Key(key(KeyCode::Enter)));
+    assert_eq!(current(&m), "web01", "the cursor keeps its host");
+    let first: Vec<String> = m.shown_hosts().take(2).map(|h| h.name.clone()).collect();
+    assert_eq!(first, ["web02", "web03"]);
+    press(&mut m, "/");
+    type_text(&mut m, "web0");
+    update(&mut m, Msg::Key(key(KeyCode::Enter)));
+    assert_eq!(
+        current(&m),
+        "web02",
+        "a filter starts from the top, still sorted"
+    );
+    press(&mut m, ":");
+    type_text(&mut m, "sort load asc");
+    update(&mut m, Msg::Key(key(KeyCode::Enter)));
+    assert_eq!(
+        m.shown_hosts().next().map(|h| h.name.as_str()),
+        Some("web06")
+    );
+    press(&mut m, ":");
+    type_text(&mut m, "sort cpux");
+    update(&mut m, Msg::Key(key(KeyCode::Enter)));
+    assert!(
+        matches!(&m.shell.message, Some(Message::Error(t)) if t.contains("did you mean `cpu`")),
+        "{:?}",
+        m.shell.message
+    );
+    press(&mut m, ":");
+    type_text(&mut m, "so");
+    update(&mut m, Msg::Key(key(KeyCode::Tab)));
+    type_text(&mut m, "las");
+    update(&mut m, Msg::Key(key(KeyCode::Tab)));
+    assert_eq!(m.shell.command.input, "sort last_run");
+}
+
+#[test]
+fn stale_values_are_dim_with_their_age_and_missing_ones_say_why() {
+    let mut m = busy(80, 24);
+    let buf = draw(&m, 80, 24);
+    let shown = text(&buf);
+    // web07's sample is two minutes old: its value is shown with the age, dimmed.
+    let web07 = shown
+        .lines()
+        .find(|l| l.contains("web07"))
+        .expect("web07 row");
+    assert!(web07.contains("87% 2m"), "{web07}");
+    let y = shown
+        .lines()
+        .position(|l| l.contains("web07"))
+        .expect("row") as u16;
+    let x = web07.find("87%").expect("value") as u16;
+    let x = web07[..x as usize].chars().count() as u16;
+    assert_eq!(
+        buf[(x, y)].style().fg,
+        m.shell.theme.style(scope::METRIC_STALE).fg
+    );
+    // db01 has none: a dash in the table, the reason on the bottom border when focused.
+    let db01 = shown
+        .lines()
+        .find(|l| l.contains("db01"))
+        .expect("db01 row");
+    assert!(db01.contains('—'), "{db01}");
+    press(&mut m, "g g");
+    for _ in 0..8 {
+        press(&mut m, "j");
+    }
+    assert_eq!(current(&m), "db01");
+    let shown = text(&draw(&m, 80, 24));
+    assert!(
+        shown.contains("db01: no metrics: not Linux (no /proc)"),
+        "{shown}"
+    );
+}
+
+/// A fleet with a mark, a cursor off the top, metrics and a message, at the given size.
 fn busy(width: u16, height: u16) -> Model {
     let mut m = model();
+    update(&mut m, Msg::Metrics(test_frame()));
     update(&mut m, Msg::Resize(width, height));
     press(&mut m, "space j j space");
     m.fleet.last_result.insert("web01".into(), HostState::Ok);
@@ -178,6 +298,13 @@ fn fleet_200x50() {
 #[test]
 fn fleet_40x12() {
     insta::assert_snapshot!(text(&draw(&busy(40, 12), 40, 12)));
+}
+
+#[test]
+fn fleet_sorted_by_disk_reversed_120x20() {
+    let mut m = busy(120, 20);
+    press(&mut m, "s s s S");
+    insta::assert_snapshot!(text(&draw(&m, 120, 20)));
 }
 
 #[test]

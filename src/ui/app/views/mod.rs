@@ -1,7 +1,7 @@
 //! Pure renders of the model: the shell's parts (tabs, status bar, message or prompt line,
-//! popups) around the view on screen, which draws in its own folder (fleet/, runs/, history/,
-//! actions/) with the shared pieces in ../widgets. None reads files, the clock or the network
-//! (the model carries everything, the clock included).
+//! popups) around the view on screen, which draws in its own folder (fleet/, runs/, metrics/,
+//! history/, actions/) with the shared pieces in ../widgets. None reads files, the clock or
+//! the network (the model carries everything, the clock included).
 
 mod command_line;
 mod confirm;
@@ -31,6 +31,7 @@ pub fn render(frame: &mut Frame, model: &Model) {
         View::Runs => super::runs::view::render(frame, &layout, model),
         View::History => super::history::view::render(frame, &layout, model),
         View::Actions => super::actions::view::render(frame, &layout, model),
+        View::Metrics => super::metrics::view::render(frame, &layout, model),
         other => not_built(frame, body, model, other),
     }
     status::render(frame, layout.status, model);

@@ -1,8 +1,9 @@
 //! The pieces every view's drawing shares: the titled view box, a note where a list is empty,
 //! pane styles, a host's state cell, the HOST column's width, the one way a table is drawn,
-//! and centred popups (popup.rs). They import no view, so any view (and the shell) can use
-//! them.
+//! centred popups (popup.rs) and how a metric is written (metric.rs). They import no view, so
+//! any view (and the shell) can use them.
 
+pub(crate) mod metric;
 pub(crate) mod popup;
 
 use ratatui::Frame;

@@ -305,6 +305,6 @@ fn grouped_view_regroups_on_ticks_as_output_changes() {
     );
     // Grouping reads every line: it waits for the next tick, not each event.
     assert_eq!(groups(&m), ["web03", "web04", "web[01-02]", "web[05-06]"]);
-    update(&mut m, Msg::Tick("12:00:01".into()));
+    update(&mut m, crate::ui::app::tests::tick("12:00:01"));
     assert_eq!(groups(&m), ["web03", "web04", "web06", "web[01-02,05]"]);
 }

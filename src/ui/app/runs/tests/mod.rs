@@ -62,7 +62,7 @@ pub(crate) fn local_model() -> Model {
     let inventory = parse(Path::new("hosts.toml"), LOCAL_HOSTS).unwrap();
     let theme = Theme::builtin("dark").unwrap();
     let mut m = Model::new(inventory, builtin().unwrap(), theme, vec!["dark".into()]);
-    update(&mut m, Msg::Tick("12:00:00".into()));
+    update(&mut m, crate::ui::app::tests::tick("12:00:00"));
     update(&mut m, Msg::Resize(80, 24));
     m
 }
