@@ -381,6 +381,9 @@ mod tests {
     use super::*;
     use crate::metrics::sample::Source;
 
+    /// A time (Unix seconds) on the hour: 500,000 hours after the epoch.
+    const ON_THE_HOUR: u64 = 500_000 * 3600;
+
     fn sample_at(secs: u64, cpu: f64) -> Sample {
         let mut s = Sample::empty(
             Source::Ssh,
@@ -394,7 +397,7 @@ mod tests {
     #[test]
     fn a_minute_closes_into_its_average() {
         let mut s = HostSeries::new();
-        let base = 1_800_000_000 - 1_800_000_000 % 3600;
+        let base = ON_THE_HOUR;
         assert!(s.push(&sample_at(base, 10.0)).is_empty());
         assert!(s.push(&sample_at(base + 30, 30.0)).is_empty());
         let closed = s.push(&sample_at(base + 60, 90.0));
@@ -408,7 +411,7 @@ mod tests {
     #[test]
     fn an_hour_closes_from_its_minutes() {
         let mut s = HostSeries::new();
-        let base = 1_800_000_000 - 1_800_000_000 % 3600;
+        let base = ON_THE_HOUR;
         let mut hours = Vec::new();
         for i in 0..=61 {
             for c in s.push(&sample_at(base + i * 60, i as f64)) {
@@ -441,7 +444,7 @@ mod tests {
     #[test]
     fn windows_read_the_finest_covering_tier() {
         let mut s = HostSeries::new();
-        let base = 1_800_000_000 - 1_800_000_000 % 3600;
+        let base = ON_THE_HOUR;
         for i in 0..(3 * 3600u64) {
             s.push(&sample_at(base + i, 5.0));
         }
@@ -467,7 +470,7 @@ mod tests {
     #[test]
     fn restored_minutes_fill_the_minute_and_hour_tiers() {
         let mut s = HostSeries::new();
-        let base = 1_800_000_000 - 1_800_000_000 % 3600;
+        let base = ON_THE_HOUR;
         for i in 0..120u32 {
             let p = Point::from_values(
                 base as u32 + i * 60,
