@@ -8,6 +8,7 @@ use std::fs;
 
 use serde_json::Value;
 use support::cli::{fleetdeck, home_with, ssh_home};
+use support::node_exporter::{NodeExporter, node_exporter_or_skip};
 use support::sshd::{FleetOptions, SshdFleet, sshd_or_skip};
 
 fn fleet(hosts: usize) -> SshdFleet {
@@ -125,4 +126,70 @@ fn bad_input_exits_2() {
         err.contains("hosts.toml:") && err.contains("node_exporter"),
         "{err}"
     );
+}
+
+#[test]
+fn a_host_naming_a_node_exporter_is_sampled_from_it_and_selectable_by_its_values() {
+    if !node_exporter_or_skip("a_host_naming_a_node_exporter_is_sampled_from_it") {
+        return;
+    }
+    let exporter = NodeExporter::start().unwrap();
+    let home = home_with(&format!(
+        "[[hosts]]\nname = \"box1\"\ntransport = \"local\"\nmetrics = {{ node_exporter = \"{}\" }}\n\n\
+         [[hosts]]\nname = \"box2\"\ntransport = \"local\"\nmetrics = {{ node_exporter = \"http://127.0.0.1:1/metrics\" }}\n",
+        exporter.url()
+    ));
+    let out = fleetdeck(home.path())
+        .args(["metrics", "--json"])
+        .output()
+        .unwrap();
+    // box2's exporter refuses: exit 3, with why.
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = json_lines(&out.stdout);
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    let box1 = &lines[0];
+    assert_eq!(box1["host"], "box1");
+    assert_eq!(box1["source"], "node_exporter", "{box1}");
+    let mem = box1["mem_pct"].as_f64().unwrap();
+    assert!((mem - mem_pct_here()).abs() < 5.0, "{mem}: {box1}");
+    assert!(
+        box1["cpu_pct"]
+            .as_f64()
+            .is_some_and(|c| (0.0..=100.0).contains(&c)),
+        "{box1}"
+    );
+    let load = box1["load1"].as_f64().unwrap();
+    assert!((load - load1_here()).abs() < 2.0, "{load}: {box1}");
+    assert_eq!(lines[1]["host"], "box2");
+    assert!(
+        lines[1]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("refused")),
+        "{}",
+        lines[1]
+    );
+    // A metric term picks box1 (sampled) and never box2 (it could not be).
+    let out = fleetdeck(home.path())
+        .args(["hosts", "-t", "mem>=0", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["folded"], "box1", "{doc}");
+    let out = fleetdeck(home.path())
+        .args(["hosts", "-t", "stale", "--json"])
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["folded"], "box2", "{doc}");
 }

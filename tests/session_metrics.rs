@@ -21,6 +21,7 @@ use fleetdeck::metrics::{Availability, Closed, Metric, MetricsFrame, Point, Sour
 use fleetdeck::store::Rotation;
 use support::agent::Agent;
 use support::cli::{count_in_log, ssh_home};
+use support::node_exporter::{NodeExporter, node_exporter_or_skip};
 use support::sshd::{FleetOptions, SshdFleet, sshd_or_skip};
 
 /// Liveness bound (never a speed assertion).
@@ -210,5 +211,48 @@ async fn a_session_reads_the_last_day_back_from_the_metrics_log() {
     }
     // A host no longer in the inventory costs nothing.
     assert!(session.series("gone", Window::Hour1).is_empty());
+    session.shutdown(Duration::from_secs(2)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_exporters_are_scraped_and_a_refusing_one_says_so() {
+    if !node_exporter_or_skip("node_exporters_are_scraped_and_a_refusing_one_says_so") {
+        return;
+    }
+    let exporter = NodeExporter::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let home = Home::under(dir.path());
+    home.ensure_writable_dirs().unwrap();
+    fs::create_dir_all(&home.config_dir).unwrap();
+    fs::write(
+        home.hosts_file(),
+        format!(
+            "[[hosts]]\nname = \"box1\"\ntransport = \"local\"\nmetrics = {{ node_exporter = \"{}\" }}\n\n\
+             [[hosts]]\nname = \"box2\"\ntransport = \"local\"\nmetrics = {{ node_exporter = \"http://127.0.0.1:1/metrics\" }}\n",
+            exporter.url()
+        ),
+    )
+    .unwrap();
+    let mut settings = Settings::default();
+    settings.metrics.exporter_interval = HumanDuration(Duration::from_secs(1));
+    let session = open(&home, &settings, SshFlags::default(), false);
+    until_frame(&session, "box1's cpu from its exporter, box2 failing", |f| {
+        let box1 = f
+            .host("box1")
+            .and_then(|n| n.latest.as_ref())
+            .is_some_and(|s| s.source == Source::NodeExporter && s.cpu_pct.is_some());
+        let box2 = f
+            .host("box2")
+            .is_some_and(|n| matches!(&n.availability, Availability::Failing(why) if why.contains("refused")));
+        box1 && box2
+    })
+    .await;
+    let frame = session.snapshot().metrics;
+    let mem = frame
+        .host("box1")
+        .unwrap()
+        .fresh(Metric::Mem, SystemTime::now())
+        .unwrap();
+    assert!((mem - mem_pct_here()).abs() < 5.0, "{mem}");
     session.shutdown(Duration::from_secs(2)).await;
 }

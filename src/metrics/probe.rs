@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use super::select::{Mount, counted_interfaces, real_mounts};
+use super::select::{Mount, counted_interfaces, is_storage, real_mounts};
 
 /// Marks the start of each section; chosen so no /proc file or df line can look like it.
 const MARK: &str = "--fleetdeck-metrics--";
@@ -229,9 +229,8 @@ fn parse_net_dev(text: &str, virtual_net: &str) -> (u64, u64) {
         })
 }
 
-/// File systems of `df -P -k` that are storage: a device under /dev/ other than a loop device
-/// (snaps, images), or a container's overlay root; then the rule every source shares
-/// (`select::real_mounts`: no pseudo mounts, each file system once).
+/// File systems of `df -P -k` that are storage (`select::is_storage`), then the rule every
+/// source shares (`select::real_mounts`: no pseudo mounts, each file system once).
 fn parse_df(text: &str) -> Vec<Mount> {
     let mounts = text.lines().skip(1).filter_map(|line| {
         let fields: Vec<&str> = line.split_whitespace().collect();
@@ -239,9 +238,7 @@ fn parse_df(text: &str) -> Vec<Mount> {
             return None;
         }
         let device = fields[0];
-        let storage = (device.starts_with("/dev/") && !device.starts_with("/dev/loop"))
-            || device == "overlay";
-        if !storage {
+        if !is_storage(device) {
             return None;
         }
         let size_kib = fields[1].parse::<u64>().ok()?;

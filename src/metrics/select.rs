@@ -1,5 +1,6 @@
 //! Which interfaces and file systems a host's figures add up: one rule for every source (the
-//! agent's sysinfo sampler and the SSH probe), so a host reads the same whichever reports it.
+//! agent's sysinfo sampler, the SSH probe and node_exporter scrapes), so a host reads the same
+//! whichever reports it.
 
 use std::collections::{HashMap, HashSet};
 
@@ -21,6 +22,55 @@ pub fn counted_interfaces<'a>(
     let all: HashSet<&str> = names.filter(|n| *n != LOOPBACK).collect();
     let physical: HashSet<&str> = all.iter().copied().filter(|n| !is_virtual(n)).collect();
     if physical.is_empty() { all } else { physical }
+}
+
+/// Name prefixes of interfaces with no hardware behind them, for sources that see only names
+/// (node_exporter has no /sys/devices/virtual/net list): loopback, container and VM links,
+/// bridges, tunnels and VPNs, and bonds and teams (their member NICs carry the same bytes).
+pub const VIRTUAL_INTERFACE_PREFIXES: [&str; 26] = [
+    "lo",
+    "veth",
+    "docker",
+    "br",
+    "virbr",
+    "vnet",
+    "tun",
+    "tap",
+    "ifb",
+    "dummy",
+    "wg",
+    "tailscale",
+    "zt",
+    "flannel",
+    "cni",
+    "cali",
+    "vxlan",
+    "genev",
+    "kube-",
+    "lxc",
+    "bond",
+    "team",
+    "gre",
+    "sit",
+    "ip6tnl",
+    "tunl",
+];
+
+/// Whether an interface looks virtual by its name alone (see
+/// [`VIRTUAL_INTERFACE_PREFIXES`]); a VLAN (`eth0.100`) is virtual too. A guess, for sources
+/// without sysfs: an unknown name counts as hardware, so nothing is left out by mistake.
+pub fn is_virtual_interface_name(name: &str) -> bool {
+    VIRTUAL_INTERFACE_PREFIXES
+        .iter()
+        .any(|p| name.starts_with(p))
+        || name.contains('.')
+}
+
+/// Whether a file system a source lists is storage: a device under /dev/ other than a loop
+/// device (snaps, images), or a container's overlay root. Tmpfs, network and pseudo file
+/// systems are left out.
+pub fn is_storage(device: &str) -> bool {
+    (device.starts_with("/dev/") && !device.starts_with("/dev/loop")) || device == "overlay"
 }
 
 /// One mounted file system as a source lists it (bytes).
@@ -135,5 +185,30 @@ mod tests {
         let container = ["lo", "eth0"];
         let got = counted_interfaces(container.into_iter(), |_| true);
         assert_eq!(got, HashSet::from(["eth0"]));
+    }
+
+    #[test]
+    fn interface_names_tell_virtual_links_apart() {
+        for name in [
+            "lo", "veth12ab", "docker0", "br-1a2b", "virbr0", "eth0.100", "bond0",
+        ] {
+            assert!(is_virtual_interface_name(name), "{name}");
+        }
+        for name in ["eth0", "ens3", "enp0s31f6", "wlan0", "eno1"] {
+            assert!(!is_virtual_interface_name(name), "{name}");
+        }
+        let host = ["lo", "eth0", "docker0", "veth12ab", "br-1a2b"];
+        let got = counted_interfaces(host.into_iter(), is_virtual_interface_name);
+        assert_eq!(got, HashSet::from(["eth0"]));
+    }
+
+    #[test]
+    fn storage_is_a_block_device_or_an_overlay_root() {
+        assert!(is_storage("/dev/vda1"));
+        assert!(is_storage("/dev/mapper/vg-root"));
+        assert!(is_storage("overlay"));
+        assert!(!is_storage("/dev/loop3"));
+        assert!(!is_storage("tmpfs"));
+        assert!(!is_storage("server:/export"));
     }
 }

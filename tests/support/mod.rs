@@ -7,4 +7,6 @@ pub mod agent;
 pub mod cli;
 pub mod engine;
 pub mod files;
+pub mod http_stub;
+pub mod node_exporter;
 pub mod sshd;

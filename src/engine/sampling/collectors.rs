@@ -10,6 +10,7 @@ use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 
+use super::exporter;
 use super::log::{MetricsLog, read_back};
 use super::plan::{Plan, plan_for};
 use super::ssh::{self, SshSampling};
@@ -34,6 +35,7 @@ pub(crate) fn start(
 ) -> Vec<JoinHandle<()>> {
     let metrics = &settings.metrics;
     let mut probe_hosts = Vec::new();
+    let mut exporters = Vec::new();
     for host in hosts {
         let plan = plan_for(host, metrics);
         if let Some(every) = plan.interval(metrics) {
@@ -42,8 +44,9 @@ pub(crate) fn start(
         match plan {
             Plan::SshProbe => probe_hosts.push(host.clone()),
             Plan::None(why) => view.set_availability(&host.name, Availability::NoMetrics(why)),
-            // Exporters: scraped by their own collector; agents: their heartbeats.
-            Plan::Exporter(_) | Plan::Agent => {}
+            Plan::Exporter(url) => exporters.push((host.name.clone(), url)),
+            // Their heartbeats (session::collect).
+            Plan::Agent => {}
         }
     }
     let mut tasks = vec![publisher(view, home, settings, stop.clone())];
@@ -58,6 +61,16 @@ pub(crate) fn start(
         tasks.push(ssh::spawn(
             cfg,
             ssh_transport,
+            Arc::clone(view),
+            stop.clone(),
+        ));
+    }
+    if let Some(every) = metrics.exporter_interval()
+        && !exporters.is_empty()
+    {
+        tasks.push(exporter::spawn(
+            exporters,
+            every,
             Arc::clone(view),
             stop.clone(),
         ));

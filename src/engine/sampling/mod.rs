@@ -4,6 +4,7 @@
 //! turned into samples where they arrive (session::collect).
 
 pub mod collectors;
+pub mod exporter;
 pub mod log;
 pub mod once;
 pub mod plan;
@@ -12,8 +13,3 @@ pub mod ssh;
 
 pub use plan::{Plan, plan_for};
 pub use probe_run::{ProbeFailure, probe};
-
-/// The node_exporter client samplers use (none until one is built).
-pub fn scrape_client() -> Option<std::sync::Arc<dyn once::Scrape>> {
-    None
-}

@@ -14,7 +14,7 @@ use super::plan::{Plan, plan_for};
 use super::probe_run::probe;
 use crate::config::MetricsSettings;
 use crate::inventory::Host;
-use crate::metrics::{HostSample, Reading, Sample, Source, sample_between};
+use crate::metrics::{ExporterSampler, HostSample, Sample, Source, sample_between};
 use crate::transport::Transport;
 use crate::transport::agent::AgentTransport;
 
@@ -42,16 +42,8 @@ pub struct SampleWith<'a> {
     pub connect_timeout: Duration,
     pub ssh: Option<Arc<dyn Transport>>,
     pub agent: Option<AgentTransport>,
-    /// Scrapes a node_exporter, giving its text or a short reason.
-    pub scrape: Option<Arc<dyn Scrape>>,
-}
-
-/// A node_exporter scraper turned into a reading (the metrics module's HTTP client).
-pub trait Scrape: Send + Sync {
-    fn reading<'a>(
-        &'a self,
-        url: &'a str,
-    ) -> std::pin::Pin<Box<dyn Future<Output = Result<Reading, String>> + Send + 'a>>;
+    /// The node_exporter client (`Err`: why there is none).
+    pub exporters: Result<Arc<ExporterSampler>, String>,
 }
 
 /// Samples `hosts` now; results in the order of `hosts`.
@@ -94,24 +86,19 @@ pub async fn sample_now(hosts: &[Host], with: SampleWith<'_>) -> Vec<HostReport>
                     );
                 }
             },
-            Plan::Exporter(url) => match &with.scrape {
-                Some(scrape) => {
-                    let (scrape, host, permits) =
-                        (Arc::clone(scrape), host.clone(), Arc::clone(&permits));
+            Plan::Exporter(url) => match &with.exporters {
+                Ok(sampler) => {
+                    let (sampler, host, permits) =
+                        (Arc::clone(sampler), host.clone(), Arc::clone(&permits));
                     reads.spawn(async move {
-                        let result = scrape_twice(scrape.as_ref(), &url, &permits).await;
-                        let source = Source::NodeExporter;
-                        report(&host, Some(source), result.map(|s| to_sample(source, &s)))
+                        let result = scrape_twice(&sampler, &url, &permits).await;
+                        report(&host, Some(Source::NodeExporter), result)
                     });
                 }
-                None => {
+                Err(why) => {
                     reports.insert(
                         host.name.clone(),
-                        report(
-                            host,
-                            Some(Source::NodeExporter),
-                            Err("no node_exporter client".into()),
-                        ),
+                        report(host, Some(Source::NodeExporter), Err(why.clone())),
                     );
                 }
             },
@@ -183,24 +170,24 @@ async fn ssh_twice(
     Ok(sample_between(&first, &second, at.elapsed()))
 }
 
-/// Two scrapes `READINGS_APART`; the sample between them.
+/// Two scrapes `READINGS_APART`; the second's sample (rates over the interval between them).
 async fn scrape_twice(
-    scrape: &dyn Scrape,
+    sampler: &ExporterSampler,
     url: &str,
     permits: &Semaphore,
-) -> Result<HostSample, String> {
+) -> Result<Sample, String> {
     let read = async || {
         let _p = permits.acquire().await;
-        match tokio::time::timeout(READ_TIMEOUT, scrape.reading(url)).await {
-            Ok(r) => r,
-            Err(_) => Err(format!("timed out after {}s", READ_TIMEOUT.as_secs())),
-        }
+        sampler
+            .sample(url)
+            .await
+            .map_err(|e| format!("node_exporter {url}: {e}"))
     };
-    let first = read().await?;
-    let at = Instant::now();
+    // The sampler keeps each URL's previous reading; a fresh one for this call's pair.
+    sampler.forget(url);
+    read().await?;
     tokio::time::sleep(READINGS_APART).await;
-    let second = read().await?;
-    Ok(sample_between(&first, &second, at.elapsed()))
+    read().await
 }
 
 fn to_sample(source: Source, s: &HostSample) -> Sample {

@@ -279,7 +279,7 @@ impl FleetSession {
                 connect_timeout: settings.run.connect_timeout.0,
                 ssh,
                 agent,
-                scrape: super::sampling::scrape_client(),
+                exporters: super::sampling::exporter::sampler(),
             },
         )
         .await;
