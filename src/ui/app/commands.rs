@@ -11,7 +11,7 @@ use super::msg::Effect;
 use super::popup::Popup;
 use super::shell::Shell;
 use crate::diag::did_you_mean;
-use crate::inventory::selector::Selector;
+use crate::inventory::selector::{FrameFacts, Selector};
 
 /// Every command name, for completion and typo hints.
 pub const COMMANDS: [&str; 9] = [
@@ -267,7 +267,15 @@ fn target(model: &mut Model, selector: &str) {
         model.shell.info("target cleared: all hosts");
         return;
     }
-    let resolved = Selector::parse(selector).and_then(|s| s.resolve(&model.inventory));
+    // Metric terms are evaluated once, on the samples shown now: the target then stays put
+    // (rows do not come and go under the cursor as values move).
+    let frame_facts = FrameFacts {
+        frame: &model.metrics_frame,
+        now: model.shell.now,
+    };
+    let parsed = Selector::parse(selector);
+    let by_samples = parsed.as_ref().is_ok_and(Selector::has_metric_terms);
+    let resolved = parsed.and_then(|s| s.resolve_with_metrics(&model.inventory, &frame_facts));
     match resolved {
         Ok(hosts) => {
             // The fleet lists inventory hosts only; a plain ssh destination the selector
@@ -284,8 +292,13 @@ fn target(model: &mut Model, selector: &str) {
                 return;
             }
             let folded = crate::inventory::nodeset::fold(names.iter().map(String::as_str));
+            let when = if by_samples {
+                " (by the samples shown now)"
+            } else {
+                ""
+            };
             model.shell.info(format!(
-                "target {selector}: {} hosts: {folded}",
+                "target {selector}: {} hosts{when}: {folded}",
                 names.len()
             ));
             fleet.target = Some(Target {

@@ -120,19 +120,37 @@ fn target_error_is_shown_in_the_message_line() {
 }
 
 #[test]
-fn target_with_a_metric_term_is_refused_not_taken_as_empty() {
-    let mut m = model();
+fn target_with_metric_terms_picks_by_the_samples_shown_now() {
+    let mut m = with_frame();
     press(&mut m, ":");
-    type_text(&mut m, "target cpu>90");
+    // web02 is at 97% and fresh; web07's 87% is stale, so it does not count.
+    type_text(&mut m, "target cpu>80");
     update(&mut m, Msg::Key(key(KeyCode::Enter)));
-    let Some(Message::Error(text)) = &m.shell.message else {
-        panic!("expected an error, got {:?}", m.shell.message);
-    };
+    let names: Vec<&str> = m
+        .fleet
+        .target
+        .as_ref()
+        .map(|t| t.names.iter().map(String::as_str).collect())
+        .unwrap_or_default();
+    assert_eq!(names, ["web02"], "{:?}", m.shell.message);
     assert!(
-        text.starts_with(":target: metric term `cpu>90` needs the hosts' latest samples"),
-        "{text}"
+        matches!(&m.shell.message, Some(Message::Info(t)) if t.contains("by the samples shown now")),
+        "{:?}",
+        m.shell.message
     );
-    assert_eq!(m.fleet.shown.len(), 12);
+    press(&mut m, ":");
+    type_text(&mut m, "target web0*&stale");
+    update(&mut m, Msg::Key(key(KeyCode::Enter)));
+    let target = m.fleet.target.as_ref().expect("a target");
+    assert!(target.names.contains("web07") && !target.names.contains("web02"));
+    press(&mut m, ":");
+    type_text(&mut m, "target cpux>9");
+    update(&mut m, Msg::Key(key(KeyCode::Enter)));
+    assert!(
+        matches!(&m.shell.message, Some(Message::Error(t)) if t.contains("did you mean `cpu>9`?")),
+        "{:?}",
+        m.shell.message
+    );
 }
 
 #[test]
