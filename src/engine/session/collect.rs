@@ -70,3 +70,18 @@ pub(super) fn connections(
         }
     })
 }
+
+/// Publishes recorded samples (one change notice) every `PUBLISH_EVERY` until `stop`: for a
+/// standalone reader, whose session-less collectors have no metrics log to flush.
+pub(super) fn publisher(view: Arc<SharedView>, stop: CancellationToken) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(crate::engine::sampling::collectors::PUBLISH_EVERY);
+        tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
+        loop {
+            tokio::select! {
+                () = stop.cancelled() => return,
+                _ = tick.tick() => view.publish_metrics(),
+            }
+        }
+    })
+}

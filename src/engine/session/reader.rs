@@ -161,6 +161,7 @@ impl FleetReader {
         };
         view.set_connections(poll());
         collect::connections(poll, Arc::clone(&view), stop.clone());
+        collect::publisher(Arc::clone(&view), stop.clone());
         let history = Records::new(home, &settings.store).history_path();
         tokio::spawn(follow_history(history, Arc::clone(&view), stop.clone()));
         FleetReader {

@@ -169,10 +169,11 @@ impl SharedView {
         }
     }
 
+    /// The newest heartbeat of `host`. No change notice of its own: a thousand agents beat a
+    /// thousand times a second, and a notice each would wake every reader as often; the sample
+    /// each heartbeat also records is published (one notice) by `publish_metrics`.
     pub fn set_heartbeat(&self, host: String, metrics: HostMetrics) {
-        let mut st = self.state();
-        st.heartbeats.insert(host, metrics);
-        self.changed(&mut st);
+        self.state().heartbeats.insert(host, metrics);
     }
 
     /// A new sample of `host` (not visible until the next `publish_metrics`).
