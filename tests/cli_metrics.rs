@@ -4,11 +4,10 @@
 
 mod support;
 
-use std::fs;
-
 use serde_json::Value;
 use support::cli::{fleetdeck, home_with, ssh_home};
 use support::node_exporter::{NodeExporter, node_exporter_or_skip};
+use support::proc_here::{load1_here, mem_pct_here};
 use support::sshd::{FleetOptions, SshdFleet, sshd_or_skip};
 
 fn fleet(hosts: usize) -> SshdFleet {
@@ -17,29 +16,6 @@ fn fleet(hosts: usize) -> SshdFleet {
         ..Default::default()
     })
     .unwrap_or_else(|e| panic!("starting the sshd fleet: {e}"))
-}
-
-/// MemAvailable-based memory use of this machine now, percent.
-fn mem_pct_here() -> f64 {
-    let text = fs::read_to_string("/proc/meminfo").unwrap();
-    let field = |name: &str| -> f64 {
-        text.lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap()
-    };
-    let (total, avail) = (field("MemTotal:"), field("MemAvailable:"));
-    (total - avail) * 100.0 / total
-}
-
-fn load1_here() -> f64 {
-    fs::read_to_string("/proc/loadavg")
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .and_then(|v| v.parse().ok())
-        .unwrap()
 }
 
 fn json_lines(stdout: &[u8]) -> Vec<Value> {

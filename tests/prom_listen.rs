@@ -6,11 +6,12 @@ mod support;
 use std::fs;
 use std::time::{Duration, Instant};
 
-use fleetdeck::config::{Home, Settings};
+use fleetdeck::config::Settings;
 use fleetdeck::engine::prom_listen::listen;
 use fleetdeck::engine::{FleetSession, SessionOptions};
 use fleetdeck::inventory::load;
 use support::agent::Agent;
+use support::engine::home_at;
 use tokio_util::sync::CancellationToken;
 
 const PATIENCE: Duration = Duration::from_secs(30);
@@ -34,8 +35,13 @@ fn samples(text: &str) -> Vec<(String, f64)> {
 async fn metrics_endpoint_serves_fleet_gauges_from_collected_samples() {
     let dir = tempfile::tempdir().unwrap();
     let agent = Agent::start(&dir.path().join("a1"), "a1", "");
-    let home = Home::under(&dir.path().join("home"));
-    home.ensure_writable_dirs().unwrap();
+    let home = home_at(
+        &dir.path().join("home"),
+        &format!(
+            "{}[[hosts]]\nname = \"lab\"\ntransport = \"local\"\n",
+            agent.hosts_entry("a1")
+        ),
+    );
     fs::create_dir_all(&home.config_dir).unwrap();
     fs::write(
         home.hosts_file(),

@@ -21,7 +21,9 @@ use fleetdeck::metrics::{Availability, Closed, Metric, MetricsFrame, Point, Sour
 use fleetdeck::store::Rotation;
 use support::agent::Agent;
 use support::cli::{count_in_log, ssh_home};
+use support::engine::home_at;
 use support::node_exporter::{NodeExporter, node_exporter_or_skip};
+use support::proc_here::mem_pct_here;
 use support::sshd::{FleetOptions, SshdFleet, sshd_or_skip};
 
 /// Liveness bound (never a speed assertion).
@@ -31,19 +33,6 @@ fn settings_every(ssh: Duration) -> Settings {
     let mut s = Settings::default();
     s.metrics.ssh_interval = HumanDuration(ssh);
     s
-}
-
-fn mem_pct_here() -> f64 {
-    let text = fs::read_to_string("/proc/meminfo").unwrap();
-    let field = |name: &str| -> f64 {
-        text.lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap()
-    };
-    let (total, avail) = (field("MemTotal:"), field("MemAvailable:"));
-    (total - avail) * 100.0 / total
 }
 
 /// Waits (bounded) until `want` holds for the session's metrics frame.
@@ -138,8 +127,7 @@ async fn ssh_hosts_are_sampled_over_one_pooled_connection_each() {
 async fn agent_heartbeats_become_samples() {
     let dir = tempfile::tempdir().unwrap();
     let agent = Agent::start(&dir.path().join("a1"), "a1", "");
-    let home = Home::under(&dir.path().join("home"));
-    home.ensure_writable_dirs().unwrap();
+    let home = home_at(&dir.path().join("home"), &agent.hosts_entry("a1"));
     fs::create_dir_all(&home.config_dir).unwrap();
     fs::write(
         home.hosts_file(),
@@ -170,10 +158,7 @@ async fn agent_heartbeats_become_samples() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_session_reads_the_last_day_back_from_the_metrics_log() {
     let dir = tempfile::tempdir().unwrap();
-    let home = Home::under(dir.path());
-    home.ensure_writable_dirs().unwrap();
-    fs::create_dir_all(&home.config_dir).unwrap();
-    fs::write(home.hosts_file(), "[[hosts]]\nname = \"web1\"\n").unwrap();
+    let home = home_at(dir.path(), "[[hosts]]\nname = \"web1\"\n");
     let t = epoch_secs(SystemTime::now());
     let minute = |ago: u32, cpu: f64| Closed {
         tier: Tier::Minute,
@@ -221,8 +206,12 @@ async fn node_exporters_are_scraped_and_a_refusing_one_says_so() {
     }
     let exporter = NodeExporter::start().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let home = Home::under(dir.path());
-    home.ensure_writable_dirs().unwrap();
+    let hosts = format!(
+        "[[hosts]]\nname = \"box1\"\ntransport = \"local\"\nmetrics = {{ node_exporter = \"{}\" }}\n\n\
+         [[hosts]]\nname = \"box2\"\ntransport = \"local\"\nmetrics = {{ node_exporter = \"http://127.0.0.1:1/metrics\" }}\n",
+        exporter.url()
+    );
+    let home = home_at(dir.path(), &hosts);
     fs::create_dir_all(&home.config_dir).unwrap();
     fs::write(
         home.hosts_file(),

@@ -16,11 +16,7 @@ pub fn run(home: &Home, settings: &Settings, args: &HostsArgs) -> Result<ExitCod
         return run_import(import_args);
     }
     let inventory = load::load(&home.hosts_file()).map_err(Error::Config)?;
-    let sampler = Sampler {
-        home,
-        settings,
-        ssh: args.ssh.ssh_flags(),
-    };
+    let sampler = Sampler::new(home, settings, args.ssh.ssh_flags());
     let hosts = resolve_targets_sampled(&inventory, &args.targets, Some(&sampler))?;
     tracing::info!(selectors = ?args.targets, inventory = inventory.len(), matched = hosts.len(), "hosts resolved");
     print_hosts(&hosts, args.json)?;

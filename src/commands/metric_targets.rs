@@ -23,7 +23,15 @@ pub struct Sampler<'a> {
     pub ssh: SshFlags,
 }
 
-impl Sampler<'_> {
+impl<'a> Sampler<'a> {
+    pub fn new(home: &'a Home, settings: &'a Settings, ssh: SshFlags) -> Sampler<'a> {
+        Sampler {
+            home,
+            settings,
+            ssh,
+        }
+    }
+
     /// One fresh sample of each of `hosts`.
     pub fn sample(&self, hosts: &[Host]) -> Result<Vec<HostReport>, Error> {
         if hosts.is_empty() {

@@ -18,11 +18,7 @@ const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 pub fn run(home: &Home, settings: &Settings, args: &MetricsArgs) -> Result<ExitCode, Error> {
     let inventory = load::load(&home.hosts_file()).map_err(Error::Config)?;
-    let sampler = Sampler {
-        home,
-        settings,
-        ssh: args.ssh.ssh_flags(),
-    };
+    let sampler = Sampler::new(home, settings, args.ssh.ssh_flags());
     let hosts = resolve_targets_sampled(&inventory, &args.targets, Some(&sampler))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

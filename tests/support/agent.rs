@@ -98,6 +98,16 @@ impl Agent {
         self.dir.join("exec.token")
     }
 
+    /// A hosts.toml `[[hosts]]` entry named `name` for this agent (exec token, pinned).
+    pub fn hosts_entry(&self, name: &str) -> String {
+        format!(
+            "[[hosts]]\nname = \"{name}\"\ntransport = \"agent\"\nagent = {{ url = \"{}\", fingerprint = \"{}\", token_file = \"{}\" }}\n\n",
+            self.url,
+            self.fingerprint(),
+            self.token().display()
+        )
+    }
+
     /// A host entry for this agent with the given token file and pin.
     pub fn host(&self, name: &str) -> Host {
         host_for(name, &self.url, &self.token(), Some(self.fingerprint()))

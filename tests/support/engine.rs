@@ -42,3 +42,12 @@ pub fn request(targets: Vec<Host>, command: &str) -> RunRequest {
         priority: Default::default(),
     }
 }
+
+/// A home under `dir` whose hosts.toml is `hosts_toml`, its folders made.
+pub fn home_at(dir: &std::path::Path, hosts_toml: &str) -> fleetdeck::config::Home {
+    let home = fleetdeck::config::Home::under(dir);
+    home.ensure_writable_dirs().unwrap();
+    std::fs::create_dir_all(&home.config_dir).unwrap();
+    std::fs::write(home.hosts_file(), hosts_toml).unwrap();
+    home
+}

@@ -9,4 +9,5 @@ pub mod engine;
 pub mod files;
 pub mod http_stub;
 pub mod node_exporter;
+pub mod proc_here;
 pub mod sshd;
