@@ -40,7 +40,9 @@ pub(super) fn agents(
                 },
                 beat = heartbeats.recv(), if heartbeats_open => match beat {
                     Some(beat) => {
-                        view.feed.publish_heartbeat(beat.clone());
+                        if view.feed.heartbeats_wanted() {
+                            view.feed.publish_heartbeat(beat.clone());
+                        }
                         let m = &beat.metrics;
                         let sample = Sample::from_agent(m.received, &m.metrics);
                         view.record_sample(&beat.host, sample, Some(m.every));

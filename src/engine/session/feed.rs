@@ -63,6 +63,11 @@ impl FeedHub {
         let _ = self.inner.alerts.send(alert);
     }
 
+    /// Whether anyone listens to heartbeats (so a caller can skip copying one for nobody).
+    pub fn heartbeats_wanted(&self) -> bool {
+        self.inner.heartbeats.receiver_count() > 0
+    }
+
     /// Passes a heartbeat on to every consumer (never waits; nobody listening is fine).
     pub fn publish_heartbeat(&self, heartbeat: AgentHeartbeat) {
         let _ = self.inner.heartbeats.send(heartbeat);
