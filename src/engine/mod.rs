@@ -30,6 +30,7 @@ pub use context::{RunContext, RunControl};
 pub use fd_limit::raise_fd_limit;
 pub use queue::{QueueSnapshot, RunQueue, Steer, SubmitError};
 pub use records::{AuditRecord, OutputRecord, Records};
+pub use run_stats::read_stats;
 pub use scheduler::{new_run_id, run, run_in};
 pub use session::{
     ENGINE_CHANNEL, FleetReader, FleetSession, FleetSnapshot, SessionEvent, SessionOptions,

@@ -1,13 +1,120 @@
 //! What run statistics (`metrics::stats`, below the engine) see of a recorded run: what it ran,
 //! when, how long it took, and each host's outcome in the record's own words. The one place
-//! that maps `HostState` onto failure kinds, so `fleetdeck stats` and the Metrics view agree.
+//! that maps `HostState` onto failure kinds, and the one reader of audit.jsonl and
+//! history.jsonl for statistics ([`read_stats`]), so `fleetdeck stats` and the Metrics view agree.
 
+use std::path::Path;
+
+use serde::Deserialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use super::records::{AuditRecord, Records};
 use super::types::{HostState, RunResult};
-use crate::metrics::stats::{HostOutcome, Outcome, RunRecord, Subject};
+use crate::metrics::stats::{HostOutcome, Outcome, RunRecord, RunStats, StatsBuilder, Subject};
+use crate::store::{ReadSummary, StoreError, chain_oldest_first, for_each_record};
 use crate::transport::ExitOutcome;
+
+/// Run statistics of the runs started at or after `from` (every run without it), from
+/// audit.jsonl and history.jsonl with their rotated files. Damaged lines are skipped and
+/// described in the warnings (`file:line: what`, no prefix: the caller shows them its way);
+/// only a file that cannot be read is an error. A missing history is zero runs.
+pub fn read_stats(
+    records: &Records,
+    from: Option<OffsetDateTime>,
+) -> Result<(RunStats, Vec<String>), String> {
+    let mut builder = StatsBuilder::new(from);
+    let mut warnings = Vec::new();
+    // Audit first: each history record then closes its run (StatsBuilder's order).
+    read_audit(&records.audit_path(), &mut builder, &mut warnings)?;
+    read_history(&records.history_path(), &mut builder, &mut warnings)?;
+    Ok((builder.finish(), warnings))
+}
+
+/// An audit line with the time it was written (`AuditRecord` leaves out `"ts"`).
+#[derive(Deserialize)]
+struct AuditLine {
+    #[serde(default)]
+    ts: String,
+    #[serde(flatten)]
+    record: AuditRecord,
+}
+
+fn read_history(
+    history: &Path,
+    builder: &mut StatsBuilder,
+    warnings: &mut Vec<String>,
+) -> Result<(), String> {
+    // Without a window an undated run still counts; with one, it cannot be placed.
+    let counts_undated = builder.in_window(None);
+    for file in chain_oldest_first(history) {
+        let at = |line: u64, message: String| format!("{}:{line}: {message}", file.display());
+        let summary = for_each_record::<RunResult, _>(&file, |line, run| {
+            let record = run.stats_record();
+            if record.started.is_none() {
+                let what = if counts_undated {
+                    "counted without a duration"
+                } else {
+                    "left out of --since"
+                };
+                warnings.push(at(
+                    line,
+                    format!("run {} has an unreadable start time; {what}", run.id),
+                ));
+            } else if record.duration_ms.is_none() && builder.in_window(record.started) {
+                warnings.push(at(
+                    line,
+                    format!(
+                        "run {} has an unreadable end time (or ends before it starts); counted \
+                         without a duration",
+                        run.id
+                    ),
+                ));
+            }
+            builder.add(&record);
+        })
+        .map_err(|e| read_error("history", e))?;
+        damage(&file, &summary, warnings);
+    }
+    Ok(())
+}
+
+fn read_audit(
+    audit: &Path,
+    builder: &mut StatsBuilder,
+    warnings: &mut Vec<String>,
+) -> Result<(), String> {
+    for file in chain_oldest_first(audit) {
+        let summary = for_each_record::<AuditLine, _>(&file, |_, line| {
+            if line.record.is_run_start() {
+                let at = OffsetDateTime::parse(&line.ts, &Rfc3339).ok();
+                builder.audit_started(&line.record.run_id, at);
+            } else if line.record.is_run_end() {
+                builder.audit_ended(&line.record.run_id);
+            }
+        })
+        .map_err(|e| read_error("the audit log", e))?;
+        damage(&file, &summary, warnings);
+    }
+    Ok(())
+}
+
+fn damage(file: &Path, summary: &ReadSummary, warnings: &mut Vec<String>) {
+    for corrupt in &summary.corrupt {
+        warnings.push(format!("skipped a damaged line: {corrupt}"));
+    }
+    if summary.torn_tail {
+        warnings.push(format!(
+            "{}: the last line is incomplete (being written right now, or cut by a crash); \
+             skipped",
+            file.display()
+        ));
+    }
+}
+
+fn read_error(what: &str, e: StoreError) -> String {
+    format!("cannot read {what}: {e}")
+}
 
 impl RunResult {
     /// This run for statistics: an action run is its action's, a command run its recorded

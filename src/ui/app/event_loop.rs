@@ -4,7 +4,8 @@
 //! `Msg`s for `update`; the screen is redrawn only after something changed, at most `max_fps`
 //! times a second, each frame inside a synchronized update. The focused host's chart series
 //! is copied out of the session only when the Metrics view asks (`Effect::LoadSeries`: at most
-//! once per host, window and frame). Everything that reaches hosts is the session's; this loop
+//! once per host, window and frame); run statistics are counted on a blocking thread
+//! (`Effect::LoadStats`). Everything that reaches hosts is the session's; this loop
 //! never names a transport.
 
 use std::collections::VecDeque;
@@ -171,6 +172,9 @@ pub async fn run(
                         },
                     ));
                 }
+                Effect::LoadStats { since } => {
+                    spawn_load_stats(home, settings, since, load_tx.clone());
+                }
                 Effect::LoadActions => {
                     // A few small files, read like a theme: on the loop, never while drawing.
                     let (catalog, problems) = crate::action::Catalog::load_partial(home);
@@ -219,6 +223,26 @@ pub async fn run(
             }
         }
     }
+}
+
+/// Performs `Effect::LoadStats`: the whole history is read, so on a blocking thread; the
+/// answer comes back on `tx`.
+fn spawn_load_stats(
+    home: &Home,
+    settings: &Settings,
+    since: Duration,
+    tx: mpsc::UnboundedSender<Msg>,
+) {
+    let records = crate::engine::Records::new(home, &settings.store);
+    tokio::task::spawn_blocking(move || {
+        let now = time::OffsetDateTime::now_utc();
+        let from = time::Duration::try_from(since)
+            .ok()
+            .and_then(|d| now.checked_sub(d));
+        let result = crate::engine::read_stats(&records, from);
+        // The console may be gone (quitting): nobody needs the answer then.
+        let _ = tx.send(Msg::StatsLoaded(result));
+    });
 }
 
 /// The next passphrase question, or never once the transports' channel is gone.

@@ -11,6 +11,7 @@ use ratatui::crossterm::event::KeyEvent;
 use super::history::{HistoryPage, RunOutput};
 use super::runs::RunStart;
 use crate::engine::{EngineEvent, RunId};
+use crate::metrics::stats::RunStats;
 use crate::metrics::{MetricsFrame, Point, Window};
 use crate::ui::theme::Theme;
 
@@ -68,6 +69,9 @@ pub enum Msg {
         id: RunId,
         output: Result<Arc<RunOutput>, String>,
     },
+    /// The answer to [`Effect::LoadStats`]: the statistics and the warnings reading them gave
+    /// (`engine::read_stats`), or why they could not be read.
+    StatsLoaded(Result<(RunStats, Vec<String>), String>),
     /// The action catalog as read (`Catalog::load_partial`), its problems, and its folder.
     ActionsLoaded(ActionsLoad),
 }
@@ -107,4 +111,7 @@ pub enum Effect {
     /// Copy `host`'s metric points over `window` out of the session for the Metrics view's
     /// charts: `Msg::Series`.
     LoadSeries { host: String, window: Window },
+    /// Count the run statistics of the runs started in the last `since` (off the runtime,
+    /// `engine::read_stats`) for the Metrics view's panel: `Msg::StatsLoaded`.
+    LoadStats { since: std::time::Duration },
 }

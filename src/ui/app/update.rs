@@ -21,6 +21,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
     let mut effects = handle(model, msg);
     // Whatever moved the Metrics view's focus, window or frame: its charts' series, once.
     effects.extend(metrics::keys::series_wanted(model));
+    effects.extend(metrics::keys::stats_wanted(model));
     effects
 }
 
@@ -49,6 +50,7 @@ fn handle(model: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::Engine { run, event } => {
             runs::control::on_engine_event(&mut model.runs, &mut model.shell, &run, &event);
             if matches!(event, EngineEvent::RunFinished { .. }) {
+                metrics::keys::after_run_finished(&mut model.metrics);
                 history::keys::after_run_finished(&mut model.history)
             } else {
                 Vec::new()
@@ -60,6 +62,10 @@ fn handle(model: &mut Model, msg: Msg) -> Vec<Effect> {
         }
         Msg::RunOutputLoaded { id, output } => {
             history::keys::on_output_loaded(&mut model.history, &mut model.shell, &id, output);
+            Vec::new()
+        }
+        Msg::StatsLoaded(result) => {
+            metrics::keys::on_stats(&mut model.metrics, result);
             Vec::new()
         }
         Msg::ActionsLoaded(load) => {

@@ -1,8 +1,10 @@
 //! The Metrics view's keys: moving over the heatmap's cells (`h` `j` `k` `l`, the arrows,
 //! `g g`, `G`, `C-d`, `C-u`; the cursor is the Fleet view's), `enter` shows the host in the
 //! Fleet table, `/` filters the hosts (the fleet's filter), `space`/`V` mark (the fleet's
-//! marks), `m` switches the metric, `+`/`-` zoom the charts. Also what the view needs from the rest of the console: a new metrics frame,
-//! and the focused host's series, asked for at most once per host, window and frame.
+//! marks), `m` switches the metric, `+`/`-` zoom the charts. Also what the view needs from the
+//! rest of the console: a new metrics frame, the focused host's series, asked for at most once
+//! per host, window and frame, and the run statistics, asked for when the view is shown and
+//! again after runs finish, at most once per `STATS_INTERVAL`.
 //! `!`, `u`, esc and the view switches are the shell's (update.rs).
 
 use std::sync::Arc;
@@ -10,7 +12,8 @@ use std::time::SystemTime;
 
 use super::areas::MetricsAreas;
 use super::series::Charts;
-use super::state::SeriesKey;
+use super::state::{MetricsState, STATS_INTERVAL, STATS_WINDOW, SeriesKey};
+use crate::metrics::stats::RunStats;
 use crate::metrics::{MetricsFrame, Point, Window};
 use crate::ui::app::fleet::{self, Facts};
 use crate::ui::app::model::{Model, View};
@@ -126,4 +129,40 @@ pub fn on_series(model: &mut Model, host: &str, window: Window, points: &[Point]
     if wanted {
         model.metrics.charts = Some(Charts::build(host, window, points, at));
     }
+}
+
+/// The run statistics the panel needs: on the Metrics view, the first time and whenever
+/// records may have changed, no sooner than `STATS_INTERVAL` after the last time (ticks come
+/// back to ask for a change held back). `None` otherwise.
+pub fn stats_wanted(model: &mut Model) -> Option<Effect> {
+    let panel = &mut model.metrics.stats;
+    if model.shell.view != View::Metrics {
+        // Runs end here and in other processes while the view is away: read again on return.
+        panel.stale = true;
+        return None;
+    }
+    let now = model.shell.now;
+    let due = match panel.asked_at {
+        None => true,
+        // A clock that went back is no reason to wait.
+        Some(at) => panel.stale && !matches!(now.duration_since(at), Ok(d) if d < STATS_INTERVAL),
+    };
+    if !due {
+        return None;
+    }
+    panel.asked_at = Some(now);
+    panel.stale = false;
+    Some(Effect::LoadStats {
+        since: STATS_WINDOW,
+    })
+}
+
+/// A console run finished (and is recorded): the statistics are out of date.
+pub fn after_run_finished(state: &mut MetricsState) {
+    state.stats.stale = true;
+}
+
+/// The answer to `Effect::LoadStats`.
+pub fn on_stats(state: &mut MetricsState, result: Result<(RunStats, Vec<String>), String>) {
+    state.stats.result = Some(result.map(|(stats, warnings)| (stats, warnings.len())));
 }

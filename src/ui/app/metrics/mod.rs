@@ -5,7 +5,8 @@
 //! (built when a series arrives, not per frame), where things sit in areas.rs and grid.rs
 //! (keys and drawing use the same), keys in keys.rs, drawing in view.rs and its panels'
 //! files. It reads no file and reaches no host: the frame and the series come in as `Msg`s;
-//! the series of the focused host is asked for with `Effect::LoadSeries`.
+//! the series of the focused host is asked for with `Effect::LoadSeries`, the run statistics
+//! of the last 24 h with `Effect::LoadStats` (`engine::read_stats`, as `fleetdeck stats`).
 
 pub mod areas;
 pub mod grid;

@@ -17,6 +17,30 @@ pub struct RunsState {
     pub layout: RunLayout,
 }
 
+/// Console runs in flight: running (of which paused) and queued.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct InFlight {
+    pub running: usize,
+    pub paused: usize,
+    pub queued: usize,
+}
+
+impl RunsState {
+    /// Where the runs in flight are (the status bar and the Metrics view show it).
+    pub fn in_flight_counts(&self) -> InFlight {
+        let mut counts = InFlight::default();
+        for run in self.list.iter().filter(|r| r.in_flight()) {
+            if run.is_queued() {
+                counts.queued += 1;
+            } else {
+                counts.running += 1;
+                counts.paused += usize::from(run.paused);
+            }
+        }
+        counts
+    }
+}
+
 impl Default for RunsState {
     fn default() -> Self {
         RunsState {

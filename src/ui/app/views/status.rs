@@ -26,16 +26,11 @@ pub fn render(frame: &mut Frame, area: Rect, model: &Model) {
             model.inventory.len()
         )),
     ];
-    let in_flight = model.runs.list.iter().filter(|r| r.in_flight());
-    let (mut running, mut queued, mut paused) = (0, 0, 0);
-    for run in in_flight {
-        if run.is_queued() {
-            queued += 1;
-        } else {
-            running += 1;
-            paused += usize::from(run.paused);
-        }
-    }
+    let crate::ui::app::runs::state::InFlight {
+        running,
+        paused,
+        queued,
+    } = model.runs.in_flight_counts();
     if running > 0 {
         left.push(Span::raw(format!(" │ {running} running")));
     }

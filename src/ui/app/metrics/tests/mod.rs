@@ -1,10 +1,11 @@
 //! The Metrics view driven by keys and messages (cursor, metric, zoom, marks, series asked
 //! once per frame) and its TestBackend snapshots; and the metrics frames the Fleet table's
 //! tests use too: fresh, stale, failing, no-metrics and never-sampled hosts, and a fleet of
-//! a thousand.
+//! a thousand; and run statistics as `engine::read_stats` would count them.
 
 mod keys;
 mod snapshots;
+mod stats;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -199,4 +200,89 @@ pub(crate) fn answer_series(m: &mut Model) {
             at: test_now(),
         },
     );
+}
+
+/// A day of runs: an action most often, with exit failures; commands ok, unreachable, timed
+/// out, one with a long name; a run audit.jsonl says started elsewhere and never ended.
+pub(crate) fn test_stats() -> crate::metrics::stats::RunStats {
+    use crate::metrics::stats::{HostOutcome, Outcome, RunRecord, StatsBuilder, Subject};
+    let host = |outcome, detail: Option<&str>| HostOutcome {
+        outcome,
+        detail: detail.map(str::to_string),
+    };
+    let mut b = StatsBuilder::new(None);
+    b.audit_started("01JELSEWHERE0000000000000", None);
+    let mut add = |id: String, subject: Subject, ms: u64, hosts: Vec<HostOutcome>| {
+        b.add(&RunRecord {
+            id,
+            subject,
+            started: Some(time::macros::datetime!(2026-03-01 12:00 UTC)),
+            duration_ms: Some(ms),
+            hosts,
+        });
+    };
+    for i in 0..12u64 {
+        let mut hosts = vec![host(Outcome::Ok, None); 3];
+        let last = if i % 5 == 0 {
+            host(Outcome::Failed, Some("exit"))
+        } else {
+            host(Outcome::Ok, None)
+        };
+        hosts.push(last);
+        let action = Subject::Action("restart-nginx".into());
+        add(format!("A{i}"), action, 2_000 + i * 300, hosts);
+    }
+    for i in 0..5u64 {
+        let cmd = Subject::Command("systemctl status nginx --no-pager -l".into());
+        add(
+            format!("C{i}"),
+            cmd,
+            400 + i * 10,
+            vec![host(Outcome::Ok, None); 3],
+        );
+    }
+    for i in 0..2u64 {
+        let mut hosts = vec![host(Outcome::Ok, None); 5];
+        hosts.push(host(Outcome::Unreachable, Some("auth")));
+        add(
+            format!("D{i}"),
+            Subject::Command("df -h".into()),
+            900,
+            hosts,
+        );
+    }
+    let long = "journalctl -u app --since '1 hour ago' | tail -n 200";
+    let hosts = vec![
+        host(Outcome::Timeout, Some("command")),
+        host(Outcome::Ok, None),
+    ];
+    add("J".into(), Subject::Command(long.into()), 95_000, hosts);
+    b.finish()
+}
+
+/// Answers the run statistics the model asked for with `stats` (no warnings).
+pub(crate) fn answer_stats(m: &mut Model, stats: crate::metrics::stats::RunStats) {
+    update(m, Msg::StatsLoaded(Ok((stats, Vec::new()))));
+}
+
+/// Two console runs in flight: one running, one queued behind it.
+pub(crate) fn with_runs(m: &mut Model) {
+    use crate::ui::app::runs::{RunStart, RunView};
+    for (id, queued) in [("01JRUNNING", false), ("01JQUEUED", true)] {
+        let start = RunStart {
+            id: id.into(),
+            selector: "web01".into(),
+            hosts: vec![crate::inventory::Host::ad_hoc("web01")],
+            command: "uptime".into(),
+            prepared: None,
+            rerun_of: None,
+        };
+        let mut run = RunView::new(&start);
+        if queued {
+            run.queued = Some((1, crate::engine::Priority::Normal));
+        } else {
+            run.started = true;
+        }
+        m.runs.list.push(run);
+    }
 }

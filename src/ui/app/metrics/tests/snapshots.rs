@@ -2,20 +2,23 @@
 //! no-metrics and never-sampled hosts) with the focused host's charts, at 80x24, 200x50 and
 //! 40x12; a thousand hosts at 200x50 and 40x12; ASCII and block-element terminals.
 
-use super::{answer_series, fleet_of, with_frame};
+use super::{answer_series, answer_stats, fleet_of, test_stats, with_frame, with_runs};
 use crate::ui::app::Model;
 use crate::ui::app::tests::{draw, press, text};
 use crate::ui::app::update::{Msg, update};
 use crate::ui::theme::{Graphics, scope};
 
 /// The test fleet on the Metrics view at this size, the cursor on web03 (fresh, trending
-/// up) with its charts, web02 and web07 marked.
+/// up) with its charts, web02 and web07 marked; a day of run statistics, a run running and
+/// one queued.
 fn metrics(width: u16, height: u16) -> Model {
     let mut m = with_frame();
     update(&mut m, Msg::Resize(width, height));
     press(&mut m, "3 l space l l l l space");
     press(&mut m, "g g l l");
     answer_series(&mut m);
+    answer_stats(&mut m, test_stats());
+    with_runs(&mut m);
     m
 }
 
