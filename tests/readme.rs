@@ -27,7 +27,13 @@ fn hosts_reference_is_a_valid_inventory() {
     let readme = include_str!("../README.md");
     let block = block_after(readme, "### hosts.toml");
     let inv = fleetdeck::inventory::load::parse(Path::new("README.md"), &block).unwrap();
-    assert_eq!(inv.len(), 21);
+    // web[01-20], app7 and db[1-3], whose exporter URL is made per host.
+    assert_eq!(inv.len(), 24);
+    let db2 = inv.hosts().iter().find(|h| h.name == "db2").unwrap();
+    assert_eq!(
+        db2.node_exporter.as_deref(),
+        Some("http://db2:9100/metrics")
+    );
 }
 
 #[test]
