@@ -129,6 +129,19 @@ pub fn did_you_mean<'a>(
         .map(|(_, _, c)| c)
 }
 
+/// An error with its causes, `: `-joined (libraries such as reqwest say little at the top
+/// level: "error sending request").
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,6 +2,7 @@
 //! time and in body size, with errors short enough for a table cell. What the body says is
 //! `exposition.rs`'s business.
 
+use crate::diag::error_chain;
 use std::fmt;
 use std::io;
 use std::time::Duration;
@@ -181,18 +182,6 @@ fn innermost(e: &(dyn std::error::Error + 'static)) -> String {
         last = next;
     }
     last.to_string()
-}
-
-/// The error with its causes, for the rare kinds that have no short form.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 /// `5s`, `1.5s` or `300ms`.

@@ -139,21 +139,7 @@ pub fn node_exporter_available() -> bool {
 /// Without the exporter it prints a skip note and returns false, except under CI (`CI` set),
 /// where it panics: scripts/test.sh installs it, so a missing one there is a broken setup.
 pub fn node_exporter_or_skip(test: &str) -> bool {
-    if node_exporter_available() {
-        return true;
-    }
-    let in_ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false");
-    if in_ci {
-        panic!(
-            "{test}: {NODE_EXPORTER_PATH} not found and CI is set; install \
-             prometheus-node-exporter (apt-get install -y prometheus-node-exporter)"
-        );
-    }
-    eprintln!(
-        "SKIPPED {test}: {NODE_EXPORTER_PATH} not found \
-         (install prometheus-node-exporter to run it)"
-    );
-    false
+    super::installed_or_skip(test, NODE_EXPORTER_PATH, "prometheus-node-exporter")
 }
 
 /// Starts the exporter on `port` and waits until /metrics answers; stops it on failure.

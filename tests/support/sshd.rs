@@ -373,18 +373,7 @@ pub fn sshd_available() -> bool {
 /// prints a skip note and returns false, except under CI (`CI` set), where it panics: a
 /// missing sshd in CI must fail loudly, not pass silently.
 pub fn sshd_or_skip(test: &str) -> bool {
-    if sshd_available() {
-        return true;
-    }
-    let in_ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false");
-    if in_ci {
-        panic!(
-            "{test}: {SSHD_PATH} not found and CI is set; install openssh-server \
-             (apt-get install -y openssh-server). sshd tests are never skipped in CI."
-        );
-    }
-    eprintln!("SKIPPED {test}: {SSHD_PATH} not found (install openssh-server to run it)");
-    false
+    super::installed_or_skip(test, SSHD_PATH, "openssh-server")
 }
 
 /// Generates a key pair at `path` (+ `.pub`) with `ssh-keygen -q -t KIND -N PASSPHRASE`.

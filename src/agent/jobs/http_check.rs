@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use super::checks::check;
+use crate::diag::error_chain;
 use crate::protocol::{CheckResult, JsonFieldCheck};
 
 /// The most body read for `body_contains` / `json_field`.
@@ -126,16 +127,4 @@ async fn read_bounded(mut response: reqwest::Response) -> Result<Vec<u8>, String
         }
     }
     Ok(body)
-}
-
-/// reqwest's error with its causes (the top level alone says only "error sending request").
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
