@@ -17,12 +17,13 @@
 
 use std::fs;
 use std::io::{self, Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use super::{free_port, stop_child};
 use tempfile::TempDir;
 
 /// Debian's package installs the exporter here.
@@ -30,7 +31,6 @@ pub const NODE_EXPORTER_PATH: &str = "/usr/bin/prometheus-node-exporter";
 
 /// How long a started exporter may take to answer /metrics.
 const READY_TIMEOUT: Duration = Duration::from_secs(10);
-const STOP_GRACE: Duration = Duration::from_secs(5);
 /// A port picked free can be taken by someone else before the exporter binds it.
 const PORT_ATTEMPTS: usize = 5;
 
@@ -202,33 +202,4 @@ fn metrics_answer(port: u16) -> bool {
     }
     let mut head = [0u8; 12];
     stream.read_exact(&mut head).is_ok() && head.ends_with(b" 200")
-}
-
-/// A port free on 127.0.0.1 a moment ago (bound, then released).
-fn free_port() -> io::Result<u16> {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
-    Ok(listener.local_addr()?.port())
-}
-
-/// SIGTERM to the child's pid, SIGKILL after a grace period; always reaped.
-fn stop_child(child: &mut Child) {
-    if matches!(child.try_wait(), Ok(Some(_))) {
-        return;
-    }
-    if let Ok(pid) = libc::pid_t::try_from(child.id()) {
-        // SAFETY: kill(2) on the pid of a child we spawned and have not reaped yet, so the
-        // pid cannot have been reused by another process.
-        unsafe {
-            libc::kill(pid, libc::SIGTERM);
-        }
-        let deadline = Instant::now() + STOP_GRACE;
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = child.try_wait() {
-                return;
-            }
-            thread::sleep(Duration::from_millis(10));
-        }
-    }
-    let _ = child.kill();
-    let _ = child.wait();
 }

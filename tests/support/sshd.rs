@@ -22,12 +22,13 @@
 use std::fmt::Write as _;
 use std::fs;
 use std::io::{self, Read};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use super::{free_port, stop_child};
 use tempfile::TempDir;
 
 /// The OpenSSH server binary the harness runs (sshd must be started by absolute path).
@@ -40,7 +41,6 @@ pub const RAISED_MAX_STARTUPS: &str = "1000:30:2000";
 pub const DEFAULT_MAX_STARTUPS: &str = "10:30:100";
 
 const READY_TIMEOUT: Duration = Duration::from_secs(10);
-const STOP_GRACE: Duration = Duration::from_secs(5);
 const PORT_ATTEMPTS: usize = 5;
 
 /// What kind of fleet to start. `Default` gives 3 hosts, OpenSSH's default `MaxSessions` (10),
@@ -572,29 +572,6 @@ fn log_tail(log: &Path, stderr_log: &Path, lines: usize) -> String {
     out
 }
 
-/// SIGTERM, a bounded wait, then SIGKILL; always reaps. Only ever signals our own child.
-fn stop_child(child: &mut Child) {
-    if matches!(child.try_wait(), Ok(Some(_))) {
-        return;
-    }
-    if let Ok(pid) = libc::pid_t::try_from(child.id()) {
-        // SAFETY: plain kill(2) on the pid of a child we spawned and have not yet reaped, so
-        // the pid cannot have been reused by another process.
-        unsafe {
-            libc::kill(pid, libc::SIGTERM);
-        }
-        let deadline = Instant::now() + STOP_GRACE;
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = child.try_wait() {
-                return;
-            }
-            thread::sleep(Duration::from_millis(10));
-        }
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-}
-
 fn ensure_privsep_dir() {
     // sshd running as root chroots its pre-auth child into /run/sshd. As non-root sshd does
     // not need it (and we could not create it), so errors are ignored here; sshd's own message
@@ -604,11 +581,6 @@ fn ensure_privsep_dir() {
         use std::os::unix::fs::PermissionsExt;
         let _ = fs::set_permissions(dir, fs::Permissions::from_mode(0o755));
     }
-}
-
-fn free_port() -> io::Result<u16> {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
-    Ok(listener.local_addr()?.port())
 }
 
 fn spawn_keygen(path: &Path, kind: &str, passphrase: &str) -> io::Result<(Child, PathBuf)> {

@@ -3,7 +3,7 @@
 //! exporters scraped twice likewise, agent hosts contacted for their next heartbeat. Every
 //! host is sampled side by side with its own timeout; one that cannot be sampled says why.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -207,11 +207,14 @@ async fn from_agents(agent: &AgentTransport, hosts: &[Host]) -> Vec<HostReport> 
             failed.insert(host.name.clone(), e.message);
         }
     }
-    let wanted = |name: &str| hosts.iter().any(|h| h.name == name);
+    // A set: a thousand agents' heartbeats each looked up in a list would be quadratic.
+    let wanted: HashSet<&str> = hosts.iter().map(|h| h.name.as_str()).collect();
     let deadline = tokio::time::Instant::now() + AGENT_WAIT;
     while got.len() + failed.len() < hosts.len() {
         match tokio::time::timeout_at(deadline, beats.recv()).await {
-            Ok(Some(beat)) if wanted(&beat.host) && !failed.contains_key(&beat.host) => {
+            Ok(Some(beat))
+                if wanted.contains(beat.host.as_str()) && !failed.contains_key(&beat.host) =>
+            {
                 let m = &beat.metrics;
                 got.insert(
                     beat.host.clone(),

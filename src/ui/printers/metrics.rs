@@ -7,6 +7,7 @@ use super::table;
 use crate::diag::Error;
 use crate::engine::sampling::once::HostReport;
 use crate::store::rfc3339_millis;
+use crate::ui::app::widgets::metric::rate_text;
 
 #[derive(Serialize)]
 struct HostJson<'a> {
@@ -75,23 +76,9 @@ fn pct(v: Option<f64>) -> String {
     v.map_or_else(|| "-".to_string(), |v| format!("{v:.0}%"))
 }
 
-/// Bytes per second in binary units (`1.2M/s`).
-pub fn rate(v: Option<f64>) -> String {
-    let Some(v) = v else {
-        return "-".to_string();
-    };
-    let units = ["B", "K", "M", "G", "T"];
-    let mut v = v.max(0.0);
-    let mut i = 0;
-    while v >= 1024.0 && i + 1 < units.len() {
-        v /= 1024.0;
-        i += 1;
-    }
-    if i == 0 {
-        format!("{v:.0}{}/s", units[i])
-    } else {
-        format!("{v:.1}{}/s", units[i])
-    }
+/// Bytes per second as the console shows them, per second (`2.0K/s`, `12M/s`).
+fn rate(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".to_string(), |v| format!("{}/s", rate_text(v)))
 }
 
 pub fn render_table(reports: &[HostReport]) -> String {

@@ -17,15 +17,6 @@ use crate::ui::app::widgets::metric::{rate_text, value_text};
 use crate::ui::app::widgets::render_note;
 use crate::ui::theme::{Theme, scope};
 
-/// Charts in the order they are laid out.
-const ORDER: [Metric; 6] = [
-    Metric::Cpu,
-    Metric::Mem,
-    Metric::Disk,
-    Metric::Load,
-    Metric::NetRx,
-    Metric::NetTx,
-];
 /// More segments than this (a series full of holes) are drawn as dots, one layer.
 const MAX_SEGMENTS: usize = 32;
 /// Below this height a chart leaves out its time labels.
@@ -67,14 +58,14 @@ pub fn render(frame: &mut Frame, area: Rect, model: &Model) {
     let room = inner(area);
     let (cols, rows) = if room.width >= 90 { (3, 2) } else { (2, 3) };
     let row_areas = Layout::vertical(vec![Constraint::Ratio(1, rows); rows as usize]).split(room);
-    let mut cells = Vec::with_capacity(ORDER.len());
+    let mut cells = Vec::with_capacity(Metric::ALL.len());
     for row in row_areas.iter() {
         let split = Layout::horizontal(vec![Constraint::Ratio(1, cols); cols as usize])
             .spacing(2)
             .split(*row);
         cells.extend(split.iter().copied());
     }
-    for (metric, cell) in ORDER.iter().zip(cells) {
+    for (metric, cell) in Metric::ALL.iter().zip(cells) {
         let Some(line) = charts.line(*metric) else {
             continue;
         };
