@@ -7,10 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
-use tokio::task::{JoinHandle, JoinSet};
-use tokio::time::MissedTickBehavior;
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::rounds;
 use crate::engine::session::view::SharedView;
 use crate::metrics::Availability;
 use crate::metrics::exporter_sampler::ExporterSampler;
@@ -45,38 +45,26 @@ pub(crate) fn spawn(
             }
         };
         let permits = Arc::new(Semaphore::new(SCRAPES_AT_ONCE));
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                () = stop.cancelled() => return,
-                _ = tick.tick() => {}
+        let round = || {
+            targets
+                .iter()
+                .map(|(host, url)| {
+                    let (host, url) = (host.clone(), url.clone());
+                    let (sampler, permits) = (Arc::clone(&sampler), Arc::clone(&permits));
+                    async move {
+                        let _permit = permits.acquire().await;
+                        let result = sampler.sample(&url).await;
+                        (host, result)
+                    }
+                })
+                .collect()
+        };
+        let done = |(host, result): (String, Result<_, _>)| match result {
+            Ok(sample) => view.record_sample(&host, sample, Some(every)),
+            Err(e) => {
+                view.set_availability(&host, Availability::Failing(format!("node_exporter: {e}")))
             }
-            let mut scrapes = JoinSet::new();
-            for (host, url) in &targets {
-                let (host, url) = (host.clone(), url.clone());
-                let (sampler, permits) = (Arc::clone(&sampler), Arc::clone(&permits));
-                scrapes.spawn(async move {
-                    let _permit = permits.acquire().await;
-                    let result = sampler.sample(&url).await;
-                    (host, result)
-                });
-            }
-            loop {
-                let joined = tokio::select! {
-                    () = stop.cancelled() => return,
-                    j = scrapes.join_next() => j,
-                };
-                let Some(joined) = joined else { break };
-                let Ok((host, result)) = joined else { continue };
-                match result {
-                    Ok(sample) => view.record_sample(&host, sample, Some(every)),
-                    Err(e) => view.set_availability(
-                        &host,
-                        Availability::Failing(format!("node_exporter: {e}")),
-                    ),
-                }
-            }
-        }
+        };
+        rounds::every(every, &stop, round, done).await;
     })
 }

@@ -9,6 +9,7 @@ pub mod log;
 pub mod once;
 pub mod plan;
 pub mod probe_run;
+mod rounds;
 pub mod ssh;
 
 pub use plan::{Plan, plan_for};

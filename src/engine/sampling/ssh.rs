@@ -9,11 +9,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::Semaphore;
-use tokio::task::{JoinHandle, JoinSet};
-use tokio::time::MissedTickBehavior;
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::probe_run::{ProbeFailure, probe};
+use super::rounds;
 use crate::engine::session::view::SharedView;
 use crate::inventory::Host;
 use crate::metrics::{Availability, Reading, Sample, Source, sample_between};
@@ -27,6 +27,9 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
 /// A host's first reading is followed by a second this soon, so CPU shows without waiting a
 /// whole interval.
 const FIRST_DELTA: Duration = Duration::from_secs(1);
+
+/// One probe's outcome and when it ended (rates are over the time between two).
+type Probed = (Result<Reading, ProbeFailure>, Instant);
 
 /// Settings of one sampler.
 #[derive(Clone)]
@@ -45,84 +48,65 @@ pub(crate) fn spawn(
     stop: CancellationToken,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
-        for h in &cfg.hosts {
-            view.set_metrics_interval(&h.name, cfg.every);
-        }
         let mut previous: HashMap<String, (Reading, Instant)> = HashMap::new();
-        let mut tick = tokio::time::interval(cfg.every);
-        tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let permits = Arc::new(Semaphore::new(PROBES_AT_ONCE));
-        loop {
-            tokio::select! {
-                () = stop.cancelled() => return,
-                _ = tick.tick() => {}
-            }
+        let round = || {
             let Some(transport) = transport() else {
-                continue;
+                return Vec::new();
             };
-            let mut probes = JoinSet::new();
-            for host in &cfg.hosts {
-                if matches!(
-                    view.metrics_availability(&host.name),
-                    Some(Availability::NoMetrics(_))
-                ) {
-                    continue;
-                }
-                let first = !previous.contains_key(&host.name);
-                let (host, transport, permits) =
-                    (host.clone(), Arc::clone(&transport), Arc::clone(&permits));
-                let connect_timeout = cfg.connect_timeout;
-                probes.spawn(async move {
-                    let read = async |host: &Host| {
-                        let _permit = permits.acquire().await;
-                        let r =
-                            probe(transport.as_ref(), host, connect_timeout, PROBE_TIMEOUT).await;
-                        (r, Instant::now())
+            cfg.hosts
+                .iter()
+                .filter_map(|host| {
+                    // A host not sampled yet (or failing) gets a second reading a moment
+                    // after the first, so CPU shows without waiting a whole interval.
+                    let first = match view.metrics_availability(&host.name) {
+                        Some(Availability::NoMetrics(_)) => return None,
+                        Some(Availability::Sampled) => false,
+                        _ => true,
                     };
-                    let mut readings = vec![read(&host).await];
-                    if first && readings[0].0.is_ok() {
-                        tokio::time::sleep(FIRST_DELTA).await;
-                        readings.push(read(&host).await);
+                    let (host, transport, permits) =
+                        (host.clone(), Arc::clone(&transport), Arc::clone(&permits));
+                    let connect_timeout = cfg.connect_timeout;
+                    Some(async move {
+                        let read = async |host: &Host| {
+                            let _permit = permits.acquire().await;
+                            let r = probe(transport.as_ref(), host, connect_timeout, PROBE_TIMEOUT)
+                                .await;
+                            (r, Instant::now())
+                        };
+                        let mut readings = vec![read(&host).await];
+                        if first && readings[0].0.is_ok() {
+                            tokio::time::sleep(FIRST_DELTA).await;
+                            readings.push(read(&host).await);
+                        }
+                        (host.name, readings)
+                    })
+                })
+                .collect()
+        };
+        let done = |(name, readings): (String, Vec<Probed>)| {
+            for (result, at) in readings {
+                match result {
+                    Ok(reading) => {
+                        let sample = match previous.get(&name) {
+                            Some((before, then)) => sample_between(before, &reading, at - *then),
+                            // Levels only: rates need a second reading.
+                            None => sample_between(&reading, &reading, Duration::ZERO),
+                        };
+                        let sample = Sample::from_rates(Source::Ssh, SystemTime::now(), &sample);
+                        view.record_sample(&name, sample, Some(cfg.every));
+                        previous.insert(name.clone(), (reading, at));
                     }
-                    (host.name, readings)
-                });
-            }
-            loop {
-                let joined = tokio::select! {
-                    () = stop.cancelled() => return,
-                    j = probes.join_next() => j,
-                };
-                let Some(joined) = joined else { break };
-                let Ok((name, readings)) = joined else {
-                    continue;
-                };
-                for (result, at) in readings {
-                    match result {
-                        Ok(reading) => {
-                            let sample = match previous.get(&name) {
-                                Some((before, then)) => {
-                                    sample_between(before, &reading, at - *then)
-                                }
-                                // Levels only: rates need a second reading.
-                                None => sample_between(&reading, &reading, Duration::ZERO),
-                            };
-                            let sample =
-                                Sample::from_rates(Source::Ssh, SystemTime::now(), &sample);
-                            view.record_sample(&name, sample, Some(cfg.every));
-                            previous.insert(name.clone(), (reading, at));
-                        }
-                        Err(ProbeFailure::NotLinux) => {
-                            view.set_availability(
-                                &name,
-                                Availability::NoMetrics(ProbeFailure::NotLinux.reason()),
-                            );
-                        }
-                        Err(failure @ ProbeFailure::Failed(_)) => {
-                            view.set_availability(&name, Availability::Failing(failure.reason()));
-                        }
+                    Err(ProbeFailure::NotLinux) => view.set_availability(
+                        &name,
+                        Availability::NoMetrics(ProbeFailure::NotLinux.reason()),
+                    ),
+                    Err(failure @ ProbeFailure::Failed(_)) => {
+                        view.set_availability(&name, Availability::Failing(failure.reason()));
                     }
                 }
             }
-        }
+        };
+        rounds::every(cfg.every, &stop, round, done).await;
     })
 }
