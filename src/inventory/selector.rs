@@ -827,7 +827,14 @@ impl Bits {
 mod tests {
     use super::*;
 
-    fn host(name: &str, env: &str, tags: &[&str], groups: &[&str], t: TransportKind) -> Host {
+    /// An inventory host with the given env, tags, groups and transport (metric_tests too).
+    pub(super) fn host(
+        name: &str,
+        env: &str,
+        tags: &[&str],
+        groups: &[&str],
+        t: TransportKind,
+    ) -> Host {
         let mut h = Host::ad_hoc(name);
         h.in_inventory = true;
         h.env = (!env.is_empty()).then(|| env.to_string());

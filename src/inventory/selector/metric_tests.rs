@@ -6,18 +6,9 @@ use std::time::SystemTime;
 
 use proptest::prelude::*;
 
+use super::tests::host;
 use super::*;
 use crate::metrics::{Metric, Sample, Source};
-
-fn host(name: &str, env: &str, tags: &[&str], groups: &[&str], t: TransportKind) -> Host {
-    let mut h = Host::ad_hoc(name);
-    h.in_inventory = true;
-    h.env = (!env.is_empty()).then(|| env.to_string());
-    h.tags = tags.iter().map(|s| s.to_string()).collect();
-    h.groups = groups.iter().map(|s| s.to_string()).collect();
-    h.transport = t;
-    h
-}
 
 /// web01..web06 (odd ones prod, group web), db1..db2 (prod, group db), lb (local).
 fn inventory() -> Inventory {
