@@ -40,8 +40,10 @@ pub struct HostReport {
 pub struct SampleWith<'a> {
     pub settings: &'a MetricsSettings,
     pub connect_timeout: Duration,
-    pub ssh: Option<Arc<dyn Transport>>,
-    pub agent: Option<AgentTransport>,
+    /// The SSH transport (`Err`: why there is none, e.g. an ssh config that does not parse).
+    pub ssh: Result<Arc<dyn Transport>, String>,
+    /// The agent transport (`Err`: why there is none).
+    pub agent: Result<AgentTransport, String>,
     /// The node_exporter client (`Err`: why there is none).
     pub exporters: Result<Arc<ExporterSampler>, String>,
 }
@@ -62,7 +64,7 @@ pub async fn sample_now(hosts: &[Host], with: SampleWith<'_>) -> Vec<HostReport>
             }
             Plan::Agent => agent_hosts.push(host.clone()),
             Plan::SshProbe => match &with.ssh {
-                Some(ssh) => {
+                Ok(ssh) => {
                     let (ssh, host, permits) =
                         (Arc::clone(ssh), host.clone(), Arc::clone(&permits));
                     let connect = with.connect_timeout;
@@ -75,14 +77,10 @@ pub async fn sample_now(hosts: &[Host], with: SampleWith<'_>) -> Vec<HostReport>
                         )
                     });
                 }
-                None => {
+                Err(why) => {
                     reports.insert(
                         host.name.clone(),
-                        report(
-                            host,
-                            Some(Source::Ssh),
-                            Err("the ssh transport is not set up".into()),
-                        ),
+                        report(host, Some(Source::Ssh), Err(why.clone())),
                     );
                 }
             },
@@ -106,16 +104,10 @@ pub async fn sample_now(hosts: &[Host], with: SampleWith<'_>) -> Vec<HostReport>
     }
     let agents = async {
         match &with.agent {
-            Some(agent) => from_agents(agent, &agent_hosts).await,
-            None => agent_hosts
+            Ok(agent) => from_agents(agent, &agent_hosts).await,
+            Err(why) => agent_hosts
                 .iter()
-                .map(|h| {
-                    report(
-                        h,
-                        Some(Source::Agent),
-                        Err("the agent transport is not set up".into()),
-                    )
-                })
+                .map(|h| report(h, Some(Source::Agent), Err(why.clone())))
                 .collect(),
         }
     };

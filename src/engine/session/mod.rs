@@ -266,33 +266,31 @@ impl FleetSession {
         hosts: &[Host],
         settings: &Settings,
     ) -> Vec<super::sampling::once::HostReport> {
+        // Without a transport, its hosts say why (a broken ssh config names file and line).
         let problem = self.ensure_links().err().map(|e| e.to_string());
+        let missing = |what: &str| {
+            problem
+                .clone()
+                .unwrap_or_else(|| format!("the {what} transport is not set up"))
+        };
         let (ssh, agent) = {
             let links = lock(&self.inner.links);
             (links.ssh(), links.agent())
         };
-        let ssh = ssh.map(|s| Arc::new(s) as Arc<dyn crate::transport::Transport>);
-        let mut reports = super::sampling::once::sample_now(
+        let ssh = ssh
+            .map(|s| Arc::new(s) as Arc<dyn crate::transport::Transport>)
+            .ok_or_else(|| missing("ssh"));
+        super::sampling::once::sample_now(
             hosts,
             super::sampling::once::SampleWith {
                 settings: &settings.metrics,
                 connect_timeout: settings.run.connect_timeout.0,
                 ssh,
-                agent,
+                agent: agent.ok_or_else(|| missing("agent")),
                 exporters: super::sampling::exporter::sampler(),
             },
         )
-        .await;
-        if let Some(problem) = problem {
-            for r in &mut reports {
-                if let Err(why) = &mut r.result
-                    && why.contains("not set up")
-                {
-                    *why = problem.clone();
-                }
-            }
-        }
-        reports
+        .await
     }
 
     /// `host`'s metric points over `window`, oldest first (a chart).
