@@ -275,4 +275,5 @@ fn ws_config() -> WebSocketConfig {
         // Bytes buffered before a write goes out; the sink waits for the socket to take the
         // buffer after a short write, so its buffer holds at most this plus one frame.
         .write_buffer_size(64 * 1024)
+        .read_buffer_size(crate::protocol::READ_BUFFER_BYTES)
 }

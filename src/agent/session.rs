@@ -6,7 +6,7 @@ use std::future::poll_fn;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
@@ -111,10 +111,11 @@ pub async fn run<S: AsyncRead + AsyncWrite + Unpin>(
         max_frame_bytes: Some(MAX_FRAME_BYTES),
     })));
 
-    // The first heartbeat one period after the hello (which already says the agent is up),
-    // by when the sampler has its first sample.
+    // The first heartbeat about one period after the hello (which already says the agent is
+    // up), by when the sampler has its first sample; see `first_heartbeat_in`.
     let period = shared.config.heartbeat;
-    let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    let first = tokio::time::Instant::now() + first_heartbeat_in(period, SystemTime::now());
+    let mut heartbeat = tokio::time::interval_at(first, period);
     heartbeat.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.set_missed_tick_behavior(MissedTickBehavior::Skip);
@@ -701,4 +702,52 @@ async fn timed_out(reporter: &Reporter, timeout: Duration, started: Instant) {
             checks: Vec::new(),
         })
         .await;
+}
+/// How long until the first heartbeat: to a boundary of the period on this machine's clock
+/// (every whole second for `1s`), at least half a period away. Every agent whose clock NTP
+/// keeps then beats at the same moments, so a console takes a fleet's heartbeats in a few
+/// wake-ups a second instead of one per agent (a thousand a second for a thousand agents).
+fn first_heartbeat_in(period: Duration, now: SystemTime) -> Duration {
+    let period_ns = period.as_nanos().max(1);
+    let since_epoch = now
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos();
+    let to_boundary = period_ns - since_epoch % period_ns;
+    let wait = if to_boundary * 2 < period_ns {
+        to_boundary + period_ns
+    } else {
+        to_boundary
+    };
+    Duration::from_nanos(u64::try_from(wait).unwrap_or(u64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_heartbeat_lands_on_a_boundary_about_a_period_away() {
+        for period_ms in [1_000u64, 5_000, 3_600_000] {
+            let period = Duration::from_millis(period_ms);
+            for offset_ms in [0u64, 1, 250, 499, 500, 501, 999, period_ms - 1] {
+                let now = UNIX_EPOCH
+                    + Duration::from_secs(1_800_000_000)
+                    + Duration::from_millis(offset_ms);
+                let wait = first_heartbeat_in(period, now);
+                assert!(
+                    wait * 2 >= period && wait <= period + period / 2,
+                    "{period:?} {offset_ms}: {wait:?}"
+                );
+                let at = (now + wait)
+                    .duration_since(UNIX_EPOCH)
+                    .expect("after the epoch");
+                assert_eq!(
+                    at.as_nanos() % period.as_nanos(),
+                    0,
+                    "{period:?} {offset_ms}"
+                );
+            }
+        }
+    }
 }

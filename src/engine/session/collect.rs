@@ -14,12 +14,18 @@ use tokio_util::sync::CancellationToken;
 use super::view::SharedView;
 use crate::metrics::Sample;
 use crate::transport::ConnState;
-use crate::transport::agent::{AgentAlert, AgentHeartbeat};
+use crate::transport::agent::{AgentAlert, AgentHeartbeat, HEARTBEAT_CHANNEL};
 
 /// How often link states are looked at (they are kept by the transports; reading is cheap).
 pub const CONNECTION_POLL: Duration = Duration::from_secs(1);
 
-/// Moves alerts and heartbeats of one agent transport into `view` until `stop`.
+/// How often heartbeats waiting in the channel are taken in. Their samples are published once
+/// a second anyway; taking each as it arrives cost a task wake-up per heartbeat (a thousand a
+/// second for a thousand agents).
+const HEARTBEAT_DRAIN: Duration = Duration::from_millis(250);
+
+/// Moves alerts (as they come) and heartbeats (every `HEARTBEAT_DRAIN`) of one agent transport
+/// into `view` until `stop`.
 pub(super) fn agents(
     mut alerts: mpsc::Receiver<AgentAlert>,
     mut heartbeats: mpsc::Receiver<AgentHeartbeat>,
@@ -28,6 +34,8 @@ pub(super) fn agents(
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
         let (mut alerts_open, mut heartbeats_open) = (true, true);
+        let mut drain = tokio::time::interval(HEARTBEAT_DRAIN);
+        drain.set_missed_tick_behavior(MissedTickBehavior::Delay);
         while alerts_open || heartbeats_open {
             tokio::select! {
                 () = stop.cancelled() => return,
@@ -38,21 +46,32 @@ pub(super) fn agents(
                     }
                     None => alerts_open = false,
                 },
-                beat = heartbeats.recv(), if heartbeats_open => match beat {
-                    Some(beat) => {
-                        if view.feed.heartbeats_wanted() {
-                            view.feed.publish_heartbeat(beat.clone());
-                        }
-                        let m = &beat.metrics;
-                        let sample = Sample::from_agent(m.received, &m.metrics);
-                        view.record_sample(&beat.host, sample, Some(m.every));
-                        view.set_heartbeat(beat.host, beat.metrics);
-                    }
-                    None => heartbeats_open = false,
-                },
+                _ = drain.tick(), if heartbeats_open => {
+                    heartbeats_open = take_heartbeats(&mut heartbeats, &view);
+                }
             }
         }
     })
+}
+
+/// Records every heartbeat waiting in `heartbeats` (at most a channel's worth, so a flood
+/// cannot hold the task); `false` once the channel has closed.
+fn take_heartbeats(heartbeats: &mut mpsc::Receiver<AgentHeartbeat>, view: &SharedView) -> bool {
+    for _ in 0..HEARTBEAT_CHANNEL {
+        let beat = match heartbeats.try_recv() {
+            Ok(beat) => beat,
+            Err(mpsc::error::TryRecvError::Empty) => return true,
+            Err(mpsc::error::TryRecvError::Disconnected) => return false,
+        };
+        if view.feed.heartbeats_wanted() {
+            view.feed.publish_heartbeat(beat.clone());
+        }
+        let m = &beat.metrics;
+        let sample = Sample::from_agent(m.received, &m.metrics);
+        view.record_sample(&beat.host, sample, Some(m.every));
+        view.set_heartbeat(beat.host, beat.metrics);
+    }
+    true
 }
 
 /// Puts `poll()`'s link states into `view` every `CONNECTION_POLL` until `stop`.

@@ -19,17 +19,18 @@ use tokio_util::either::Either;
 use super::super::{ErrorKind, TransportError};
 use super::endpoint::Endpoint;
 use super::tls;
-use crate::protocol::{Frame, Hello, MAX_FRAME_BYTES, Message};
+use crate::protocol::{Frame, Hello, MAX_FRAME_BYTES, Message, READ_BUFFER_BYTES};
 
 /// A connected agent: TLS with the pinned certificate, or plain TCP on loopback.
 pub type AgentSocket = WebSocketStream<Either<TlsStream<TcpStream>, TcpStream>>;
 
 /// Frames and messages over the protocol's limit end the connection (tungstenite's defaults,
-/// 16/64 MiB, are far too large).
+/// 16/64 MiB, are far too large); the read buffer: see `READ_BUFFER_BYTES`.
 fn limits() -> WebSocketConfig {
     WebSocketConfig::default()
         .max_message_size(Some(MAX_FRAME_BYTES))
         .max_frame_size(Some(MAX_FRAME_BYTES))
+        .read_buffer_size(READ_BUFFER_BYTES)
 }
 
 /// Connects and greets; the whole of it bounded by `timeout` (a `Timeout` error after).

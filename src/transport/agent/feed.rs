@@ -40,8 +40,9 @@ pub struct AgentHeartbeat {
 }
 
 /// Heartbeats between the transport and its subscriber; a full channel drops one (the next
-/// comes in a few seconds, and the newest stays in `latest_metrics`).
-pub const HEARTBEAT_CHANNEL: usize = 256;
+/// comes in a few seconds, and the newest stays in `latest_metrics`). Room for a few seconds
+/// of a thousand agents at one a second: the engine takes them in batches.
+pub const HEARTBEAT_CHANNEL: usize = 4096;
 
 /// An alert and the host it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,7 +113,14 @@ impl Feed {
                 metrics: metrics.clone(),
             });
         }
-        lock(&self.metrics).insert(host.to_string(), metrics);
+        let mut latest = lock(&self.metrics);
+        // In place: no new key (an allocation) per heartbeat.
+        match latest.get_mut(host) {
+            Some(slot) => *slot = metrics,
+            None => {
+                latest.insert(host.to_string(), metrics);
+            }
+        }
     }
 
     /// Every heartbeat from now on, to this subscriber only (replacing any earlier one).

@@ -33,7 +33,7 @@ use super::{ConnState, ExecEvent, ExecHandle, ExecSpec, ExitOutcome, Transport, 
 use crate::inventory::Host;
 pub use endpoint::{Endpoint, TokenScope, is_loopback};
 use feed::Feed;
-pub use feed::{AgentAlert, AgentHeartbeat, HostMetrics};
+pub use feed::{AgentAlert, AgentHeartbeat, HEARTBEAT_CHANNEL, HostMetrics};
 use link::{Link, LinkState};
 pub use tls::pinned_client_config;
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
-use tokio::time::{Instant, sleep_until};
+use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_util::sync::CancellationToken;
 
@@ -25,7 +25,7 @@ use crate::transport::ExitOutcome;
 const OUTGOING: usize = 256;
 /// Messages waiting for one job's task.
 const JOB_BUFFER: usize = 256;
-/// WebSocket pings keep NAT and proxies open and prove the peer alive between heartbeats.
+/// A peer silent this long is pinged (to prove it alive and keep NAT and proxies open).
 const PING_EVERY: Duration = Duration::from_secs(10);
 /// The peer counts as gone after this many heartbeat intervals without a byte...
 const SILENT_HEARTBEATS: u64 = 4;
@@ -177,6 +177,12 @@ impl Session {
 }
 
 /// Moves messages until the connection ends; returns why it did.
+///
+/// One timer, not one per message: a received frame only notes the time, and the timer, when
+/// it fires, decides whether the peer has been silent too long (the end) or a while (a ping).
+/// A peer that talks (heartbeats) is never pinged: its frames prove it alive and keep NAT and
+/// proxies open; at a thousand links, pings and a timer re-armed per frame were a real share of
+/// the console's CPU.
 async fn drive(
     session: &Arc<Session>,
     mut ws: AgentSocket,
@@ -187,7 +193,9 @@ async fn drive(
     let heartbeat = Duration::from_secs(session.hello.heartbeat_s.unwrap_or(5).max(1));
     let silence = (heartbeat * u32::try_from(SILENT_HEARTBEATS).unwrap_or(4)).max(MIN_SILENCE);
     let mut last_heard = Instant::now();
-    let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
+    let mut last_ping = last_heard;
+    let check = tokio::time::sleep(PING_EVERY);
+    tokio::pin!(check);
     loop {
         let message = tokio::select! {
             biased;
@@ -210,9 +218,22 @@ async fn drive(
                 // Cannot happen while the session holds the sender; treat it as closed.
                 None => return "the transport shut down".into(),
             },
-            _ = ping.tick() => WsMessage::Ping(Vec::new().into()),
-            () = sleep_until(last_heard + silence) => {
-                return format!("no word from the agent for {} s", silence.as_secs());
+            () = &mut check => {
+                let now = Instant::now();
+                if now >= last_heard + silence {
+                    return format!("no word from the agent for {} s", silence.as_secs());
+                }
+                let ping = now >= last_heard.max(last_ping) + PING_EVERY;
+                if ping {
+                    last_ping = now;
+                }
+                check
+                    .as_mut()
+                    .reset((last_heard.max(last_ping) + PING_EVERY).min(last_heard + silence));
+                if !ping {
+                    continue;
+                }
+                WsMessage::Ping(Vec::new().into())
             }
         };
         // A peer that stops reading must not hang every job on this connection.
