@@ -46,6 +46,10 @@ impl AlertmanagerClient {
             .connect_timeout(timeout)
             // The API does not redirect; a redirect means a login page or a wrong URL.
             .redirect(reqwest::redirect::Policy::none())
+            // A fresh connection per request: a kept one fails the first poll after an
+            // Alertmanager restart (hyper does not retry on a pooled connection the server
+            // closed), and one handshake per poll interval costs nothing.
+            .pool_max_idle_per_host(0)
             .build()
             .map_err(|e| AmError {
                 endpoint: redact(&base),
