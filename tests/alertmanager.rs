@@ -111,9 +111,17 @@ async fn polls_maps_resolves_and_acks_against_real_alertmanager() {
         post_alerts(
             &am,
             &[
-                alert("DiskFull", &[("instance", "10.0.0.1:9100"), ("severity", "critical")], None),
+                alert(
+                    "DiskFull",
+                    &[("instance", "10.0.0.1:9100"), ("severity", "critical")],
+                    None,
+                ),
                 alert("DbDown", &[("instance", "[fd00::5]:9187")], None),
-                alert("NginxDown", &[("host", "web02"), ("unit", "nginx.service")], None),
+                alert(
+                    "NginxDown",
+                    &[("host", "web02"), ("unit", "nginx.service")],
+                    None,
+                ),
                 alert("Watchdog", &[], None),
                 alert("GhostDown", &[("instance", "ghost:9100")], None),
             ],
@@ -138,20 +146,32 @@ async fn polls_maps_resolves_and_acks_against_real_alertmanager() {
         assert_eq!(firing["DiskFull"].0, ["web01"]);
         assert_eq!(firing["DbDown"].0, ["db1"]);
         assert_eq!(firing["NginxDown"].0, ["web02"]);
-        assert_eq!(firing["Watchdog"], (Vec::new(), Some(Unmapped::NoHostLabel)));
         assert_eq!(
-            firing["GhostDown"].1.as_ref().map(ToString::to_string).as_deref(),
+            firing["Watchdog"],
+            (Vec::new(), Some(Unmapped::NoHostLabel))
+        );
+        assert_eq!(
+            firing["GhostDown"]
+                .1
+                .as_ref()
+                .map(ToString::to_string)
+                .as_deref(),
             Some("instance=\"ghost:9100\" is not in the inventory")
         );
         let disk = obs.iter().find_map(|o| match o {
             Observation::Firing { alert, .. } if alert.name() == "DiskFull" => Some(alert.clone()),
             _ => None,
         });
-        let Some(disk) = disk else { panic!("no DiskFull") };
+        let Some(disk) = disk else {
+            panic!("no DiskFull")
+        };
         assert_eq!(disk.fingerprint.len(), 16, "{disk:?}");
         assert_eq!(disk.title(), "DiskFull summary");
         assert_eq!(disk.generator_url, "http://prometheus.example/graph");
-        assert!(disk.starts_at.is_some() && disk.ends_at.is_some(), "{disk:?}");
+        assert!(
+            disk.starts_at.is_some() && disk.ends_at.is_some(),
+            "{disk:?}"
+        );
         assert_eq!(
             disk.annotations.get("runbook_url").map(String::as_str),
             Some("https://wiki.example/runbook")
@@ -165,7 +185,11 @@ async fn polls_maps_resolves_and_acks_against_real_alertmanager() {
         let past = OffsetDateTime::now_utc() - time::Duration::minutes(1);
         post_alerts(
             &am,
-            &[alert("DiskFull", &[("instance", "10.0.0.1:9100"), ("severity", "critical")], Some(past))],
+            &[alert(
+                "DiskFull",
+                &[("instance", "10.0.0.1:9100"), ("severity", "critical")],
+                Some(past),
+            )],
         )
         .await;
         let obs = match source.poll(&idx).await {
@@ -182,13 +206,20 @@ async fn polls_maps_resolves_and_acks_against_real_alertmanager() {
         assert_eq!(source.firing(), 4);
 
         // Ack DbDown: a silence of its labels, read back.
-        let Some(db) = source.client().alerts().await.ok().and_then(|all| {
-            all.into_iter().find(|a| a.name() == "DbDown")
-        }) else {
+        let Some(db) = source
+            .client()
+            .alerts()
+            .await
+            .ok()
+            .and_then(|all| all.into_iter().find(|a| a.name() == "DbDown"))
+        else {
             panic!("DbDown not listed")
         };
         let before = OffsetDateTime::now_utc();
-        let id = match source.ack_as(&db.labels, "tester@console", "looking at it").await {
+        let id = match source
+            .ack_as(&db.labels, "tester@console", "looking at it")
+            .await
+        {
             Ok(id) => id,
             Err(e) => panic!("ack: {e}\n{}", am.log_tail(20)),
         };
@@ -212,7 +243,9 @@ async fn polls_maps_resolves_and_acks_against_real_alertmanager() {
             .collect();
         assert_eq!(matched, db.labels);
         // Two hours from the ack (the default `ack_silence`), give or take the request.
-        let Some(ends) = silence.ends_at else { panic!("{silence:?}") };
+        let Some(ends) = silence.ends_at else {
+            panic!("{silence:?}")
+        };
         let length = ends - before;
         assert!(
             length > time::Duration::minutes(119) && length <= time::Duration::minutes(121),
@@ -224,7 +257,9 @@ async fn polls_maps_resolves_and_acks_against_real_alertmanager() {
         for _ in 0..50 {
             let alerts = source.client().alerts().await.unwrap_or_default();
             if alerts.iter().any(|a| {
-                a.name() == "DbDown" && a.state == AlertState::Suppressed && a.silenced_by == [id.clone()]
+                a.name() == "DbDown"
+                    && a.state == AlertState::Suppressed
+                    && a.silenced_by == [id.clone()]
             }) {
                 suppressed = true;
                 break;
@@ -243,7 +278,10 @@ async fn polls_maps_resolves_and_acks_against_real_alertmanager() {
             panic!("poll of a stopped alertmanager succeeded")
         };
         assert_eq!(e.kind, AmErrorKind::Refused, "{e}");
-        assert!(e.to_string().contains(&format!("{url}/api/v2/alerts")), "{e}");
+        assert!(
+            e.to_string().contains(&format!("{url}/api/v2/alerts")),
+            "{e}"
+        );
         assert_eq!(source.firing(), 4);
     })
     .await;
@@ -321,7 +359,12 @@ async fn a_stopped_alertmanager_is_refused_with_the_url() {
             panic!("nothing listens, yet alerts came")
         };
         assert_eq!(e.kind, AmErrorKind::Refused);
-        assert!(e.to_string().starts_with(&format!("Alertmanager at {url}/api/v2/alerts: connection refused")), "{e}");
+        assert!(
+            e.to_string().starts_with(&format!(
+                "Alertmanager at {url}/api/v2/alerts: connection refused"
+            )),
+            "{e}"
+        );
     })
     .await;
 }
@@ -343,8 +386,15 @@ async fn a_hanging_alertmanager_times_out() {
         let Err(e) = client(&base, Duration::from_millis(500)).alerts().await else {
             panic!("a hung server answered")
         };
-        assert_eq!(e.kind, AmErrorKind::TimedOut(Duration::from_millis(500)), "{e}");
-        assert!(e.to_string().contains(&format!("{base}/api/v2/alerts")), "{e}");
+        assert_eq!(
+            e.kind,
+            AmErrorKind::TimedOut(Duration::from_millis(500)),
+            "{e}"
+        );
+        assert!(
+            e.to_string().contains(&format!("{base}/api/v2/alerts")),
+            "{e}"
+        );
         assert!(e.to_string().contains("timed out"), "{e}");
     })
     .await;

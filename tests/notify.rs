@@ -49,7 +49,10 @@ impl Received {
     fn json(&self) -> Value {
         match serde_json::from_slice(&self.body) {
             Ok(v) => v,
-            Err(e) => panic!("body is not JSON ({e}): {}", String::from_utf8_lossy(&self.body)),
+            Err(e) => panic!(
+                "body is not JSON ({e}): {}",
+                String::from_utf8_lossy(&self.body)
+            ),
         }
     }
 }
@@ -93,7 +96,10 @@ impl Receiver {
     }
 
     fn received(&self) -> Vec<Received> {
-        self.seen.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        self.seen
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Waits (bounded) until `n` requests have arrived; returns them.
@@ -218,7 +224,11 @@ fn start(sinks: Vec<Sink>, limits: Limits) -> Notifier {
 }
 
 /// Waits (bounded) until the sink's status satisfies `done`; returns it.
-async fn wait_status(notifier: &Notifier, index: usize, done: impl Fn(&SinkStatus) -> bool) -> SinkStatus {
+async fn wait_status(
+    notifier: &Notifier,
+    index: usize,
+    done: impl Fn(&SinkStatus) -> bool,
+) -> SinkStatus {
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         let status = notifier.status()[index].clone();
@@ -234,9 +244,15 @@ async fn wait_status(notifier: &Notifier, index: usize, done: impl Fn(&SinkStatu
 
 fn notice(event: NoticeEvent, title: &str) -> Notice {
     let mut n = Notice::new(event, "01JINC", title, "critical", "alertmanager");
-    n.hosts = vec!["web02".to_string(), "web01".to_string(), "web03".to_string()];
-    n.labels.insert("alertname".to_string(), "NginxDown".to_string());
-    n.labels.insert("instance".to_string(), "<!here>:9100".to_string());
+    n.hosts = vec![
+        "web02".to_string(),
+        "web01".to_string(),
+        "web03".to_string(),
+    ];
+    n.labels
+        .insert("alertname".to_string(), "NginxDown".to_string());
+    n.labels
+        .insert("instance".to_string(), "<!here>:9100".to_string());
     n.runbook_url = Some("https://wiki.example/nginx".to_string());
     n.hint = Some("restart nginx with the `restart-unit` action".to_string());
     n
@@ -276,20 +292,31 @@ async fn slack_gets_block_kit_and_alert_text_cannot_ping_or_link() {
         let body = got[0].json();
         let text = all_text(&body);
         for control in ["<!channel>", "<@U123>", "<http://evil", "<!here>"] {
-            assert!(!text.contains(control), "{control} reached Slack unescaped:\n{text}");
+            assert!(
+                !text.contains(control),
+                "{control} reached Slack unescaped:\n{text}"
+            );
         }
         assert!(
-            text.contains("&lt;!channel&gt; nginx down &lt;@U123&gt; &lt;http://evil.example|click here&gt;"),
+            text.contains(
+                "&lt;!channel&gt; nginx down &lt;@U123&gt; &lt;http://evil.example|click here&gt;"
+            ),
             "{text}"
         );
         // Severity, hosts folded, labels, hint and the runbook link.
         let blocks = body["blocks"].as_array().cloned().unwrap_or_default();
         assert!(blocks.len() >= 5, "{body:#}");
-        assert!(text.contains(":red_circle: *CRITICAL* · *Opened*"), "{text}");
+        assert!(
+            text.contains(":red_circle: *CRITICAL* · *Opened*"),
+            "{text}"
+        );
         assert!(text.contains("*Hosts*\nweb[01-03] (3)"), "{text}");
         assert!(text.contains("instance=&lt;!here&gt;:9100"), "{text}");
         assert!(text.contains("*Hint*\nrestart nginx"), "{text}");
-        assert!(text.contains("<https://wiki.example/nginx|open the runbook>"), "{text}");
+        assert!(
+            text.contains("<https://wiki.example/nginx|open the runbook>"),
+            "{text}"
+        );
         assert_eq!(text.matches('<').count(), 1, "one link only:\n{text}");
         let status = wait_status(&notifier, 0, |s| s.sent == 1).await;
         assert_eq!((status.failed, status.retried), (0, 0));
@@ -314,16 +341,34 @@ async fn the_webhook_gets_the_documented_body() {
         let got = hook.wait_for(3).await;
         let events: Vec<Value> = got.iter().map(Received::json).collect();
         // In order, one per notice.
-        let kinds: Vec<&str> = events.iter().map(|e| e["event"].as_str().unwrap_or("?")).collect();
+        let kinds: Vec<&str> = events
+            .iter()
+            .map(|e| e["event"].as_str().unwrap_or("?"))
+            .collect();
         assert_eq!(kinds, ["opened", "acked", "resolved"]);
         let acked = &events[1];
-        let mut keys: Vec<&str> = acked.as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();
+        let mut keys: Vec<&str> = acked
+            .as_object()
+            .map(|o| o.keys().map(String::as_str).collect())
+            .unwrap_or_default();
         keys.sort_unstable();
         assert_eq!(
             keys,
             [
-                "comment", "event", "hint", "hosts", "hosts_folded", "id", "labels", "runbook_url",
-                "severity", "source", "title", "ts", "v", "who"
+                "comment",
+                "event",
+                "hint",
+                "hosts",
+                "hosts_folded",
+                "id",
+                "labels",
+                "runbook_url",
+                "severity",
+                "source",
+                "title",
+                "ts",
+                "v",
+                "who"
             ]
         );
         assert_eq!(acked["v"], 1);
@@ -341,7 +386,11 @@ async fn the_webhook_gets_the_documented_body() {
 #[tokio::test]
 async fn a_500_is_tried_again_until_it_succeeds_and_a_400_is_not() {
     bounded(async {
-        let flaky = Receiver::start(vec![Reply::Status(500), Reply::Status(503)], Reply::Status(200)).await;
+        let flaky = Receiver::start(
+            vec![Reply::Status(500), Reply::Status(503)],
+            Reply::Status(200),
+        )
+        .await;
         let notifier = start(
             vec![sink(SinkKind::Webhook, &flaky.url("/hook"))],
             limits(Duration::from_secs(5), 4),
@@ -350,7 +399,10 @@ async fn a_500_is_tried_again_until_it_succeeds_and_a_400_is_not() {
         let status = wait_status(&notifier, 0, |s| s.sent == 1).await;
         let got = flaky.received();
         assert_eq!(got.len(), 3, "two failures then the success");
-        assert!(got.iter().all(|r| r.body == got[0].body), "the same body each time");
+        assert!(
+            got.iter().all(|r| r.body == got[0].body),
+            "the same body each time"
+        );
         assert_eq!((status.retried, status.failed), (2, 0));
         assert!(!status.failing(), "{status:?}");
 
@@ -363,7 +415,13 @@ async fn a_500_is_tried_again_until_it_succeeds_and_a_400_is_not() {
         let status = wait_status(&notifier, 0, |s| s.failed == 1).await;
         assert_eq!(refusing.received().len(), 1, "a 400 is not repeated");
         assert!(status.failing());
-        assert!(status.last_error.as_deref().is_some_and(|e| e.starts_with("HTTP 400")), "{status:?}");
+        assert!(
+            status
+                .last_error
+                .as_deref()
+                .is_some_and(|e| e.starts_with("HTTP 400")),
+            "{status:?}"
+        );
     })
     .await;
 }
@@ -393,7 +451,10 @@ async fn a_hanging_webhook_blocks_neither_the_caller_nor_slack() {
         // Its first notice times out (twice: two attempts) and is given up on.
         let status = wait_status(&notifier, 0, |s| s.failed >= 1).await;
         assert!(
-            status.last_error.as_deref().is_some_and(|e| e.starts_with("no answer within 1s")),
+            status
+                .last_error
+                .as_deref()
+                .is_some_and(|e| e.starts_with("no answer within 1s")),
             "{status:?}"
         );
         // Shutting down does not wait for the hung sink longer than asked.
@@ -418,7 +479,11 @@ async fn the_rate_limit_drops_and_sums_up() {
         let events: Vec<Value> = got.iter().map(Received::json).collect();
         assert_eq!(events.iter().filter(|e| e["event"] == "opened").count(), 60);
         let summary = events.iter().find(|e| e["event"] == "dropped");
-        assert_eq!(summary.map(|s| s["dropped"].clone()), Some(Value::from(5)), "{events:?}");
+        assert_eq!(
+            summary.map(|s| s["dropped"].clone()),
+            Some(Value::from(5)),
+            "{events:?}"
+        );
         let status = wait_status(&notifier, 0, |s| s.sent == 61).await;
         assert_eq!(status.dropped_rate, 5);
     })
@@ -473,7 +538,10 @@ async fn the_secret_url_stays_out_of_logs_and_errors() {
         };
         let notifier = start(
             vec![
-                sink(SinkKind::Slack, &slack.url(&format!("/services/T0/B0/{SECRET}"))),
+                sink(
+                    SinkKind::Slack,
+                    &slack.url(&format!("/services/T0/B0/{SECRET}")),
+                ),
                 sink(
                     SinkKind::Webhook,
                     &format!("http://127.0.0.1:{closed}/hook/{SECRET}?token={SECRET}"),
@@ -484,11 +552,22 @@ async fn the_secret_url_stays_out_of_logs_and_errors() {
         notifier.notify(&notice(NoticeEvent::Opened, "leak test"));
         let slack_status = wait_status(&notifier, 0, |s| s.failed == 1).await;
         let hook_status = wait_status(&notifier, 1, |s| s.failed == 1).await;
-        assert_eq!(hook_status.last_error.as_deref(), Some("connection refused"));
-        assert!(slack_status.last_error.as_deref().is_some_and(|e| e.starts_with("HTTP 404")));
+        assert_eq!(
+            hook_status.last_error.as_deref(),
+            Some("connection refused")
+        );
+        assert!(
+            slack_status
+                .last_error
+                .as_deref()
+                .is_some_and(|e| e.starts_with("HTTP 404"))
+        );
         let logs = captured.text();
         assert!(logs.contains("notification not delivered"), "{logs}");
-        assert!(logs.contains(&format!("http://127.0.0.1:{closed}/…")), "{logs}");
+        assert!(
+            logs.contains(&format!("http://127.0.0.1:{closed}/…")),
+            "{logs}"
+        );
         for shown in [
             logs,
             format!("{notifier:?}"),

@@ -200,7 +200,10 @@ mod tests {
     #[test]
     fn garbage_says_what_it_looks_like() {
         for (body, hint) in [
-            (&b"<html><body>Login</body></html>"[..], "\"<html><body>Login"),
+            (
+                &b"<html><body>Login</body></html>"[..],
+                "\"<html><body>Login",
+            ),
             (b"", "nothing (empty body)"),
             (b"{\"status\":\"success\"}", "{\\\"status\\\""),
             (b"[{\"labels\":{}}]", "missing field `fingerprint`"),

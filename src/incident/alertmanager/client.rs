@@ -228,8 +228,7 @@ mod tests {
 
     #[test]
     fn a_path_prefix_is_kept() {
-        let Ok(c) = AlertmanagerClient::new("http://am:9093/prefix", Duration::from_secs(1))
-        else {
+        let Ok(c) = AlertmanagerClient::new("http://am:9093/prefix", Duration::from_secs(1)) else {
             panic!("client refused")
         };
         let Ok(url) = c.endpoint("api/v2/alerts") else {
@@ -240,7 +239,10 @@ mod tests {
 
     #[test]
     fn error_bodies_are_one_short_line() {
-        assert_eq!(error_body(b"\"silence invalid:\n  bad\"\n"), "silence invalid: bad");
+        assert_eq!(
+            error_body(b"\"silence invalid:\n  bad\"\n"),
+            "silence invalid: bad"
+        );
         assert_eq!(error_body(&[b'x'; 500]).len(), ERROR_BODY_CHARS);
     }
 }

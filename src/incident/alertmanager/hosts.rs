@@ -95,7 +95,11 @@ pub struct HostMatch {
 pub fn map_hosts(labels: &BTreeMap<String, String>, index: &HostIndex) -> HostMatch {
     let mut first_present = None;
     for label in HOST_LABELS {
-        let Some(value) = labels.get(label).map(|v| v.trim()).filter(|v| !v.is_empty()) else {
+        let Some(value) = labels
+            .get(label)
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+        else {
             continue;
         };
         let candidate = host_part(value);
@@ -124,7 +128,10 @@ pub fn host_part(value: &str) -> String {
         && let Ok(url) = reqwest::Url::parse(value)
         && let Some(host) = url.host_str()
     {
-        return host.trim_start_matches('[').trim_end_matches(']').to_string();
+        return host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
     }
     if let Some(rest) = value.strip_prefix('[')
         && let Some((inside, _port)) = rest.split_once(']')

@@ -92,7 +92,10 @@ impl Reconciler {
                 if let Some((before, hosts)) = previous {
                     let at = alert.ends_at.unwrap_or(now);
                     resolved.push(Observation::Resolved {
-                        alert: AmAlert { ends_at: Some(at), ..before },
+                        alert: AmAlert {
+                            ends_at: Some(at),
+                            ..before
+                        },
                         hosts,
                         why: Resolution::Ended(at),
                     });
@@ -150,7 +153,12 @@ mod tests {
     const T1: OffsetDateTime = datetime!(2026-12-07 22:00:15 UTC);
     const T2: OffsetDateTime = datetime!(2026-12-07 22:00:30 UTC);
 
-    fn alert(fp: &str, host: &str, starts: OffsetDateTime, ends: Option<OffsetDateTime>) -> AmAlert {
+    fn alert(
+        fp: &str,
+        host: &str,
+        starts: OffsetDateTime,
+        ends: Option<OffsetDateTime>,
+    ) -> AmAlert {
         AmAlert {
             fingerprint: fp.to_string(),
             labels: BTreeMap::from([
@@ -243,7 +251,10 @@ mod tests {
         let idx = index();
         r.observe(vec![alert("a", "web01", T0, Some(T2))], &idx, T1);
         let obs = r.observe(
-            vec![alert("a", "web01", T0, Some(T1)), alert("z", "web02", T0, Some(T0))],
+            vec![
+                alert("a", "web01", T0, Some(T1)),
+                alert("z", "web02", T0, Some(T0)),
+            ],
             &idx,
             T2,
         );

@@ -49,7 +49,9 @@ impl AlertmanagerSettings {
 /// handed URLs that did not come from config.toml).
 pub fn check_url(text: &str) -> Result<reqwest::Url, String> {
     let url = reqwest::Url::parse(text.trim()).map_err(|e| {
-        format!("url must be an http(s) URL such as \"http://127.0.0.1:9093\" (or empty for off): {e}")
+        format!(
+            "url must be an http(s) URL such as \"http://127.0.0.1:9093\" (or empty for off): {e}"
+        )
     })?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(format!(
@@ -150,7 +152,10 @@ mod tests {
         let Err(err) = parse("[alertmanager]\nack_silence = \"10s\"\n") else {
             panic!("10s ack accepted")
         };
-        assert!(err.starts_with("config.toml:2:15: must be at least 1m"), "{err}");
+        assert!(
+            err.starts_with("config.toml:2:15: must be at least 1m"),
+            "{err}"
+        );
         let Err(err) = parse("[alertmanager]\npoll_interval = \"0s\"\n") else {
             panic!("0s poll accepted")
         };

@@ -207,7 +207,10 @@ mod tests {
         assert_eq!(list[0].id, "abc");
         assert_eq!(list[0].state, "active");
         assert!(list[0].matchers[0].is_equal);
-        assert_eq!(parse_created(br#"{"silenceID":"x1"}"#), Ok("x1".to_string()));
+        assert_eq!(
+            parse_created(br#"{"silenceID":"x1"}"#),
+            Ok("x1".to_string())
+        );
         assert!(parse_created(b"<html>").is_err());
     }
 }

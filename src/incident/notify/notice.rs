@@ -98,7 +98,10 @@ impl Notice {
 pub enum Message {
     Notice(Box<Notice>),
     /// Notices dropped by the rate limit since the last message; sent once there is room.
-    Dropped { count: u64, ts: OffsetDateTime },
+    Dropped {
+        count: u64,
+        ts: OffsetDateTime,
+    },
 }
 
 #[cfg(test)]

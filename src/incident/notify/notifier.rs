@@ -271,7 +271,14 @@ impl Worker {
         };
         let attempts = self.limits.attempts.max(1);
         for attempt in 1..=attempts {
-            match post(&self.client, &self.sink.url, body.clone(), self.limits.timeout).await {
+            match post(
+                &self.client,
+                &self.sink.url,
+                body.clone(),
+                self.limits.timeout,
+            )
+            .await
+            {
                 Ok(()) => {
                     update(&self.status, &self.changes, |s| {
                         s.sent += 1;

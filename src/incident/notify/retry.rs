@@ -113,7 +113,10 @@ mod tests {
         let b = Backoff::default();
         for (attempt, nominal) in [(1, 1.0), (2, 2.0), (3, 4.0), (6, 30.0), (40, 30.0)] {
             let d = b.delay(attempt, &status(500)).as_secs_f64();
-            assert!(d >= nominal * 0.8 - 1e-9 && d <= nominal * 1.2 + 1e-9, "{attempt}: {d}");
+            assert!(
+                d >= nominal * 0.8 - 1e-9 && d <= nominal * 1.2 + 1e-9,
+                "{attempt}: {d}"
+            );
         }
         let limited = PostError::Status {
             code: 429,

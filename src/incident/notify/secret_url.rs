@@ -65,8 +65,15 @@ mod tests {
         let Ok(url) = SecretUrl::parse(HOOK) else {
             panic!("hook refused")
         };
-        for shown in [url.to_string(), format!("{url:?}"), url.redacted().to_string()] {
-            assert!(!shown.contains("secret") && !shown.contains("T000"), "{shown}");
+        for shown in [
+            url.to_string(),
+            format!("{url:?}"),
+            url.redacted().to_string(),
+        ] {
+            assert!(
+                !shown.contains("secret") && !shown.contains("T000"),
+                "{shown}"
+            );
             assert!(shown.contains("https://hooks.slack.com/…"), "{shown}");
         }
         assert_eq!(url.expose().as_str(), HOOK);
@@ -78,7 +85,11 @@ mod tests {
 
     #[test]
     fn errors_do_not_repeat_the_text() {
-        for bad in ["hooks.slack.com/services/secret", "ftp://h/secret", "secret"] {
+        for bad in [
+            "hooks.slack.com/services/secret",
+            "ftp://h/secret",
+            "secret",
+        ] {
             let Err(e) = SecretUrl::parse(bad) else {
                 panic!("{bad} accepted")
             };

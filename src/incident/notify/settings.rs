@@ -175,7 +175,10 @@ mod tests {
         let Ok(s) = parse("") else {
             panic!("empty config refused")
         };
-        assert_eq!(s.notify.slack.webhook_url(Path::new("/nonexistent")), Ok(None));
+        assert_eq!(
+            s.notify.slack.webhook_url(Path::new("/nonexistent")),
+            Ok(None)
+        );
         assert_eq!(s.notify.webhook.url(), Ok(None));
     }
 
@@ -189,7 +192,10 @@ mod tests {
         let Err(err) = parse("[notify]\nper_minute = 0\n") else {
             panic!("0 per minute accepted")
         };
-        assert!(err.contains("per_minute must be between 1 and 600"), "{err}");
+        assert!(
+            err.contains("per_minute must be between 1 and 600"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -54,12 +54,19 @@ fn notice_payload(n: &Notice) -> Value {
     let hosts = if folded.is_empty() {
         "none".to_string()
     } else {
-        format!("{} ({})", escape_capped(&folded, FIELD_CHARS - 40), n.hosts.len())
+        format!(
+            "{} ({})",
+            escape_capped(&folded, FIELD_CHARS - 40),
+            n.hosts.len()
+        )
     };
     let mut fields = vec![
         field(&format!("*Hosts*\n{hosts}")),
         field(&format!("*Source*\n{}", escape_capped(&n.source, 200))),
-        field(&format!("*Incident*\n{}", escape_capped(&n.incident_id, 200))),
+        field(&format!(
+            "*Incident*\n{}",
+            escape_capped(&n.incident_id, 200)
+        )),
     ];
     if let Some(who) = n.who.as_deref().filter(|w| !w.is_empty()) {
         fields.push(field(&format!("*By*\n{}", escape_capped(who, 200))));
@@ -91,7 +98,10 @@ fn notice_payload(n: &Notice) -> Value {
         )));
     }
     if let Some(url) = n.runbook_url.as_deref().filter(|u| !u.trim().is_empty()) {
-        blocks.push(section(&format!("*Runbook*: {}", link(url, "open the runbook"))));
+        blocks.push(section(&format!(
+            "*Runbook*: {}",
+            link(url, "open the runbook")
+        )));
     }
     blocks.push(json!({
         "type": "context",
@@ -215,10 +225,19 @@ mod tests {
         let mut texts = Vec::new();
         strings(&body, &mut texts);
         let all = texts.join("\n");
-        for control in ["<!channel>", "<@U123>", "<http://evil", "<!here>", "<#C999>", "<!everyone>"] {
+        for control in [
+            "<!channel>",
+            "<@U123>",
+            "<http://evil",
+            "<!here>",
+            "<#C999>",
+            "<!everyone>",
+        ] {
             assert!(!all.contains(control), "{control} survived:\n{all}");
         }
-        assert!(all.contains("&lt;!channel&gt; disk full &lt;@U123&gt; &lt;http://evil|click&gt; &amp; more"));
+        assert!(all.contains(
+            "&lt;!channel&gt; disk full &lt;@U123&gt; &lt;http://evil|click&gt; &amp; more"
+        ));
         // The one link is the runbook's, with its `|` and brackets unable to end it early.
         assert_eq!(all.matches('<').count(), 1, "{all}");
         assert!(
@@ -231,17 +250,30 @@ mod tests {
     fn blocks_carry_severity_hosts_labels_hint_and_runbook() {
         let body = payload(&Message::Notice(Box::new(hostile())));
         let text = body["text"].as_str().unwrap_or_default();
-        assert!(text.starts_with("[CRITICAL] Opened: &lt;!channel&gt;"), "{text}");
+        assert!(
+            text.starts_with("[CRITICAL] Opened: &lt;!channel&gt;"),
+            "{text}"
+        );
         assert!(text.ends_with("on web[01-02]"), "{text}");
         let blocks = body["blocks"].as_array().cloned().unwrap_or_default();
-        assert!(blocks[0]["text"]["text"]
-            .as_str()
-            .is_some_and(|t| t.starts_with(":red_circle: *CRITICAL* · *Opened* ·")));
+        assert!(
+            blocks[0]["text"]["text"]
+                .as_str()
+                .is_some_and(|t| t.starts_with(":red_circle: *CRITICAL* · *Opened* ·"))
+        );
         assert_eq!(blocks[1]["fields"][0]["text"], "*Hosts*\nweb[01-02] (2)");
         let mut texts = Vec::new();
         strings(&body, &mut texts);
-        assert!(texts.iter().any(|t| t.starts_with("*Labels*\nalertname=&lt;!here&gt;")));
-        assert!(texts.iter().any(|t| t == "*Hint*\nrestart &lt;!everyone&gt;"));
+        assert!(
+            texts
+                .iter()
+                .any(|t| t.starts_with("*Labels*\nalertname=&lt;!here&gt;"))
+        );
+        assert!(
+            texts
+                .iter()
+                .any(|t| t == "*Hint*\nrestart &lt;!everyone&gt;")
+        );
     }
 
     #[test]
