@@ -8,11 +8,11 @@
 //! - A failed poll is not a poll: the caller does not call [`Reconciler::observe`], so an
 //!   Alertmanager that is down resolves nothing.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use time::OffsetDateTime;
 
-use super::alert::AmAlert;
+use super::alert::{AlertState, AmAlert};
 use super::hosts::{HostIndex, HostMatch, map_hosts};
 
 /// Why a firing alert counts as resolved.
@@ -65,6 +65,33 @@ impl Reconciler {
         self.firing.len()
     }
 
+    /// Takes an alert as firing without having seen it, as the incident book knows it from an
+    /// earlier run: the next poll then resolves it if Alertmanager no longer lists it (it
+    /// ended while nobody watched), and does not report it firing again if it does.
+    pub fn remember(
+        &mut self,
+        fingerprint: &str,
+        labels: BTreeMap<String, String>,
+        hosts: Vec<String>,
+    ) {
+        let alert = AmAlert {
+            fingerprint: fingerprint.to_string(),
+            labels,
+            annotations: BTreeMap::new(),
+            starts_at: None,
+            ends_at: None,
+            state: AlertState::Active,
+            silenced_by: Vec::new(),
+            inhibited_by: Vec::new(),
+            generator_url: String::new(),
+        };
+        let hosts = HostMatch {
+            hosts,
+            unmapped: None,
+        };
+        self.firing.insert(fingerprint.to_string(), (alert, hosts));
+    }
+
     /// Whether `fingerprint` is firing as of the last poll.
     pub fn is_firing(&self, fingerprint: &str) -> bool {
         self.firing.contains_key(fingerprint)
@@ -103,7 +130,10 @@ impl Reconciler {
                 continue;
             }
             match previous {
-                Some((before, hosts)) if before.starts_at == alert.starts_at => {
+                // A remembered alert (no startsAt known) is the same occurrence.
+                Some((before, hosts))
+                    if before.starts_at.is_none() || before.starts_at == alert.starts_at =>
+                {
                     // Still firing: keep the newest picture (state, annotations) and the hosts
                     // it was reported with.
                     next.insert(alert.fingerprint.clone(), (alert, hosts));
@@ -145,8 +175,6 @@ impl Reconciler {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::incident::alertmanager::alert::AlertState;
-    use std::collections::BTreeMap;
     use time::macros::datetime;
 
     const T0: OffsetDateTime = datetime!(2026-12-07 22:00 UTC);
@@ -269,6 +297,22 @@ mod tests {
         r.observe(vec![alert("a", "web01", T0, None)], &idx, T1);
         let obs = r.observe(vec![alert("a", "web01", T1, None)], &idx, T2);
         assert_eq!(summary(&obs), ["R:a:restarted", "F:a"]);
+    }
+
+    #[test]
+    fn remembered_alerts_resolve_when_gone_and_stay_quiet_when_still_firing() {
+        let mut r = Reconciler::new();
+        r.remember("a", BTreeMap::new(), vec!["web01".to_string()]);
+        r.remember("b", BTreeMap::new(), vec!["web02".to_string()]);
+        let obs = r.observe(vec![alert("b", "web02", T0, None)], &index(), T1);
+        assert_eq!(summary(&obs), ["R:a:gone"]);
+        let Observation::Resolved { hosts, .. } = &obs[0] else {
+            panic!("{obs:?}")
+        };
+        assert_eq!(hosts.hosts, ["web01"]);
+        // b's startsAt is known now: a new one later is a restart.
+        let obs = r.observe(vec![alert("b", "web02", T1, None)], &index(), T2);
+        assert_eq!(summary(&obs), ["R:b:restarted", "F:b"]);
     }
 
     #[test]

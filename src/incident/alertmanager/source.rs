@@ -60,6 +60,17 @@ impl AlertmanagerSource {
         self.reconciler.firing()
     }
 
+    /// Takes an alert the incident book has open (from an earlier run) as firing, so the next
+    /// poll resolves it if it ended meanwhile; call before the first poll.
+    pub fn remember(
+        &mut self,
+        fingerprint: &str,
+        labels: BTreeMap<String, String>,
+        hosts: Vec<String>,
+    ) {
+        self.reconciler.remember(fingerprint, labels, hosts);
+    }
+
     /// Reads the alerts and says what changed since the last good poll. On an error nothing
     /// changes: an Alertmanager that cannot be reached resolves nothing.
     pub async fn poll(&mut self, hosts: &HostIndex) -> Result<Vec<Observation>, AmError> {

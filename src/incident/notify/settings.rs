@@ -50,13 +50,27 @@ pub struct SlackSettings {
     pub webhook_url_file: String,
 }
 
-/// `[notify.webhook]`: a JSON POST of every notice (README documents the body).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+/// `[notify.webhook]`: a JSON POST of every notice (README documents the body). Its `Debug`
+/// shows the URL as scheme and host only (a token may be in its path or query).
+#[derive(Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct WebhookSettings {
     /// `http(s)://…`; empty turns it off. Shown only as scheme and host.
     #[serde(deserialize_with = "de_webhook_url")]
     pub url: String,
+}
+
+impl std::fmt::Debug for WebhookSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = match SecretUrl::parse(&self.url) {
+            Ok(url) => url.redacted().to_string(),
+            Err(_) if self.url.trim().is_empty() => String::new(),
+            Err(_) => "(not a URL)".to_string(),
+        };
+        f.debug_struct("WebhookSettings")
+            .field("url", &shown)
+            .finish()
+    }
 }
 
 impl SlackSettings {
@@ -196,6 +210,19 @@ mod tests {
             err.contains("per_minute must be between 1 and 600"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn debug_hides_the_webhook_url() {
+        let w = WebhookSettings {
+            url: "https://hooks.example/T1/secret?token=abc".to_string(),
+        };
+        let shown = format!("{w:?}");
+        assert!(
+            !shown.contains("secret") && !shown.contains("abc"),
+            "{shown}"
+        );
+        assert!(shown.contains("https://hooks.example/…"), "{shown}");
     }
 
     #[test]
