@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, with its own setup: installs what the tests need on a fresh Debian
-# machine (OpenSSH server and client, tmux, Prometheus node_exporter), then checks formatting
-# and lints, then runs every test. Usage: bash scripts/test.sh
+# machine (OpenSSH server and client, tmux, Prometheus node_exporter and Alertmanager), then
+# checks formatting and lints, then runs every test. Usage: bash scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +11,7 @@ command -v ssh >/dev/null 2>&1 || need+=(openssh-client)
 command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
 [[ -x /usr/bin/prometheus-node-exporter ]] || need+=(prometheus-node-exporter)
+[[ -x /usr/bin/prometheus-alertmanager ]] || need+=(prometheus-alertmanager)
 if ((${#need[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
     echo "scripts/test.sh: please install: ${need[*]} (sudo apt-get install -y ${need[*]})" >&2

@@ -23,6 +23,8 @@ pub struct Settings {
     pub breaker: BreakerSettings,
     pub locks: LockSettings,
     pub metrics: MetricsSettings,
+    pub alertmanager: crate::incident::alertmanager::AlertmanagerSettings,
+    pub notify: crate::incident::notify::NotifySettings,
 }
 
 /// `[run]`: how bulk runs behave unless a flag or an action template says otherwise.

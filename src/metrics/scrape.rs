@@ -162,7 +162,7 @@ impl Scraper {
 }
 
 /// Whether an `io::Error` saying "connection refused" is among the causes.
-fn refused(e: &(dyn std::error::Error + 'static)) -> bool {
+pub(crate) fn refused(e: &(dyn std::error::Error + 'static)) -> bool {
     let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(c) = cause {
         if c.downcast_ref::<io::Error>()
@@ -176,7 +176,7 @@ fn refused(e: &(dyn std::error::Error + 'static)) -> bool {
 }
 
 /// The deepest cause: reqwest's own top level says only "error sending request".
-fn innermost(e: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn innermost(e: &(dyn std::error::Error + 'static)) -> String {
     let mut last = e;
     while let Some(next) = last.source() {
         last = next;

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod agent;
+pub mod alertmanager;
 pub mod cli;
 pub mod engine;
 pub mod files;

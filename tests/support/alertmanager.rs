@@ -1,0 +1,188 @@
+//! A real Prometheus Alertmanager (Debian's `prometheus-alertmanager`) on 127.0.0.1, on a free
+//! port, with clustering off, its storage in a temporary folder and a config whose one
+//! receiver sends nothing. Dropping it stops Alertmanager by its pid.
+//!
+//! ```ignore
+//! mod support;
+//! use support::alertmanager::{Alertmanager, alertmanager_or_skip};
+//!
+//! #[test]
+//! fn polls() {
+//!     if !alertmanager_or_skip("polls") {
+//!         return;
+//!     }
+//!     let am = Alertmanager::start().unwrap();
+//!     // am.url() is "http://127.0.0.1:PORT"
+//! }
+//! ```
+
+use std::fs;
+use std::io::{self, Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::{free_port, stop_child};
+use tempfile::TempDir;
+
+/// Debian's package installs Alertmanager here.
+pub const ALERTMANAGER_PATH: &str = "/usr/bin/prometheus-alertmanager";
+
+/// How long a started Alertmanager may take to answer /-/ready.
+const READY_TIMEOUT: Duration = Duration::from_secs(20);
+/// A port picked free can be taken by someone else before Alertmanager binds it.
+const PORT_ATTEMPTS: usize = 5;
+
+/// One route to one receiver without any integration: alerts are kept, nothing is sent.
+const CONFIG: &str = "route:\n  receiver: \"null\"\nreceivers:\n  - name: \"null\"\n";
+
+/// A running Alertmanager.
+#[derive(Debug)]
+pub struct Alertmanager {
+    child: Option<Child>,
+    port: u16,
+    log: PathBuf,
+    // Declared last: removed only after the Alertmanager writing into it has been stopped.
+    dir: TempDir,
+}
+
+impl Alertmanager {
+    /// Starts Alertmanager on a free loopback port and waits (at most 20 s) until /-/ready
+    /// answers 200.
+    pub fn start() -> io::Result<Alertmanager> {
+        if !Path::new(ALERTMANAGER_PATH).is_file() {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("{ALERTMANAGER_PATH} not found: install prometheus-alertmanager"),
+            ));
+        }
+        let dir = tempfile::Builder::new()
+            .prefix("fleetdeck-alertmanager-")
+            .tempdir()?;
+        let config = dir.path().join("alertmanager.yml");
+        fs::write(&config, CONFIG)?;
+        let storage = dir.path().join("data");
+        fs::create_dir_all(&storage)?;
+        let log = dir.path().join("alertmanager.log");
+        let mut last_error = None;
+        for _ in 0..PORT_ATTEMPTS {
+            let port = free_port()?;
+            match spawn_ready(port, &config, &storage, &log) {
+                Ok(child) => {
+                    return Ok(Alertmanager {
+                        child: Some(child),
+                        port,
+                        log,
+                        dir,
+                    });
+                }
+                Err(e) => last_error = Some(e),
+            }
+        }
+        Err(last_error.unwrap_or_else(|| io::Error::other("no port attempt was made")))
+    }
+
+    /// `http://127.0.0.1:PORT` (the base URL `[alertmanager] url` takes).
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// Alertmanager's own log, for failure messages.
+    pub fn log_tail(&self, lines: usize) -> String {
+        let text = fs::read_to_string(&self.log).unwrap_or_default();
+        let all: Vec<&str> = text.lines().collect();
+        all[all.len().saturating_sub(lines)..].join("\n")
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+impl Drop for Alertmanager {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            stop_child(&mut child);
+        }
+    }
+}
+
+/// Call first in every Alertmanager test: `if !alertmanager_or_skip("name") { return; }`.
+/// Without it: a skip note and false, except under CI (`CI` set), where it panics.
+pub fn alertmanager_or_skip(test: &str) -> bool {
+    super::installed_or_skip(test, ALERTMANAGER_PATH, "prometheus-alertmanager")
+}
+
+fn spawn_ready(port: u16, config: &Path, storage: &Path, log: &Path) -> io::Result<Child> {
+    let log_file = fs::File::create(log)?;
+    let mut child = Command::new(ALERTMANAGER_PATH)
+        .arg(format!("--config.file={}", config.display()))
+        .arg(format!("--storage.path={}", storage.display()))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        // Empty: no cluster listener, no gossip, no peers.
+        .arg("--cluster.listen-address=")
+        .arg("--log.level=warn")
+        .stdin(Stdio::null())
+        .stdout(log_file.try_clone()?)
+        .stderr(log_file)
+        .spawn()?;
+    match wait_ready(&mut child, port, log) {
+        Ok(()) => Ok(child),
+        Err(e) => {
+            stop_child(&mut child);
+            Err(e)
+        }
+    }
+}
+
+fn wait_ready(child: &mut Child, port: u16, log: &Path) -> io::Result<()> {
+    let deadline = Instant::now() + READY_TIMEOUT;
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Err(io::Error::other(format!(
+                "alertmanager on 127.0.0.1:{port} exited with {status}: {}",
+                fs::read_to_string(log).unwrap_or_default().trim()
+            )));
+        }
+        if ready(port) {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("alertmanager was not ready on 127.0.0.1:{port} within {READY_TIMEOUT:?}"),
+            ));
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Whether `GET /-/ready` answers with status 200 (the status line only is read).
+fn ready(port: u16) -> bool {
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_secs(1)) else {
+        return false;
+    };
+    if stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .is_err()
+    {
+        return false;
+    }
+    let request = format!("GET /-/ready HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n");
+    if stream.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).is_ok() && head.ends_with(b" 200")
+}
