@@ -41,7 +41,12 @@ pub fn run(home: &Home) -> Result<ExitCode, Error> {
         match load::load(&hosts) {
             Ok(inv) => {
                 if let Some(settings) = &settings {
-                    problems.extend(thresholds::check(&config, settings, &inv));
+                    let found = thresholds::check(&config, settings, &inv);
+                    if !found.is_empty() {
+                        let ok = format!("ok  {}", config.display());
+                        ok_lines.retain(|l| *l != ok);
+                    }
+                    problems.extend(found);
                 }
                 // The loader read it a moment ago; the agent checks need the text for positions.
                 let src = std::fs::read_to_string(&hosts).unwrap_or_default();
