@@ -216,7 +216,10 @@ async fn planted_secrets_never_reach_the_endpoint() {
 
     let analysis = client.analyse(&input).await.unwrap();
     assert_eq!(analysis.model, "loopback-model-1");
-    assert_eq!(analysis.suggested_action.as_deref(), Some("service-restart"));
+    assert_eq!(
+        analysis.suggested_action.as_deref(),
+        Some("service-restart")
+    );
     assert!(!analysis.text.contains('\u{1b}'), "{:?}", analysis.text);
 
     let requests = endpoint.requests();
@@ -236,8 +239,10 @@ async fn planted_secrets_never_reach_the_endpoint() {
     assert!(body.contains(REDACTED), "{body}");
     // The key travels only as the bearer token.
     assert!(
-        head.to_ascii_lowercase()
-            .contains(&format!("authorization: bearer {}", api_key.to_ascii_lowercase())),
+        head.to_ascii_lowercase().contains(&format!(
+            "authorization: bearer {}",
+            api_key.to_ascii_lowercase()
+        )),
         "{head}"
     );
     // What is not secret is there, in the chat-completions shape.
@@ -288,7 +293,10 @@ async fn endpoint_failures_are_clear_errors() {
         let s = settings(&endpoint.url(), "timeout = \"1s\"\nmax_answer = \"4KiB\"\n");
         let client = AnalysisClient::new(&s.analysis, []).unwrap();
         let err = client.analyse(&input()).await.unwrap_err();
-        assert!(err.to_string().contains(wanted), "wanted {wanted}, got {err}");
+        assert!(
+            err.to_string().contains(wanted),
+            "wanted {wanted}, got {err}"
+        );
         assert_eq!(endpoint.requests().len(), 1);
     }
 }
@@ -304,12 +312,18 @@ async fn a_down_endpoint_or_missing_key_or_no_endpoint_is_said_plainly() {
     let client = AnalysisClient::new(&s.analysis, []).unwrap();
     let err = client.analyse(&input()).await.unwrap_err();
     assert!(matches!(err, AnalysisError::Connect(_)), "{err}");
-    assert!(err.to_string().starts_with("analysis endpoint unreachable"), "{err}");
+    assert!(
+        err.to_string().starts_with("analysis endpoint unreachable"),
+        "{err}"
+    );
 
     let mut s = settings(&format!("http://{addr}/"), "");
     s.analysis.api_key_env = "FLEETDECK_TEST_UNSET_KEY_VAR_55".into();
     let err = AnalysisClient::new(&s.analysis, []).unwrap_err();
-    assert!(err.to_string().contains("FLEETDECK_TEST_UNSET_KEY_VAR_55"), "{err}");
+    assert!(
+        err.to_string().contains("FLEETDECK_TEST_UNSET_KEY_VAR_55"),
+        "{err}"
+    );
 
     let off = Settings::default();
     assert_eq!(

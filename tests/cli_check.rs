@@ -369,7 +369,12 @@ fn fleet_keys_in_global_are_warnings_saying_where_they_belong() {
 fn runbooks_are_checked_against_the_action_templates() {
     let home = tempfile::tempdir().unwrap();
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    for name in ["service-restart", "service-status", "disk-usage", "log-tail-grep"] {
+    for name in [
+        "service-restart",
+        "service-status",
+        "disk-usage",
+        "log-tail-grep",
+    ] {
         let text = fs::read_to_string(examples.join(format!("actions/{name}.toml"))).unwrap();
         write_config(home.path(), &format!("actions/{name}.toml"), &text);
     }
@@ -377,7 +382,11 @@ fn runbooks_are_checked_against_the_action_templates() {
     write_config(home.path(), "runbooks.toml", &shipped);
     let out = run(home.path(), &["check"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(out.stdout.contains("runbooks.toml (6 rules)"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("runbooks.toml (6 rules)"),
+        "{}",
+        out.stdout
+    );
 
     write_config(
         home.path(),
@@ -415,7 +424,9 @@ fn a_threshold_selector_naming_an_unknown_group_is_reported_at_its_line() {
     assert_reported(
         &out,
         2,
-        &["config/config.toml:9:12: threshold `cpu above 95 on @wbe`: selector `@wbe`: unknown group `@wbe`"],
+        &[
+            "config/config.toml:9:12: threshold `cpu above 95 on @wbe`: selector `@wbe`: unknown group `@wbe`",
+        ],
         "1 problem in 1 file(s)",
     );
     assert!(!out.stdout.contains("config.toml\n"), "{}", out.stdout);

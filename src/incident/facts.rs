@@ -100,7 +100,9 @@ impl FromStr for Source {
                 let hint = crate::diag::did_you_mean(s, Source::ALL.map(Source::as_str))
                     .map(|c| format!(": did you mean `{c}`?"))
                     .unwrap_or_default();
-                format!("unknown source `{s}`{hint} (expected agent, alertmanager, threshold or check)")
+                format!(
+                    "unknown source `{s}`{hint} (expected agent, alertmanager, threshold or check)"
+                )
             })
     }
 }

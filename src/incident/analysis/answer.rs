@@ -49,12 +49,17 @@ struct ErrorDetail {
 }
 
 /// The analysis in a successful answer's body.
-pub fn parse(body: &[u8], asked_model: &str, actions: &[String]) -> Result<Analysis, AnalysisError> {
-    let completion: Completion = serde_json::from_slice(body).map_err(|e| {
-        AnalysisError::InvalidAnswer(format!("not chat-completions JSON: {e}"))
-    })?;
+pub fn parse(
+    body: &[u8],
+    asked_model: &str,
+    actions: &[String],
+) -> Result<Analysis, AnalysisError> {
+    let completion: Completion = serde_json::from_slice(body)
+        .map_err(|e| AnalysisError::InvalidAnswer(format!("not chat-completions JSON: {e}")))?;
     let Some(first) = completion.choices.into_iter().next() else {
-        return Err(AnalysisError::InvalidAnswer("no choices in the answer".into()));
+        return Err(AnalysisError::InvalidAnswer(
+            "no choices in the answer".into(),
+        ));
     };
     let text = sanitize(
         first
@@ -129,7 +134,10 @@ mod tests {
         let body = br#"{"model":"m-1","choices":[{"message":{"role":"assistant","content":"\u001b[31mRun `service-status` first,\r then service-restart.\n"}}]}"#;
         let a = parse(body, "asked", &actions).unwrap();
         assert_eq!(a.model, "m-1");
-        assert_eq!(a.text, "[31mRun `service-status` first, then service-restart.");
+        assert_eq!(
+            a.text,
+            "[31mRun `service-status` first, then service-restart."
+        );
         assert_eq!(a.suggested_action.as_deref(), Some("service-status"));
         assert_eq!(named_action("my-service-status-x", &actions), None);
         let no_model = br#"{"choices":[{"message":{"content":"ok"}}]}"#;

@@ -42,7 +42,9 @@ impl fmt::Display for AnalysisError {
             AnalysisError::Status(code, Some(msg)) => {
                 write!(f, "analysis endpoint answered HTTP {code}: {msg}")
             }
-            AnalysisError::Status(code, None) => write!(f, "analysis endpoint answered HTTP {code}"),
+            AnalysisError::Status(code, None) => {
+                write!(f, "analysis endpoint answered HTTP {code}")
+            }
             AnalysisError::TooLarge(max) => write!(
                 f,
                 "analysis answer is larger than {} ([analysis] max_answer)",

@@ -115,11 +115,20 @@ mod tests {
     fn built_in_patterns_catch_common_secrets_and_keep_the_rest() {
         let r = Redactor::new(&[], []);
         let cases = [
-            ("Authorization: Bearer abcdEFGH1234.xyz", "Authorization: Bearer [redacted]"),
+            (
+                "Authorization: Bearer abcdEFGH1234.xyz",
+                "Authorization: Bearer [redacted]",
+            ),
             ("password=hunter2 user=bob", "password=[redacted] user=bob"),
             ("DB_PASSWORD: 's3cr3t!'", "DB_PASSWORD: '[redacted]'"),
-            ("{\"api_key\": \"k-123456\"}", "{\"api_key\": \"[redacted]\"}"),
-            ("url https://bob:pa55@db.example/x", "url https://[redacted]@db.example/x"),
+            (
+                "{\"api_key\": \"k-123456\"}",
+                "{\"api_key\": \"[redacted]\"}",
+            ),
+            (
+                "url https://bob:pa55@db.example/x",
+                "url https://[redacted]@db.example/x",
+            ),
             ("key sk-abcdefghijklmnopqrstu", "key [redacted]"),
             ("AKIAABCDEFGHIJKLMNOP here", "[redacted] here"),
             ("all fine: disk 93% on /var", "all fine: disk 93% on /var"),
@@ -129,7 +138,8 @@ mod tests {
         }
         let token = "ab".repeat(32);
         assert_eq!(r.redact(&format!("t={token}.")), "t=[redacted].");
-        let pem = "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\nBBBB\n-----END OPENSSH PRIVATE KEY-----";
+        let pem =
+            "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\nBBBB\n-----END OPENSSH PRIVATE KEY-----";
         assert_eq!(r.redact(pem), REDACTED);
     }
 

@@ -74,7 +74,11 @@ impl<'de> Deserialize<'de> for RedactPattern {
         }
         Regex::new(&text).map(RedactPattern).map_err(|e| {
             // regex's message spans several lines (pattern, caret, reason): one line here.
-            let why = e.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
+            let why = e
+                .to_string()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
             serde::de::Error::custom(format!("redact pattern `{text}` does not compile: {why}"))
         })
     }

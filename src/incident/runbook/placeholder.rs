@@ -33,7 +33,8 @@ pub struct PlaceholderError {
     pub message: String,
 }
 
-const FIELDS: &str = "{labels.NAME}, {annotations.NAME}, {title}, {severity}, {source}, {host}, {hosts}";
+const FIELDS: &str =
+    "{labels.NAME}, {annotations.NAME}, {title}, {severity}, {source}, {host}, {hosts}";
 
 /// Splits a value into text and placeholders.
 pub fn parse(text: &str) -> Result<Vec<Piece>, PlaceholderError> {
@@ -56,10 +57,8 @@ pub fn parse(text: &str) -> Result<Vec<Piece>, PlaceholderError> {
                         message: "`{` is not closed: write `{{` for a literal brace".into(),
                     });
                 };
-                let field = field(&rest[1..end]).map_err(|message| PlaceholderError {
-                    offset,
-                    message,
-                })?;
+                let field =
+                    field(&rest[1..end]).map_err(|message| PlaceholderError { offset, message })?;
                 if !literal.is_empty() {
                     pieces.push(Piece::Text(std::mem::take(&mut literal)));
                 }

@@ -174,8 +174,10 @@ fn hostile_label_values_are_refused_by_a_regex_or_quoted_by_the_action() {
     let action = m.action.unwrap();
     assert_eq!(action.params["msg"], hostile);
     let template = catalog.get("say").unwrap();
-    let mut inputs = Inputs::default();
-    inputs.values = action.params.clone();
+    let mut inputs = Inputs {
+        values: action.params.clone(),
+        ..Inputs::default()
+    };
     inputs.values.insert("flags".into(), "-n".into());
     inputs.values.insert("n".into(), "1".into());
     let values = resolve_values(template, &inputs).unwrap().values;
@@ -248,7 +250,10 @@ fn problems_name_file_line_and_column() {
             "[[rules]]\nhint = \"h\"\nmatch.severity = [\"critical\", \"page\"]\n",
             "unknown severity `page`",
         ),
-        ("[[rules]]\nname = \"x\"\n", "runbooks.toml:1:1: missing field `hint`"),
+        (
+            "[[rules]]\nname = \"x\"\n",
+            "runbooks.toml:1:1: missing field `hint`",
+        ),
     ];
     for (src, wanted) in cases {
         let err = parse(src).unwrap_err();
@@ -270,10 +275,7 @@ fn the_shipped_example_is_valid_against_the_shipped_actions() {
     let books = Runbooks::load_file(&root.join("runbooks.toml"), &catalog).unwrap();
     assert!(books.len() >= 5);
     let mut f = facts(
-        &[
-            ("alertname", "UnitFailed"),
-            ("unit", "nginx.service"),
-        ],
+        &[("alertname", "UnitFailed"), ("unit", "nginx.service")],
         &["web01"],
     );
     f.source = Source::Agent;
@@ -281,7 +283,10 @@ fn the_shipped_example_is_valid_against_the_shipped_actions() {
     assert_eq!(m.rule.name.as_deref(), Some("unit down"));
     assert_eq!(m.action.unwrap().params["unit"], "nginx.service");
     let m = books
-        .lookup(&facts(&[("alertname", "DiskFull"), ("mountpoint", "/var")], &["db1"]))
+        .lookup(&facts(
+            &[("alertname", "DiskFull"), ("mountpoint", "/var")],
+            &["db1"],
+        ))
         .unwrap();
     let action = m.action.unwrap();
     assert_eq!(action.params["path"], "/var");

@@ -127,7 +127,10 @@ fn fires_after_for_and_clears_once() {
     let [Observation::Firing(b)] = fired.as_slice() else {
         panic!("{fired:?}");
     };
-    assert_eq!((b.threshold.as_str(), b.host.as_str()), ("disk full", "web1"));
+    assert_eq!(
+        (b.threshold.as_str(), b.host.as_str()),
+        ("disk full", "web1")
+    );
     assert_eq!((b.value, b.since, b.at), (97.0, at(0), at(30)));
     assert!(feed(&mut ev, 45, Some(99.0)).is_empty(), "fires once");
     assert_eq!(ev.firing(), vec![("disk full", "web1", at(0))]);
@@ -151,7 +154,10 @@ fn a_dip_before_for_cancels_silently_and_zero_for_fires_at_once() {
     let s = disk(30, Some(80.0));
     assert!(ev.observe([("db1", &s)]).is_empty());
     let s = disk(90, Some(95.0));
-    assert!(ev.observe([("db1", &s)]).is_empty(), "the clock restarted at 90");
+    assert!(
+        ev.observe([("db1", &s)]).is_empty(),
+        "the clock restarted at 90"
+    );
     let s = disk(100, Some(99.0));
     let out = ev.observe([("db1", &s)]);
     assert_eq!(out.len(), 1, "{out:?}");
@@ -205,7 +211,10 @@ fn below_thresholds_breach_under_the_limit() {
     let mut ev = evaluator("[[thresholds]]\nname = \"l\"\nmetric = \"load\"\nbelow = 0.5\n");
     let mut s = Sample::empty(Source::Ssh, at(0));
     s.load1 = Some(0.5);
-    assert!(ev.observe([("db1", &s)]).is_empty(), "strict: 0.5 is not below 0.5");
+    assert!(
+        ev.observe([("db1", &s)]).is_empty(),
+        "strict: 0.5 is not below 0.5"
+    );
     s.ts = at(1);
     s.load1 = Some(0.1);
     assert_eq!(ev.observe([("db1", &s)]).len(), 1);
