@@ -291,7 +291,12 @@ fn the_shipped_example_is_valid_against_the_shipped_actions() {
     let action = m.action.unwrap();
     assert_eq!(action.params["path"], "/var");
     assert_eq!(action.params["max_percent"], "90");
-    // A missing file has no rules; an unreadable one is an error.
+    // A threshold breach, as the evaluator describes it, finds its rule.
+    let mut breach = facts(&[("metric", "disk")], &["db1"]);
+    breach.source = Source::Threshold;
+    let m = books.lookup(&breach).unwrap();
+    assert_eq!(m.rule.name.as_deref(), Some("disk threshold"));
+    // A missing file has no rules.
     assert!(
         Runbooks::load_file(&root.join("missing.toml"), &catalog)
             .unwrap()

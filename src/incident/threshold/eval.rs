@@ -21,8 +21,8 @@
 use std::collections::{HashMap, HashSet};
 use std::time::SystemTime;
 
-use super::rule::Threshold;
-use crate::incident::facts::Severity;
+use super::rule::{Bound, Threshold};
+use crate::incident::facts::{IncidentFacts, Severity, Source};
 use crate::inventory::Inventory;
 use crate::inventory::selector::{Selector, SelectorError};
 use crate::metrics::{Metric, Sample};
@@ -34,6 +34,7 @@ pub struct Breach {
     pub threshold: String,
     pub host: String,
     pub metric: Metric,
+    pub bound: Bound,
     pub severity: Severity,
     /// The value of the sample that fired or cleared it.
     pub value: f64,
@@ -41,6 +42,35 @@ pub struct Breach {
     pub since: SystemTime,
     /// Timestamp of the sample that fired or cleared it.
     pub at: SystemTime,
+}
+
+impl Breach {
+    /// The breach as the runbooks and the analysis read an incident: titled with the
+    /// threshold's name, labelled `threshold`, `metric`, `host`, `value` and `limit` (so a
+    /// runbook rule can match `match.labels = { metric = "disk" }`).
+    pub fn facts(&self) -> IncidentFacts {
+        let labels = [
+            ("threshold", self.threshold.clone()),
+            ("metric", self.metric.name().to_string()),
+            ("host", self.host.clone()),
+            ("value", format!("{:.1}", self.value)),
+            (
+                "limit",
+                format!("{} {}", self.bound.word(), self.bound.limit()),
+            ),
+        ];
+        IncidentFacts {
+            source: Source::Threshold,
+            title: self.threshold.clone(),
+            severity: self.severity,
+            labels: labels
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+            annotations: Default::default(),
+            hosts: vec![self.host.clone()],
+        }
+    }
 }
 
 /// A change the evaluator saw.
@@ -192,6 +222,7 @@ fn step(
         threshold: t.name.clone(),
         host: host.to_string(),
         metric: t.metric,
+        bound: t.bound,
         severity: t.severity,
         value,
         since,

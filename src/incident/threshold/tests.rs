@@ -132,6 +132,12 @@ fn fires_after_for_and_clears_once() {
         ("disk full", "web1")
     );
     assert_eq!((b.value, b.since, b.at), (97.0, at(0), at(30)));
+    let facts = b.facts();
+    assert_eq!(facts.title, "disk full");
+    assert_eq!(facts.hosts, vec!["web1".to_string()]);
+    assert_eq!(facts.labels["metric"], "disk");
+    assert_eq!(facts.labels["limit"], "above 90");
+    assert_eq!(facts.labels["value"], "97.0");
     assert!(feed(&mut ev, 45, Some(99.0)).is_empty(), "fires once");
     assert_eq!(ev.firing(), vec![("disk full", "web1", at(0))]);
     let cleared = feed(&mut ev, 60, Some(50.0));
