@@ -193,6 +193,11 @@ async fn planted_secrets_never_reach_the_endpoint() {
     let mut s = settings(&endpoint.url(), "redact = [\"acct-[0-9]{6}\"]\n");
     s.analysis.api_key_env = key_var.to_string();
     let client = AnalysisClient::new(&s.analysis, [secret_param, agent_token.as_str()]).unwrap();
+    let shown = format!("{client:?}");
+    assert!(
+        !shown.contains(api_key) && !shown.contains(secret_param),
+        "{shown}"
+    );
 
     let mut input = input();
     input
