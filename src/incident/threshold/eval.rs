@@ -25,7 +25,7 @@ use super::rule::{Bound, Threshold};
 use crate::incident::facts::{IncidentFacts, Severity, Source};
 use crate::inventory::Inventory;
 use crate::inventory::selector::{Selector, SelectorError};
-use crate::metrics::{Metric, Sample};
+use crate::metrics::{Metric, MetricsFrame, Sample};
 
 /// One breach of a threshold on one host.
 #[derive(Debug, Clone, PartialEq)]
@@ -161,6 +161,18 @@ impl Evaluator {
             }
         }
         out
+    }
+
+    /// Feeds a console's metrics frame: each host's latest sample, hosts in name order (so
+    /// the observations come in a stable order). A repeated frame changes nothing.
+    pub fn observe_frame(&mut self, frame: &MetricsFrame) -> Vec<Observation> {
+        let mut readings: Vec<(&str, &Sample)> = frame
+            .hosts
+            .iter()
+            .filter_map(|(host, now)| now.latest.as_ref().map(|s| (host.as_str(), s)))
+            .collect();
+        readings.sort_by_key(|(host, _)| *host);
+        self.observe(readings)
     }
 
     /// The breaches firing now.

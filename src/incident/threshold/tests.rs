@@ -213,6 +213,26 @@ fn selectors_scope_hosts_and_unknown_groups_fail() {
 }
 
 #[test]
+fn a_metrics_frame_is_fed_in_host_order_and_repeats_change_nothing() {
+    let mut ev = evaluator("[[thresholds]]\nname = \"d\"\nmetric = \"disk\"\nabove = 90\n");
+    let mut frame = crate::metrics::MetricsFrame::default();
+    for host in ["web2", "db1", "web1", "quiet"] {
+        let now = crate::metrics::book::HostNow {
+            latest: (host != "quiet").then(|| disk(5, Some(95.0))),
+            ..Default::default()
+        };
+        frame.hosts.insert(host.to_string(), now);
+    }
+    let hosts: Vec<String> = ev
+        .observe_frame(&frame)
+        .iter()
+        .map(|o| o.breach().host.clone())
+        .collect();
+    assert_eq!(hosts, vec!["db1", "web1", "web2"]);
+    assert!(ev.observe_frame(&frame).is_empty());
+}
+
+#[test]
 fn below_thresholds_breach_under_the_limit() {
     let mut ev = evaluator("[[thresholds]]\nname = \"l\"\nmetric = \"load\"\nbelow = 0.5\n");
     let mut s = Sample::empty(Source::Ssh, at(0));
