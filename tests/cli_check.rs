@@ -364,3 +364,70 @@ fn fleet_keys_in_global_are_warnings_saying_where_they_belong() {
     assert!(!out.stderr.contains("old.toml:2:"), "{}", out.stderr);
     assert!(!out.stderr.contains("old.toml:5:"), "{}", out.stderr);
 }
+
+#[test]
+fn runbooks_are_checked_against_the_action_templates() {
+    let home = tempfile::tempdir().unwrap();
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    for name in [
+        "service-restart",
+        "service-status",
+        "disk-usage",
+        "log-tail-grep",
+    ] {
+        let text = fs::read_to_string(examples.join(format!("actions/{name}.toml"))).unwrap();
+        write_config(home.path(), &format!("actions/{name}.toml"), &text);
+    }
+    let shipped = fs::read_to_string(examples.join("runbooks.toml")).unwrap();
+    write_config(home.path(), "runbooks.toml", &shipped);
+    let out = run(home.path(), &["check"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("runbooks.toml (6 rules)"),
+        "{}",
+        out.stdout
+    );
+
+    write_config(
+        home.path(),
+        "runbooks.toml",
+        "[[rules]]\nhint = \"h\"\naction = \"service-restart\"\n\
+         params = { unti = \"{labels.unit}\" }\n\
+         [[rules]]\nhint = \"h\"\naction = \"disk-usage\"\nparams = { path = \"{label.mount}\" }\n",
+    );
+    assert_reported(
+        &run(home.path(), &["check"]),
+        2,
+        &[
+            "config/runbooks.toml:4:12: action `service-restart` has no parameter `unti`: did you mean `unit`? (it has unit)",
+            "config/runbooks.toml:8:20: `{label.mount}` is not a placeholder: did you mean `{labels.mount}`?",
+        ],
+        "2 problems in 1 file(s)",
+    );
+}
+
+#[test]
+fn a_threshold_selector_naming_an_unknown_group_is_reported_at_its_line() {
+    let home = tempfile::tempdir().unwrap();
+    write_config(
+        home.path(),
+        "hosts.toml",
+        "[[hosts]]\nname = \"web[1-2]\"\ngroups = [\"web\"]\n",
+    );
+    write_config(
+        home.path(),
+        "config.toml",
+        "[[thresholds]]\nmetric = \"disk\"\nabove = 90\nselector = \"@web\"\n\n\
+         [[thresholds]]\nmetric = \"cpu\"\nabove = 95\nselector = \"@wbe\"\n",
+    );
+    let out = run(home.path(), &["check"]);
+    assert_reported(
+        &out,
+        2,
+        &[
+            "config/config.toml:9:12: threshold `cpu above 95 on @wbe`: selector `@wbe`: unknown group `@wbe`",
+        ],
+        "1 problem in 1 file(s)",
+    );
+    assert!(!out.stdout.contains("config.toml\n"), "{}", out.stdout);
+}

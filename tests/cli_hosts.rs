@@ -218,6 +218,7 @@ fn paths_lists_every_file_under_home() {
         "config",
         "hosts",
         "history",
+        "runbooks",
         "audit",
         "runs",
         "logs",

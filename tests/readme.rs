@@ -23,6 +23,24 @@ fn config_reference_is_exactly_the_defaults() {
 }
 
 #[test]
+fn thresholds_and_runbooks_references_are_valid() {
+    let readme = include_str!("../README.md");
+    let block = block_after(readme, "### Thresholds");
+    let settings = Settings::parse(Path::new("README.md"), &block).unwrap();
+    assert_eq!(settings.thresholds.len(), 1);
+    assert_eq!(settings.thresholds[0].name, "disk almost full");
+
+    let block = block_after(readme, "### runbooks.toml");
+    let actions = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/actions");
+    let (catalog, problems) = fleetdeck::action::Catalog::load_dir(&actions);
+    assert!(problems.is_empty(), "{problems:?}");
+    let books =
+        fleetdeck::incident::runbook::Runbooks::parse(Path::new("README.md"), &block, &catalog)
+            .unwrap();
+    assert_eq!(books.len(), 1);
+}
+
+#[test]
 fn hosts_reference_is_a_valid_inventory() {
     let readme = include_str!("../README.md");
     let block = block_after(readme, "### hosts.toml");

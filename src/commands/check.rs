@@ -4,6 +4,7 @@
 
 mod agent_folder;
 mod agent_hosts;
+mod thresholds;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -19,12 +20,18 @@ pub fn run(home: &Home) -> Result<ExitCode, Error> {
     let mut problems: Vec<Diagnostic> = Vec::new();
 
     let config = home.config_file();
+    let mut settings = None;
     if config.exists() {
         match Settings::load(&config) {
-            Ok(settings) => match chosen_names_problems(home, &config, &settings) {
-                found if found.is_empty() => ok_lines.push(format!("ok  {}", config.display())),
-                found => problems.extend(found),
-            },
+            Ok(loaded) => {
+                match chosen_names_problems(home, &config, &loaded) {
+                    found if found.is_empty() => {
+                        ok_lines.push(format!("ok  {}", config.display()));
+                    }
+                    found => problems.extend(found),
+                }
+                settings = Some(loaded);
+            }
             Err(d) => problems.push(d),
         }
     }
@@ -33,6 +40,14 @@ pub fn run(home: &Home) -> Result<ExitCode, Error> {
     if hosts.exists() {
         match load::load(&hosts) {
             Ok(inv) => {
+                if let Some(settings) = &settings {
+                    let found = thresholds::check(&config, settings, &inv);
+                    if !found.is_empty() {
+                        let ok = format!("ok  {}", config.display());
+                        ok_lines.retain(|l| *l != ok);
+                    }
+                    problems.extend(found);
+                }
                 // The loader read it a moment ago; the agent checks need the text for positions.
                 let src = std::fs::read_to_string(&hosts).unwrap_or_default();
                 let before = problems.len();
@@ -69,6 +84,19 @@ pub fn run(home: &Home) -> Result<ExitCode, Error> {
             Err(diags) => diags,
         },
     );
+    // runbooks.toml names actions: checked against the templates that load.
+    let runbooks = home.runbooks_file();
+    if runbooks.exists() {
+        let (catalog, _reported_above) = crate::action::Catalog::load_partial(home);
+        match crate::incident::runbook::Runbooks::load_file(&runbooks, &catalog) {
+            Ok(books) => ok_lines.push(format!(
+                "ok  {} ({} rules)",
+                runbooks.display(),
+                books.len()
+            )),
+            Err(diags) => problems.extend(diags),
+        }
+    }
     for_each_file(
         &home.themes_dir(),
         &mut ok_lines,

@@ -14,6 +14,11 @@ pub fn run(home: &Home, args: &PathsArgs) -> Result<ExitCode, Error> {
         PathRow::new("config", "settings", home.config_file()),
         PathRow::new("hosts", "inventory", home.hosts_file()),
         PathRow::new("actions", "action templates (*.toml)", home.actions_dir()),
+        PathRow::new(
+            "runbooks",
+            "incident hints and actions to prefill",
+            home.runbooks_file(),
+        ),
         PathRow::new("themes", "user themes (*.toml)", home.themes_dir()),
         PathRow::new("keymaps", "user keymaps (*.toml)", home.keymaps_dir()),
         PathRow::new("history", "runs, newest last (JSONL)", home.history_file()),

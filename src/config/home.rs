@@ -74,6 +74,10 @@ impl Home {
     pub fn actions_dir(&self) -> PathBuf {
         self.config_dir.join("actions")
     }
+    /// Incident rules: hints and actions to prefill (runbooks.toml).
+    pub fn runbooks_file(&self) -> PathBuf {
+        self.config_dir.join("runbooks.toml")
+    }
     pub fn themes_dir(&self) -> PathBuf {
         self.config_dir.join("themes")
     }

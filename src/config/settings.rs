@@ -25,6 +25,13 @@ pub struct Settings {
     pub metrics: MetricsSettings,
     pub alertmanager: crate::incident::alertmanager::AlertmanagerSettings,
     pub notify: crate::incident::notify::NotifySettings,
+    pub analysis: crate::incident::analysis::AnalysisSettings,
+    /// `[[thresholds]]`: metric limits that open incidents (none by default).
+    #[serde(
+        deserialize_with = "crate::incident::threshold::rule::de_thresholds",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub thresholds: Vec<crate::incident::threshold::Threshold>,
 }
 
 /// `[run]`: how bulk runs behave unless a flag or an action template says otherwise.
