@@ -12,6 +12,7 @@ pub mod commands;
 pub mod config;
 pub mod diag;
 pub mod engine;
+pub mod incident;
 pub mod inventory;
 pub mod logging;
 pub mod metrics;
