@@ -10,10 +10,12 @@
 //!
 //! Rotation is the book's own (its writer never rotates by itself): when a line would take
 //! the file past `[store] rotate_at`, the file is shifted to incidents.1.jsonl (… keeping
-//! `[store] keep`), and the new file starts with a `carried` line for every active incident
-//! and every one resolved within `REOPEN_WINDOW`. Loading reads the rotated files oldest first
-//! and then the current one, so resolved incidents stay listed while their files are kept,
-//! and deleting the oldest file never loses an active incident.
+//! `[store] keep`), and the new file starts with a `carried` line (the whole incident, its
+//! bounded timeline included) for every active incident. Loading reads the rotated files
+//! oldest first and then the current one, so resolved incidents stay listed (and can be
+//! reopened) while their files are kept, and deleting the oldest file never loses an active
+//! incident. A rotation that would not make the file smaller (everything in it is active) is
+//! put off.
 
 use std::fs::{self, File};
 use std::io;
@@ -22,13 +24,12 @@ use std::path::{Path, PathBuf};
 
 use time::OffsetDateTime;
 
-use super::decide::{self, REOPEN_WINDOW};
+use super::decide;
 use super::event::{BOOK_VERSION, Event, What};
 use super::fold::Folded;
 use super::id::{self, IdError};
 use super::model::{Incident, Observation, State};
 use super::scan::{Line, Position, read_after};
-use super::stamp;
 use crate::config::Home;
 use crate::config::settings::StoreSettings;
 use crate::store::lock::LockFile;
@@ -356,12 +357,7 @@ impl Book {
         let carried: Vec<Event> = self
             .folded
             .iter()
-            .filter(|i| {
-                i.state.is_active()
-                    || i.resolved_at
-                        .as_deref()
-                        .is_some_and(|at| !stamp::at_least_after(at, now, REOPEN_WINDOW))
-            })
+            .filter(|i| i.state.is_active())
             .map(|i| Event {
                 v: None,
                 ts: ts.clone(),

@@ -24,3 +24,6 @@ pub use book::{Analysis, Book, BookError};
 pub use event::{Event, What};
 pub use id::IdError;
 pub use model::{DedupKey, Incident, Observation, Severity, Source, State, TimelineEntry};
+
+#[cfg(test)]
+mod book_tests;
