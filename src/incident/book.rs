@@ -81,8 +81,9 @@ struct Cursor {
 }
 
 struct Writing {
-    writer: JsonlWriter,
     lock: LockFile,
+    /// Opened at the first line written (a refused action creates no book file).
+    writer: Option<JsonlWriter>,
 }
 
 /// See the module doc.
@@ -298,8 +299,8 @@ impl Book {
         let mut writing = match self.writing.take() {
             Some(w) => w,
             None => Writing {
-                writer: JsonlWriter::open(&self.path, Rotation::NEVER, BOOK_VERSION)?,
-                lock: LockFile::create_at(book_lock_path(&self.path))?,
+                lock: create_lock(&self.path)?,
+                writer: None,
             },
         };
         let result = self.write_with(&mut writing, decide);
@@ -328,9 +329,17 @@ impl Book {
             id,
             what,
         };
-        self.rotate_if_needed(&mut writing.writer, &event, now)?;
-        writing.writer.append(&event)?;
-        writing.writer.sync()?;
+        let writer = match &mut writing.writer {
+            Some(w) => w,
+            None => writing.writer.insert(JsonlWriter::open(
+                &self.path,
+                Rotation::NEVER,
+                BOOK_VERSION,
+            )?),
+        };
+        self.rotate_if_needed(writer, &event, now)?;
+        writer.append(&event)?;
+        writer.sync()?;
         // Read back through the fold, like any other process's line.
         self.catch_up()?;
         Ok(Some(event))
@@ -520,6 +529,15 @@ pub fn book_lock_path(path: &Path) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(".book.lock");
     PathBuf::from(name)
+}
+
+/// The book lock, its folder created (0700) if missing.
+fn create_lock(path: &Path) -> Result<LockFile, BookError> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        crate::config::home::ensure_private_dir(parent)
+            .map_err(|e| BookError::Invalid(e.to_string()))?;
+    }
+    Ok(LockFile::create_at(book_lock_path(path))?)
 }
 
 fn identity(path: &Path) -> Result<Option<(u64, u64)>, StoreError> {
