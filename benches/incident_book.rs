@@ -35,7 +35,7 @@ fn event(n: usize) -> Event {
     let host = format!("web{:03}", incident % 400);
     let what = match step {
         0 => What::Opened {
-            source: if incident % 3 == 0 {
+            source: if incident.is_multiple_of(3) {
                 Source::Alertmanager
             } else {
                 Source::Agent
@@ -77,7 +77,7 @@ fn event(n: usize) -> Event {
             comment: None,
             at: Some(ts(n)),
         },
-        _ if incident % 5 == 0 => What::Reopened {
+        _ if incident.is_multiple_of(5) => What::Reopened {
             at: ts(n),
             title: "process worker is not running".to_string(),
             severity: Severity::Warning,

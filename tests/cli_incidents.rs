@@ -33,7 +33,8 @@ fn opened_line(id: &str, fingerprint: &str, title: &str) -> String {
 fn home_with_book() -> tempfile::TempDir {
     let home = tempfile::tempdir().unwrap();
     fs::create_dir_all(home.path().join("data")).unwrap();
-    let text = opened_line("abc11111", "disk", "disk almost full") + &opened_line("abc22222", "http", "http check fails");
+    let text = opened_line("abc11111", "disk", "disk almost full")
+        + &opened_line("abc22222", "http", "http check fails");
     fs::write(book(home.path()), text).unwrap();
     home
 }
@@ -59,7 +60,11 @@ fn ack_note_resolve_are_written_and_audited() {
         .args(["incidents", "ack", "ABC1", "--comment", "looking"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("acknowledged incident abc11111"));
     fleetdeck(home.path())
         .args(["incidents", "note", "abc11111", "freed 2 GB"])
@@ -109,8 +114,16 @@ fn ack_note_resolve_are_written_and_audited() {
     assert_eq!(open.len(), 1);
     assert_eq!(open[0]["id"], "abc22222");
     for key in [
-        "id", "state", "severity", "source", "title", "hosts", "count", "first_seen",
-        "last_seen", "labels",
+        "id",
+        "state",
+        "severity",
+        "source",
+        "title",
+        "hosts",
+        "count",
+        "first_seen",
+        "last_seen",
+        "labels",
     ] {
         assert!(open[0].get(key).is_some(), "{key} in {}", open[0]);
     }
@@ -121,9 +134,19 @@ fn ack_note_resolve_are_written_and_audited() {
     assert_eq!(all[0]["id"], "abc11111", "the resolved one was active last");
 
     let audit = audit_lines(home.path());
-    let actions: Vec<&str> = audit.iter().map(|a| a["action"].as_str().unwrap()).collect();
-    assert_eq!(actions, ["incident-ack", "incident-note", "incident-resolve"]);
-    assert!(audit.iter().all(|a| a["run_id"] == "abc11111" && a["targets"] == "web[01-02]"));
+    let actions: Vec<&str> = audit
+        .iter()
+        .map(|a| a["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        ["incident-ack", "incident-note", "incident-resolve"]
+    );
+    assert!(
+        audit
+            .iter()
+            .all(|a| a["run_id"] == "abc11111" && a["targets"] == "web[01-02]")
+    );
     assert!(audit[1]["what"].as_str().unwrap().contains("freed 2 GB"));
 
     let table = fleetdeck(home.path())
@@ -132,7 +155,10 @@ fn ack_note_resolve_are_written_and_audited() {
         .unwrap();
     let text = String::from_utf8_lossy(&table.stdout);
     assert!(text.starts_with("ID"), "{text}");
-    assert!(text.contains("abc22222") && text.contains("http check fails"), "{text}");
+    assert!(
+        text.contains("abc22222") && text.contains("http check fails"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -161,9 +187,16 @@ fn unknown_or_ambiguous_ids_exit_2_and_write_nothing() {
 fn damaged_lines_are_skipped_and_named() {
     let home = home_with_book();
     let mut text = fs::read_to_string(book(home.path())).unwrap();
-    text.insert_str(0, "{\"v\":1,\"ts\":\"x\",\"id\":\"q\",\"event\":\"bogus\"}\nnot json at all\n");
+    text.insert_str(
+        0,
+        "{\"v\":1,\"ts\":\"x\",\"id\":\"q\",\"event\":\"bogus\"}\nnot json at all\n",
+    );
     // A title full of escape sequences: shown, never obeyed.
-    text.push_str(&opened_line("evil0000", "evil", "\\u001b]0;pwned\\u0007 \\u001b[2J boom"));
+    text.push_str(&opened_line(
+        "evil0000",
+        "evil",
+        "\\u001b]0;pwned\\u0007 \\u001b[2J boom",
+    ));
     fs::write(book(home.path()), text).unwrap();
     let out = fleetdeck(home.path())
         .args(["incidents", "--offline"])
@@ -174,7 +207,10 @@ fn damaged_lines_are_skipped_and_named() {
     assert!(stderr.contains("incidents.jsonl:1:"), "{stderr}");
     assert!(stderr.contains("incidents.jsonl:2:"), "{stderr}");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("abc11111") && stdout.contains("abc22222"), "{stdout}");
+    assert!(
+        stdout.contains("abc11111") && stdout.contains("abc22222"),
+        "{stdout}"
+    );
     assert!(stdout.contains("^[]0;pwned^G ^[[2J boom"), "{stdout}");
     assert!(!stdout.contains('\u{1b}'));
     // Still writable: the damage is skipped, not fatal.
@@ -232,7 +268,11 @@ fn incidents_until(home: &Path, all: bool, done: impl Fn(&[Value]) -> bool) -> V
             cmd.arg("--all");
         }
         let out = cmd.output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let list = json_lines(&out.stdout);
         if done(&list) {
             return list;
@@ -269,14 +309,20 @@ fn an_agent_alert_opens_an_incident_and_its_resolution_resolves_it() {
     // Back up: the agent resolves its alert, and with it the incident.
     let _worker = Worker::start(&marker);
     let all = incidents_until(home.path(), true, |l| {
-        l.iter().any(|i| i["id"] == id.as_str() && i["state"] == "resolved")
+        l.iter()
+            .any(|i| i["id"] == id.as_str() && i["state"] == "resolved")
     });
     assert_eq!(all.len(), 1, "still one incident: {all:?}");
     // Recorded once each: a repeat (the agent resending) would not add lines.
     let events: Vec<String> = fs::read_to_string(book(home.path()))
         .unwrap()
         .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap()["event"].as_str().unwrap().to_string())
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["event"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
         .collect();
     assert_eq!(events, ["opened", "resolved"]);
 }
@@ -307,7 +353,11 @@ fn many_processes_at_once_open_one_incident_and_lose_no_note() {
     let collectors: Vec<Child> = (0..6).map(|_| spawn(&["incidents", "--json"])).collect();
     for c in collectors {
         let out = c.wait_with_output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let open = incidents_until(home.path(), false, |l| !l.is_empty());
     assert_eq!(open.len(), 1, "one incident for one dedup key: {open:?}");
@@ -319,7 +369,11 @@ fn many_processes_at_once_open_one_incident_and_lose_no_note() {
         .collect();
     for w in writers {
         let out = w.wait_with_output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let out = fleetdeck(home.path())
         .args(["incidents", "show", &id, "--json"])
@@ -339,7 +393,10 @@ fn many_processes_at_once_open_one_incident_and_lose_no_note() {
     assert_eq!(texts, want);
     // Every line whole, one `opened` in all.
     let text = fs::read_to_string(book(home.path())).unwrap();
-    let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.iter().filter(|l| l["event"] == "opened").count(), 1);
     assert_eq!(audit_lines(home.path()).len(), notes);
 }
@@ -355,7 +412,11 @@ fn an_unreachable_agent_is_reported_and_the_list_still_printed() {
         .args(["incidents", "--json"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("gone1"), "{stderr}");
     assert_eq!(json_lines(&out.stdout).len(), 2);

@@ -13,7 +13,9 @@ use crate::diag::Error;
 use crate::engine::{AuditRecord, ConnState, FleetSession, Records, SessionOptions};
 use crate::incident::{Book, BookError};
 use crate::inventory::{Host, TransportKind, load};
-use crate::ui::printers::incidents::{render_list, render_list_json, render_show, render_show_json};
+use crate::ui::printers::incidents::{
+    render_list, render_list_json, render_show, render_show_json,
+};
 use crate::ui::printers::sanitize::sanitize;
 use crate::ui::printers::write_stdout;
 
@@ -220,12 +222,8 @@ async fn wait_for_alerts(session: &FleetSession, agents: &[Host]) -> Vec<(String
             Some(ConnState::Failed { reason, .. }) => Some((h.name.clone(), reason.clone())),
             _ => Some((
                 h.name.clone(),
-                format!(
-                    "no answer within {} s",
-                    COLLECT_AT_MOST.as_secs()
-                ),
+                format!("no answer within {} s", COLLECT_AT_MOST.as_secs()),
             )),
         })
         .collect()
 }
-

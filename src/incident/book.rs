@@ -187,12 +187,7 @@ impl Book {
     }
 
     /// Acknowledges the incident `id` names (open or acknowledged already).
-    pub fn ack(
-        &mut self,
-        id: &str,
-        who: &str,
-        comment: Option<&str>,
-    ) -> Result<Event, BookError> {
+    pub fn ack(&mut self, id: &str, who: &str, comment: Option<&str>) -> Result<Event, BookError> {
         let (who, comment) = (who.to_string(), comment.map(clip_text));
         self.person(id, "nothing to acknowledge", move |_| What::Acked {
             who,

@@ -33,10 +33,15 @@ fn observe_ack_note_resolve_and_read_back_elsewhere() {
         .unwrap()
         .unwrap();
     let id = opened.id.clone();
-    assert!(a.observe(&obs("disk", true, "2026-12-07T10:00:00Z")).unwrap().is_none());
+    assert!(
+        a.observe(&obs("disk", true, "2026-12-07T10:00:00Z"))
+            .unwrap()
+            .is_none()
+    );
     a.ack(&id[..3], "ops@m", Some("on it")).unwrap();
     a.note(&id, "ops@m", "cleaned /var/log").unwrap();
-    a.record_action_run(&id, "01JRUN", "ok", Some("ops@m")).unwrap();
+    a.record_action_run(&id, "01JRUN", "ok", Some("ops@m"))
+        .unwrap();
     let mut b = Book::open(&path, NEVER).unwrap();
     assert_eq!(b.get(&id).unwrap().state, State::Acked);
     b.resolve(&id, "ops@m", None).unwrap();
@@ -44,15 +49,24 @@ fn observe_ack_note_resolve_and_read_back_elsewhere() {
     let i = a.get(&id).unwrap();
     assert_eq!(i.state, State::Resolved);
     let events: Vec<&str> = i.timeline.iter().map(|t| t.event.as_str()).collect();
-    assert_eq!(events, ["opened", "acked", "note", "action_run", "resolved"]);
+    assert_eq!(
+        events,
+        ["opened", "acked", "note", "action_run", "resolved"]
+    );
     // Acknowledging or resolving a resolved incident is refused, and nothing is written.
     let size = fs::metadata(&path).unwrap().len();
     assert!(matches!(
         a.ack(&id, "ops@m", None),
         Err(BookError::State { .. })
     ));
-    assert!(matches!(a.resolve(&id, "x", None), Err(BookError::State { .. })));
-    assert!(matches!(a.note("zzzzzzzz", "x", "y"), Err(BookError::Id(_))));
+    assert!(matches!(
+        a.resolve(&id, "x", None),
+        Err(BookError::State { .. })
+    ));
+    assert!(matches!(
+        a.note("zzzzzzzz", "x", "y"),
+        Err(BookError::Id(_))
+    ));
     assert!(matches!(a.note(&id, "x", "  "), Err(BookError::Invalid(_))));
     assert_eq!(fs::metadata(&path).unwrap().len(), size);
     assert!(a.damaged().is_empty());

@@ -34,13 +34,19 @@ pub const SEEN_REFRESH: Duration = Duration::from_secs(15 * 60);
 
 /// The line to write for `obs`: the incident id (`None`: a new one) and the event; `None`
 /// when the observation tells the book nothing new.
-pub fn observe(folded: &Folded, obs: &Observation, now: OffsetDateTime) -> Option<(Option<String>, What)> {
+pub fn observe(
+    folded: &Folded,
+    obs: &Observation,
+    now: OffsetDateTime,
+) -> Option<(Option<String>, What)> {
     let key = obs.key();
     if let Some(active) = folded.active(&key) {
         let order = active
             .source_ts
             .as_deref()
-            .map_or(std::cmp::Ordering::Greater, |known| stamp::cmp(&obs.ts, known));
+            .map_or(std::cmp::Ordering::Greater, |known| {
+                stamp::cmp(&obs.ts, known)
+            });
         if !obs.firing {
             // A clear older than the newest firing is a redelivery.
             return (!order.is_lt()).then(|| {
@@ -163,13 +169,19 @@ mod tests {
     fn a_poller_seeing_the_same_firing_writes_once_per_refresh() {
         let mut f = Folded::default();
         let firing = obs(true, "2026-12-07T10:00:00Z");
-        assert_eq!(step(&mut f, &firing, "2026-12-07T10:00:01.000Z"), Some("opened"));
+        assert_eq!(
+            step(&mut f, &firing, "2026-12-07T10:00:01.000Z"),
+            Some("opened")
+        );
         // Every 30 s for 14 minutes: nothing.
         for n in 1..28 {
             let now = format!("2026-12-07T10:{:02}:{:02}.000Z", n / 2, (n % 2) * 30);
             assert_eq!(step(&mut f, &firing, &now), None, "{now}");
         }
-        assert_eq!(step(&mut f, &firing, "2026-12-07T10:15:01.000Z"), Some("seen"));
+        assert_eq!(
+            step(&mut f, &firing, "2026-12-07T10:15:01.000Z"),
+            Some("seen")
+        );
         let i = f.iter().next().unwrap();
         assert_eq!(i.count, 1, "refreshing last_seen is not a new firing");
         assert_eq!(i.last_seen, "2026-12-07T10:15:01.000Z");
@@ -178,29 +190,53 @@ mod tests {
     #[test]
     fn a_newer_firing_counts_and_a_redelivery_does_nothing() {
         let mut f = Folded::default();
-        step(&mut f, &obs(true, "2026-12-07T10:00:00Z"), "2026-12-07T10:00:01.000Z");
+        step(
+            &mut f,
+            &obs(true, "2026-12-07T10:00:00Z"),
+            "2026-12-07T10:00:01.000Z",
+        );
         assert_eq!(
-            step(&mut f, &obs(true, "2026-12-07T10:05:00Z"), "2026-12-07T10:05:01.000Z"),
+            step(
+                &mut f,
+                &obs(true, "2026-12-07T10:05:00Z"),
+                "2026-12-07T10:05:01.000Z"
+            ),
             Some("seen")
         );
         assert_eq!(f.iter().next().unwrap().count, 2);
         // The first alert again (an agent resending after a lost ack): nothing.
         assert_eq!(
-            step(&mut f, &obs(true, "2026-12-07T10:00:00Z"), "2026-12-07T10:06:00.000Z"),
+            step(
+                &mut f,
+                &obs(true, "2026-12-07T10:00:00Z"),
+                "2026-12-07T10:06:00.000Z"
+            ),
             None
         );
         // A clear older than the newest firing: nothing; a newer one resolves.
         assert_eq!(
-            step(&mut f, &obs(false, "2026-12-07T10:04:00Z"), "2026-12-07T10:06:00.000Z"),
+            step(
+                &mut f,
+                &obs(false, "2026-12-07T10:04:00Z"),
+                "2026-12-07T10:06:00.000Z"
+            ),
             None
         );
         assert_eq!(
-            step(&mut f, &obs(false, "2026-12-07T10:06:00Z"), "2026-12-07T10:06:01.000Z"),
+            step(
+                &mut f,
+                &obs(false, "2026-12-07T10:06:00Z"),
+                "2026-12-07T10:06:01.000Z"
+            ),
             Some("resolved")
         );
         // Clearing again, or clearing what was never open: nothing.
         assert_eq!(
-            step(&mut f, &obs(false, "2026-12-07T10:07:00Z"), "2026-12-07T10:07:01.000Z"),
+            step(
+                &mut f,
+                &obs(false, "2026-12-07T10:07:00Z"),
+                "2026-12-07T10:07:01.000Z"
+            ),
             None
         );
         let mut other = obs(false, "2026-12-07T10:07:00Z");
@@ -211,22 +247,46 @@ mod tests {
     #[test]
     fn firing_after_resolution_reopens_within_the_window_else_opens_anew() {
         let mut f = Folded::default();
-        step(&mut f, &obs(true, "2026-12-07T10:00:00Z"), "2026-12-07T10:00:01.000Z");
-        step(&mut f, &obs(false, "2026-12-07T10:01:00Z"), "2026-12-07T10:01:01.000Z");
+        step(
+            &mut f,
+            &obs(true, "2026-12-07T10:00:00Z"),
+            "2026-12-07T10:00:01.000Z",
+        );
+        step(
+            &mut f,
+            &obs(false, "2026-12-07T10:01:00Z"),
+            "2026-12-07T10:01:01.000Z",
+        );
         // The firing that was resolved, seen again: stays resolved.
         assert_eq!(
-            step(&mut f, &obs(true, "2026-12-07T10:00:00Z"), "2026-12-07T10:02:00.000Z"),
+            step(
+                &mut f,
+                &obs(true, "2026-12-07T10:00:00Z"),
+                "2026-12-07T10:02:00.000Z"
+            ),
             None
         );
         assert_eq!(
-            step(&mut f, &obs(true, "2026-12-07T10:10:00Z"), "2026-12-07T10:10:01.000Z"),
+            step(
+                &mut f,
+                &obs(true, "2026-12-07T10:10:00Z"),
+                "2026-12-07T10:10:01.000Z"
+            ),
             Some("reopened")
         );
         assert_eq!(f.len(), 1);
         assert_eq!(f.iter().next().unwrap().count, 2);
-        step(&mut f, &obs(false, "2026-12-07T10:11:00Z"), "2026-12-07T10:11:01.000Z");
+        step(
+            &mut f,
+            &obs(false, "2026-12-07T10:11:00Z"),
+            "2026-12-07T10:11:01.000Z",
+        );
         assert_eq!(
-            step(&mut f, &obs(true, "2026-12-07T12:00:00Z"), "2026-12-07T12:00:01.000Z"),
+            step(
+                &mut f,
+                &obs(true, "2026-12-07T12:00:00Z"),
+                "2026-12-07T12:00:01.000Z"
+            ),
             Some("opened")
         );
         assert_eq!(f.len(), 2);
@@ -251,7 +311,11 @@ mod tests {
         .unwrap();
         assert_eq!(step(&mut f, &firing, "2026-12-07T10:01:00.000Z"), None);
         assert_eq!(
-            step(&mut f, &obs(true, "2026-12-07T10:02:00Z"), "2026-12-07T10:02:01.000Z"),
+            step(
+                &mut f,
+                &obs(true, "2026-12-07T10:02:00Z"),
+                "2026-12-07T10:02:01.000Z"
+            ),
             Some("reopened")
         );
     }

@@ -95,7 +95,9 @@ pub enum What {
     },
     /// The incident as it stood when the book rotated: written at the top of the new file so
     /// that no active incident is lost when older files are deleted.
-    Carried { incident: Box<Incident> },
+    Carried {
+        incident: Box<Incident>,
+    },
 }
 
 impl What {

@@ -87,15 +87,13 @@ impl Folded {
                 let became = update(incident, &ts, what);
                 let key = incident.key();
                 match became {
-                    Some(State::Resolved) => {
-                        if self.active.get(&key) == Some(&id) {
-                            self.active.remove(&key);
-                        }
+                    Some(State::Resolved) if self.active.get(&key) == Some(&id) => {
+                        self.active.remove(&key);
                     }
+                    Some(State::Resolved) | None => {}
                     Some(_) => {
                         self.active.insert(key, id);
                     }
-                    None => {}
                 }
                 Ok(())
             }
@@ -317,7 +315,10 @@ mod tests {
             .unwrap();
         let i = f.get("a1").unwrap();
         assert_eq!((i.state, i.count), (State::Open, 1));
-        assert_eq!(f.active(&key("web01/nginx")).map(|i| i.id.as_str()), Some("a1"));
+        assert_eq!(
+            f.active(&key("web01/nginx")).map(|i| i.id.as_str()),
+            Some("a1")
+        );
 
         f.apply(ev(
             "2026-12-07T10:01:00.000Z",

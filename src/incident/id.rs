@@ -31,7 +31,10 @@ pub enum IdError {
     #[error("incident id `{prefix}` is ambiguous: it matches {} incidents ({}{}); type more of it",
         .matches.len(), .matches.iter().take(5).cloned().collect::<Vec<_>>().join(", "),
         if .matches.len() > 5 { ", …" } else { "" })]
-    Ambiguous { prefix: String, matches: Vec<String> },
+    Ambiguous {
+        prefix: String,
+        matches: Vec<String>,
+    },
 }
 
 /// The id of the one incident whose id starts with `prefix` (an exact id always wins).
@@ -83,7 +86,11 @@ mod tests {
             IdError::Unknown("nope".into())
         );
         let err = resolve(ids, "k3f").unwrap_err();
-        assert!(err.to_string().contains("matches 2 incidents (k3f1aaaa, k3f9x2ab)"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("matches 2 incidents (k3f1aaaa, k3f9x2ab)"),
+            "{err}"
+        );
         assert_eq!(resolve(ids, "").unwrap_err(), IdError::Empty);
     }
 }

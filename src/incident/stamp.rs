@@ -38,8 +38,16 @@ mod tests {
         assert!(cmp("2026-12-07T11:00:00+01:00", "2026-12-07T10:00:00Z").is_eq());
         assert!(cmp("b", "a").is_gt());
         let now = parse("2026-12-07T10:10:00Z").unwrap();
-        assert!(at_least_after("2026-12-07T10:00:00Z", now, Duration::from_secs(600)));
-        assert!(!at_least_after("2026-12-07T10:00:01Z", now, Duration::from_secs(600)));
+        assert!(at_least_after(
+            "2026-12-07T10:00:00Z",
+            now,
+            Duration::from_secs(600)
+        ));
+        assert!(!at_least_after(
+            "2026-12-07T10:00:01Z",
+            now,
+            Duration::from_secs(600)
+        ));
         assert!(at_least_after("garbage", now, Duration::from_secs(600)));
     }
 }

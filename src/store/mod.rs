@@ -27,8 +27,8 @@ pub use jsonl_writer::JsonlWriter;
 pub use line::MAX_LINE_BYTES;
 pub(crate) use line::{Parsed, parse_line};
 pub use report::{CorruptLine, LineNumbering, ReadReport};
-pub use rotate::{MAX_ROTATED_FILES, Rotation, chain_oldest_first, rotated_path};
 pub(crate) use rotate::rotate_files;
+pub use rotate::{MAX_ROTATED_FILES, Rotation, chain_oldest_first, rotated_path};
 pub use tail::{TAIL_BLOCK_BYTES, read_newest, read_newest_as};
 pub use timestamp::{now_rfc3339, rfc3339, rfc3339_millis};
 

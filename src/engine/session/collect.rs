@@ -13,9 +13,9 @@ use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 
 use super::view::SharedView;
+use crate::engine::incidents::AlertRecorder;
 use crate::metrics::Sample;
 use crate::transport::ConnState;
-use crate::engine::incidents::AlertRecorder;
 use crate::transport::agent::{AgentHeartbeat, AlertDelivery};
 
 /// How often link states are looked at (they are kept by the transports; reading is cheap).

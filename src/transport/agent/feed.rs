@@ -77,7 +77,9 @@ impl AlertAck {
             feed.delivered(&self.host, self.seq);
         }
         if let Some(session) = self.via.upgrade() {
-            let _ = session.send(Frame::new(Message::Ack { seq: self.seq })).await;
+            let _ = session
+                .send(Frame::new(Message::Ack { seq: self.seq }))
+                .await;
         }
     }
 
