@@ -397,6 +397,11 @@ impl Book {
         let store_lock = LockFile::open_existing_for(&self.path)?;
         let _shared = store_lock.as_ref().map(LockFile::shared).transpose()?;
         let Some(mut cursor) = self.cursor.take() else {
+            // No current file when last read (a new book, or rotated away by a writer that
+            // has not appended yet): read everything there is, afresh.
+            self.folded = Folded::default();
+            self.events = 0;
+            self.damaged.clear();
             return self.load_all();
         };
         cursor.pos = self.read_file(&cursor.file, &self.path.clone(), cursor.pos, true)?;
@@ -406,15 +411,8 @@ impl Book {
                 return Ok(());
             }
             None => {
-                // Rotated away and nothing appended since (or deleted): nothing more yet.
-                let found = (1..=MAX_ROTATED_FILES)
-                    .map(|n| rotated_path(&self.path, n))
-                    .take_while(|p| p.exists())
-                    .any(|p| identity(&p).ok().flatten() == Some((cursor.dev, cursor.ino)));
-                if found {
-                    // Keep nothing: the next catch-up opens the new file from its start.
-                    return Ok(());
-                }
+                // Rotated away and nothing appended since: keep reading from our file (now
+                // a rotated one) until a new current file appears.
                 self.cursor = Some(cursor);
                 return Ok(());
             }
@@ -430,6 +428,7 @@ impl Book {
             // Rotated past what is kept: start again from what there is.
             self.folded = Folded::default();
             self.events = 0;
+            self.damaged.clear();
             return self.load_all();
         };
         for m in (1..n).rev() {
