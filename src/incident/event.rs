@@ -14,6 +14,7 @@ use super::model::{Incident, Severity, Source};
 pub const BOOK_VERSION: u32 = 1;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "Wire")]
 pub struct Event {
     /// Read back from the line (the writer adds it); never serialized from here.
     #[serde(default, skip_serializing)]
@@ -114,5 +115,174 @@ impl What {
             What::Reopened { .. } => "reopened",
             What::Carried { .. } => "carried",
         }
+    }
+}
+
+/// A line as read: every field of every event optional, so a line is parsed in one pass
+/// (serde's flattened, internally tagged enum would buffer each line first), then checked
+/// for the fields its `event` needs.
+#[derive(Deserialize)]
+struct Wire {
+    #[serde(default)]
+    v: Option<u32>,
+    ts: String,
+    id: String,
+    event: String,
+    source: Option<Source>,
+    fingerprint: Option<String>,
+    title: Option<String>,
+    severity: Option<Severity>,
+    hosts: Option<Vec<String>>,
+    labels: Option<BTreeMap<String, String>>,
+    annotations: Option<BTreeMap<String, String>>,
+    at: Option<String>,
+    refire: Option<bool>,
+    who: Option<String>,
+    comment: Option<String>,
+    text: Option<String>,
+    model: Option<String>,
+    action: Option<String>,
+    run_id: Option<String>,
+    result: Option<String>,
+    incident: Option<Box<Incident>>,
+}
+
+impl TryFrom<Wire> for Event {
+    type Error = String;
+
+    fn try_from(w: Wire) -> Result<Event, String> {
+        let event = w.event.clone();
+        let need = |field: Option<String>, name: &str| {
+            field.ok_or_else(|| format!("`{event}` line without `{name}`"))
+        };
+        let what = match w.event.as_str() {
+            "opened" => What::Opened {
+                source: w
+                    .source
+                    .ok_or_else(|| format!("`{event}` line without `source`"))?,
+                fingerprint: need(w.fingerprint, "fingerprint")?,
+                title: need(w.title, "title")?,
+                severity: w
+                    .severity
+                    .ok_or_else(|| format!("`{event}` line without `severity`"))?,
+                hosts: w.hosts.unwrap_or_default(),
+                labels: w.labels.unwrap_or_default(),
+                annotations: w.annotations.unwrap_or_default(),
+                at: need(w.at, "at")?,
+            },
+            "seen" => What::Seen {
+                at: need(w.at, "at")?,
+                refire: w.refire.unwrap_or(false),
+            },
+            "acked" => What::Acked {
+                who: need(w.who, "who")?,
+                comment: w.comment,
+            },
+            "note" => What::Note {
+                who: need(w.who, "who")?,
+                text: need(w.text, "text")?,
+            },
+            "analysis" => What::Analysis {
+                who: w.who,
+                model: w.model,
+                text: need(w.text, "text")?,
+                action: w.action,
+            },
+            "action_run" => What::ActionRun {
+                who: w.who,
+                run_id: need(w.run_id, "run_id")?,
+                result: need(w.result, "result")?,
+            },
+            "resolved" => What::Resolved {
+                who: w.who,
+                comment: w.comment,
+                at: w.at,
+            },
+            "reopened" => What::Reopened {
+                at: need(w.at, "at")?,
+                title: need(w.title, "title")?,
+                severity: w
+                    .severity
+                    .ok_or_else(|| format!("`{event}` line without `severity`"))?,
+                hosts: w.hosts.unwrap_or_default(),
+            },
+            "carried" => What::Carried {
+                incident: w
+                    .incident
+                    .ok_or_else(|| format!("`{event}` line without `incident`"))?,
+            },
+            other => return Err(format!("unknown event `{other}`")),
+        };
+        Ok(Event {
+            v: w.v,
+            ts: w.ts,
+            id: w.id,
+            what,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_event_reads_back_as_written() {
+        let events = [
+            What::Seen {
+                at: "a".into(),
+                refire: true,
+            },
+            What::Acked {
+                who: "w".into(),
+                comment: None,
+            },
+            What::Note {
+                who: "w".into(),
+                text: "t".into(),
+            },
+            What::Analysis {
+                who: None,
+                model: Some("m".into()),
+                text: "t".into(),
+                action: Some("restart".into()),
+            },
+            What::ActionRun {
+                who: Some("w".into()),
+                run_id: "r".into(),
+                result: "ok".into(),
+            },
+            What::Resolved {
+                who: None,
+                comment: None,
+                at: Some("a".into()),
+            },
+            What::Reopened {
+                at: "a".into(),
+                title: "t".into(),
+                severity: Severity::Info,
+                hosts: vec!["h".into()],
+            },
+        ];
+        for what in events {
+            let e = Event {
+                v: None,
+                ts: "2026-12-07T10:00:00.000Z".into(),
+                id: "abc".into(),
+                what,
+            };
+            let text = serde_json::to_string(&e).unwrap();
+            let back: Event = serde_json::from_str(&text).unwrap();
+            assert_eq!(back, e, "{text}");
+        }
+        let err = serde_json::from_str::<Event>(r#"{"ts":"x","id":"a","event":"note","who":"w"}"#)
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("`note` line without `text`"),
+            "{err}"
+        );
+        let err =
+            serde_json::from_str::<Event>(r#"{"ts":"x","id":"a","event":"bogus"}"#).unwrap_err();
+        assert!(err.to_string().contains("unknown event `bogus`"), "{err}");
     }
 }
