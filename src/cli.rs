@@ -41,6 +41,10 @@ pub enum Command {
     Run(RunArgs),
     /// Past runs: list them, show one with its output, or rerun it where it failed.
     History(HistoryArgs),
+    /// The incident book (agent alerts and other sources): list open and acknowledged
+    /// incidents newest first (after collecting agents' undelivered alerts for a few
+    /// seconds), show one with its timeline, acknowledge, resolve or add a note.
+    Incidents(IncidentsArgs),
     /// Action templates (actions/*.toml): list them, or show one's parameters and command.
     Actions(ActionsArgs),
     /// Write history as one row per host per run (CSV or a JSON array), oldest first.
@@ -354,6 +358,61 @@ impl RunOptions {
             OutputMode::Stream
         }
     }
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct IncidentsArgs {
+    /// Resolved incidents too (those still in incidents.jsonl and its rotated files).
+    #[arg(long)]
+    pub all: bool,
+
+    /// One JSON object per incident per line: id, state, severity, source, title, hosts,
+    /// count, first_seen, last_seen, labels.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Read only the book: do not contact the agents for alerts not yet delivered.
+    #[arg(long)]
+    pub offline: bool,
+
+    #[command(subcommand)]
+    pub command: Option<IncidentsCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IncidentsCommand {
+    /// One incident with its labels, annotations and timeline.
+    Show {
+        /// The incident id, or a unique prefix of it.
+        id: String,
+        /// One JSON object: the incident and its timeline.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Acknowledge an incident (someone is on it); audited.
+    Ack {
+        /// The incident id, or a unique prefix of it.
+        id: String,
+        /// Why, or what is being done.
+        #[arg(long, value_name = "TEXT")]
+        comment: Option<String>,
+    },
+    /// Resolve an incident by hand; audited. A new firing from its source reopens it.
+    Resolve {
+        /// The incident id, or a unique prefix of it.
+        id: String,
+        /// What fixed it.
+        #[arg(long, value_name = "TEXT")]
+        comment: Option<String>,
+    },
+    /// Add a note to an incident's timeline; audited.
+    Note {
+        /// The incident id, or a unique prefix of it.
+        id: String,
+        /// The note.
+        text: String,
+    },
 }
 
 #[derive(Debug, Args)]

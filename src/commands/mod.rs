@@ -8,6 +8,7 @@ mod demo;
 mod export;
 mod history;
 mod hosts;
+mod incidents;
 mod locks;
 mod metric_targets;
 mod metrics;
@@ -78,6 +79,11 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
             let settings = load_settings(&home)?;
             let _log = start_logging(&home, cli.verbose, &settings);
             history::run(&home, &settings, &args)
+        }
+        Command::Incidents(args) => {
+            let settings = load_settings(&home)?;
+            let _log = start_logging(&home, cli.verbose, &settings);
+            incidents::run(&home, &settings, &args)
         }
         Command::Export(args) => {
             let settings = load_settings(&home)?;

@@ -95,6 +95,27 @@ impl AuditRecord {
         }
     }
 
+    /// A person's action on an incident (`incident-ack`, `incident-resolve`, `incident-note`):
+    /// `run_id` holds the incident id, `what` its title and the comment or note, `targets` its
+    /// hosts.
+    pub fn incident(
+        action: &str,
+        incident_id: &str,
+        what: &str,
+        hosts: &[String],
+        result: &str,
+    ) -> Self {
+        AuditRecord {
+            who: current_user(),
+            action: format!("incident-{action}"),
+            run_id: incident_id.to_string(),
+            what: what.to_string(),
+            targets: crate::inventory::nodeset::fold(hosts.iter().map(String::as_str)),
+            count: hosts.len(),
+            result: result.to_string(),
+        }
+    }
+
     /// A run's own line saying it started.
     pub fn is_run_start(&self) -> bool {
         self.action == "run" && self.result == RUN_STARTED

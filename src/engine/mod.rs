@@ -10,6 +10,7 @@ mod execution;
 pub mod fd_limit;
 mod forwarder;
 pub mod host_slots;
+pub mod incidents;
 pub mod launch;
 pub mod locks;
 mod output;

@@ -1,6 +1,7 @@
 //! The engine's collectors: the single subscriber to an agent transport's alerts and
-//! heartbeats, passing each on to the session's fan-out (`feed.rs`) and picture (`view.rs`);
-//! and the poller that keeps each host's link state in the picture.
+//! heartbeats, writing each alert into the incident book (engine/incidents.rs) before it is
+//! acknowledged to its agent, then passing it on to the session's fan-out (`feed.rs`) and
+//! picture (`view.rs`); and the poller that keeps each host's link state in the picture.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -12,9 +13,10 @@ use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 
 use super::view::SharedView;
+use crate::engine::incidents::AlertRecorder;
 use crate::metrics::Sample;
 use crate::transport::ConnState;
-use crate::transport::agent::{AgentAlert, AgentHeartbeat, HEARTBEAT_CHANNEL};
+use crate::transport::agent::{AgentHeartbeat, AlertDelivery, HEARTBEAT_CHANNEL};
 
 /// How often link states are looked at (they are kept by the transports; reading is cheap).
 pub const CONNECTION_POLL: Duration = Duration::from_secs(1);
@@ -25,9 +27,12 @@ pub const CONNECTION_POLL: Duration = Duration::from_secs(1);
 const HEARTBEAT_DRAIN: Duration = Duration::from_millis(250);
 
 /// Moves alerts (as they come) and heartbeats (every `HEARTBEAT_DRAIN`) of one agent transport
-/// into `view` until `stop`.
+/// into `view` until `stop`. Each alert is acknowledged to its agent once `recorder` has it in
+/// the book; one that cannot be written stays unacknowledged in the agent's journal (it comes
+/// again on a later connection) and is still shown.
 pub(super) fn agents(
-    mut alerts: mpsc::Receiver<AgentAlert>,
+    mut alerts: mpsc::Receiver<AlertDelivery>,
+    recorder: AlertRecorder,
     mut heartbeats: mpsc::Receiver<AgentHeartbeat>,
     view: Arc<SharedView>,
     stop: CancellationToken,
@@ -40,7 +45,12 @@ pub(super) fn agents(
             tokio::select! {
                 () = stop.cancelled() => return,
                 alert = alerts.recv(), if alerts_open => match alert {
-                    Some(alert) => {
+                    Some(AlertDelivery { alert, ack }) => {
+                        match recorder.record(&alert).await {
+                            Ok(_) => ack.ack().await,
+                            Err(e) => tracing::warn!(host = %alert.host, seq = alert.alert.seq,
+                                error = %e, "alert not in the incident book; left unacknowledged"),
+                        }
                         view.feed.publish_alert(alert);
                         view.touch();
                     }

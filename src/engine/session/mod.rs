@@ -65,8 +65,9 @@ pub struct SessionOptions {
     /// Close pooled connections unused this long (a long-lived console); `None`: never.
     pub idle_close_after: Option<Duration>,
     /// Connect to every agent host at once and collect their heartbeats and alerts (the
-    /// console). Off, agents are contacted only when a run needs them and their alerts stay
-    /// unacknowledged in their journals for a session that watches.
+    /// console, `fleetdeck incidents`): each alert is written into the incident book, then
+    /// acknowledged to its agent. Off, agents are contacted only when a run needs them and
+    /// their alerts stay unacknowledged in their journals for a session that watches.
     pub watch_agents: bool,
     /// Collect metrics: SSH probes, exporter scrapes, agent heartbeats as samples, the
     /// metrics log (the console). Off for a one-run front end.
@@ -104,6 +105,8 @@ struct Inner {
     locks: Option<Arc<LockManager>>,
     requests: Mutex<Option<mpsc::UnboundedReceiver<PassphraseRequest>>>,
     watch_agents: bool,
+    /// Where watched agents' alerts are written before they are acknowledged.
+    recorder: super::incidents::AlertRecorder,
     stop: CancellationToken,
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
@@ -177,6 +180,7 @@ impl FleetSession {
                 locks,
                 requests: Mutex::new(requests),
                 watch_agents: options.watch_agents,
+                recorder: super::incidents::AlertRecorder::new(home, &settings.store),
                 stop: CancellationToken::new(),
                 tasks: Mutex::new(Vec::new()),
             }),
@@ -305,15 +309,16 @@ impl FleetSession {
         match links.ensure() {
             Ok(built_now) => {
                 self.inner.view.set_problem(None);
-                // Only a session that watches collects: an alert handed to a collector is
-                // acknowledged to its agent, and a one-run CLI session must leave them for the
-                // console (the same consumer name) to receive.
+                // Only a session that watches collects: an alert a collector writes into the
+                // incident book is acknowledged to its agent, and a one-run CLI session leaves
+                // them for a session that watches (the same consumer name) to record.
                 if built_now
                     && self.inner.watch_agents
                     && let Some(agent) = links.agent()
                 {
                     let task = collect::agents(
-                        agent.subscribe_alerts(),
+                        agent.subscribe_alerts_unacked(),
+                        self.inner.recorder.clone(),
                         agent.subscribe_heartbeats(),
                         Arc::clone(&self.inner.view),
                         self.inner.stop.clone(),

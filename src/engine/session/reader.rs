@@ -135,7 +135,8 @@ impl FleetReader {
             }
         }
         collect::agents(
-            watcher.subscribe_alerts(),
+            watcher.subscribe_alerts_unacked(),
+            crate::engine::incidents::AlertRecorder::new(home, &settings.store),
             watcher.subscribe_heartbeats(),
             Arc::clone(&view),
             stop.clone(),

@@ -1,7 +1,9 @@
 //! What agents push without being asked: heartbeats (the newest metrics per host) and alerts.
 //! Alerts are handed to one subscriber exactly once: deduplicated by sequence number per host
 //! (an agent resends what was not acknowledged after a reconnect), acknowledged to the agent
-//! only after the subscriber has received them, and kept (bounded) while nobody subscribes.
+//! only after the subscriber has received them (`subscribe`) or when the subscriber says so
+//! (`subscribe_unacked`: the engine acknowledges once the alert is in the incident book),
+//! and kept (bounded) while nobody subscribes.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
@@ -49,6 +51,48 @@ pub const HEARTBEAT_CHANNEL: usize = 4096;
 pub struct AgentAlert {
     pub host: String,
     pub alert: Alert,
+}
+
+/// An alert handed over without acknowledgement: the receiver acknowledges it (`ack`) once it
+/// has kept it durably; dropped unacknowledged, it stays in the agent's journal and comes again
+/// on a later connection (or to another process under the same consumer name).
+pub struct AlertDelivery {
+    pub alert: AgentAlert,
+    pub ack: AlertAck,
+}
+
+/// The acknowledgement of one delivered alert, to send when it is handled.
+pub struct AlertAck {
+    feed: Weak<Feed>,
+    via: Weak<Session>,
+    host: String,
+    seq: u64,
+}
+
+impl AlertAck {
+    /// Tells the agent (over the connection the alert came on) that everything up to this
+    /// alert is handled. A connection gone since: the agent resends it after the reconnect,
+    /// and this process acknowledges the repeat at once.
+    pub async fn ack(self) {
+        if let Some(feed) = self.feed.upgrade() {
+            feed.delivered(&self.host, self.seq);
+        }
+        if let Some(session) = self.via.upgrade() {
+            let _ = session
+                .send(Frame::new(Message::Ack { seq: self.seq }))
+                .await;
+        }
+    }
+
+    /// Gives the alert back, unacknowledged, to be delivered to the next subscriber.
+    fn release(self, alert: AgentAlert) {
+        if let Some(feed) = self.feed.upgrade() {
+            feed.put_back(Pending {
+                alert,
+                via: self.via,
+            });
+        }
+    }
 }
 
 struct Pending {
@@ -173,8 +217,26 @@ impl Feed {
         }
     }
 
-    /// Starts handing alerts to a new subscriber (replacing any earlier one).
+    /// Starts handing alerts to a new subscriber (replacing any earlier one), acknowledging
+    /// each to its agent once it is in the channel.
     pub fn subscribe(self: &Arc<Self>) -> mpsc::Receiver<AgentAlert> {
+        let (tx, rx) = mpsc::channel(ALERT_CHANNEL);
+        let mut deliveries = self.subscribe_unacked();
+        tokio::spawn(async move {
+            while let Some(AlertDelivery { alert, ack }) = deliveries.recv().await {
+                if let Err(e) = tx.send(alert).await {
+                    ack.release(e.0);
+                    return;
+                }
+                ack.ack().await;
+            }
+        });
+        rx
+    }
+
+    /// Starts handing alerts to a new subscriber (replacing any earlier one) that
+    /// acknowledges each itself (`AlertDelivery::ack`).
+    pub fn subscribe_unacked(self: &Arc<Self>) -> mpsc::Receiver<AlertDelivery> {
         let (tx, rx) = mpsc::channel(ALERT_CHANNEL);
         let generation = {
             let mut state = lock(&self.alerts);
@@ -207,8 +269,8 @@ impl Feed {
     }
 }
 
-/// Moves queued alerts to the subscriber, acknowledging each one after the hand-over.
-async fn deliver(feed: Weak<Feed>, generation: u64, tx: mpsc::Sender<AgentAlert>) {
+/// Moves queued alerts to the subscriber, each with the acknowledgement it sends when done.
+async fn deliver(feed: Weak<Feed>, generation: u64, tx: mpsc::Sender<AlertDelivery>) {
     loop {
         let Some(strong) = feed.upgrade() else { return };
         let arrived = strong.arrived.notified();
@@ -228,20 +290,20 @@ async fn deliver(feed: Weak<Feed>, generation: u64, tx: mpsc::Sender<AgentAlert>
         };
         drop(arrived);
         drop(strong);
-        let seq = pending.alert.alert.seq;
-        let host = pending.alert.host.clone();
-        let via = pending.via.clone();
-        if let Err(e) = tx.send(pending.alert.clone()).await {
-            if let Some(strong) = feed.upgrade() {
-                strong.put_back(Pending { alert: e.0, via });
-            }
+        let ack = AlertAck {
+            feed: feed.clone(),
+            via: pending.via.clone(),
+            host: pending.alert.host.clone(),
+            seq: pending.alert.alert.seq,
+        };
+        let delivery = AlertDelivery {
+            alert: pending.alert,
+            ack,
+        };
+        if let Err(e) = tx.send(delivery).await {
+            let AlertDelivery { alert, ack } = e.0;
+            ack.release(alert);
             return;
-        }
-        if let Some(strong) = feed.upgrade() {
-            strong.delivered(&host, seq);
-        }
-        if let Some(session) = via.upgrade() {
-            let _ = session.send(Frame::new(Message::Ack { seq })).await;
         }
     }
 }

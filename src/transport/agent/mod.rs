@@ -33,7 +33,9 @@ use super::{ConnState, ExecEvent, ExecHandle, ExecSpec, ExitOutcome, Transport, 
 use crate::inventory::Host;
 pub use endpoint::{Endpoint, TokenScope, is_loopback};
 use feed::Feed;
-pub use feed::{AgentAlert, AgentHeartbeat, HEARTBEAT_CHANNEL, HostMetrics};
+pub use feed::{
+    AgentAlert, AgentHeartbeat, AlertAck, AlertDelivery, HEARTBEAT_CHANNEL, HostMetrics,
+};
 use link::{Link, LinkState};
 pub use tls::pinned_client_config;
 
@@ -113,6 +115,12 @@ impl AgentTransport {
     /// that arrive with no subscriber wait (bounded) for one.
     pub fn subscribe_alerts(&self) -> mpsc::Receiver<AgentAlert> {
         self.inner.feed.subscribe()
+    }
+
+    /// Like `subscribe_alerts`, but nothing is acknowledged to an agent until the receiver
+    /// calls `AlertDelivery::ack` (the engine does once the alert is in the incident book).
+    pub fn subscribe_alerts_unacked(&self) -> mpsc::Receiver<AlertDelivery> {
+        self.inner.feed.subscribe_unacked()
     }
 
     /// Every heartbeat as it arrives (one subscriber, like alerts; a full channel drops the
@@ -208,6 +216,11 @@ impl AgentWatcher {
     /// See [`AgentTransport::subscribe_alerts`].
     pub fn subscribe_alerts(&self) -> mpsc::Receiver<AgentAlert> {
         self.links.subscribe_alerts()
+    }
+
+    /// See [`AgentTransport::subscribe_alerts_unacked`].
+    pub fn subscribe_alerts_unacked(&self) -> mpsc::Receiver<AlertDelivery> {
+        self.links.subscribe_alerts_unacked()
     }
 
     /// See [`AgentTransport::subscribe_heartbeats`].

@@ -3,6 +3,7 @@
 pub mod export;
 pub mod history;
 pub mod hosts;
+pub mod incidents;
 pub mod line_buffer;
 pub mod metrics;
 pub mod paths;

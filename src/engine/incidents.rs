@@ -1,0 +1,153 @@
+//! Agent alerts into the incident book: each alert becomes an observation (fingerprint
+//! `host/watcher`; a resolved alert clears it), written durably before the alert is
+//! acknowledged to its agent. The session's and the standalone reader's collectors
+//! (session/collect.rs) call `AlertRecorder::record` for every alert they receive, so every
+//! front end that watches agents (console, wallboard, `fleetdeck incidents`) fills the same
+//! book, and an acknowledged alert is always in it.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use crate::config::Home;
+use crate::config::settings::StoreSettings;
+use crate::incident::book::rotation_of;
+use crate::incident::{Book, BookError, Event, Observation, Severity, Source};
+use crate::protocol;
+use crate::store::Rotation;
+use crate::transport::agent::AgentAlert;
+
+/// The observation an agent alert is.
+pub fn observation(alert: &AgentAlert) -> Observation {
+    let a = &alert.alert;
+    let title = if a.summary.trim().is_empty() {
+        format!("{} on {}", a.watcher, alert.host)
+    } else {
+        a.summary.clone()
+    };
+    let mut labels = BTreeMap::new();
+    labels.insert("host".to_string(), alert.host.clone());
+    labels.insert("watcher".to_string(), a.watcher.clone());
+    let mut annotations = BTreeMap::new();
+    if let Some(detail) = a.detail.as_ref().filter(|d| !d.is_empty()) {
+        annotations.insert("detail".to_string(), detail.clone());
+    }
+    Observation {
+        source: Source::Agent,
+        fingerprint: format!("{}/{}", alert.host, a.watcher),
+        title,
+        severity: severity(a.severity),
+        hosts: vec![alert.host.clone()],
+        labels,
+        annotations,
+        firing: !a.resolved,
+        ts: a.ts.clone(),
+    }
+}
+
+fn severity(s: protocol::Severity) -> Severity {
+    match s {
+        protocol::Severity::Info => Severity::Info,
+        protocol::Severity::Warning => Severity::Warning,
+        protocol::Severity::Critical => Severity::Critical,
+    }
+}
+
+/// Writes agent alerts into one book, opened at the first alert (so a damaged or unreadable
+/// book never stops a session from starting; each failure is returned to the caller, who
+/// then leaves the alert unacknowledged). Cheap to clone.
+#[derive(Clone)]
+pub struct AlertRecorder {
+    path: PathBuf,
+    rotation: Rotation,
+    book: Arc<Mutex<Option<Book>>>,
+}
+
+impl AlertRecorder {
+    /// For the book of `home`.
+    pub fn new(home: &Home, store: &StoreSettings) -> AlertRecorder {
+        AlertRecorder {
+            path: home.incidents_file(),
+            rotation: rotation_of(store),
+            book: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    /// Records `alert` (on a blocking thread: it takes a file lock and syncs). Ok once the
+    /// line is on disk, or when the alert told the book nothing new.
+    pub async fn record(&self, alert: &AgentAlert) -> Result<Option<Event>, BookError> {
+        let obs = observation(alert);
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || this.record_now(&obs))
+            .await
+            .unwrap_or_else(|e| {
+                Err(BookError::Invalid(format!(
+                    "recording an alert stopped unexpectedly: {e}"
+                )))
+            })
+    }
+
+    /// `record`, on the caller's thread.
+    pub fn record_now(&self, obs: &Observation) -> Result<Option<Event>, BookError> {
+        let mut guard = self.book.lock().unwrap_or_else(PoisonError::into_inner);
+        if guard.is_none() {
+            *guard = Some(Book::open(&self.path, self.rotation)?);
+        }
+        let Some(book) = guard.as_mut() else {
+            return Ok(None);
+        };
+        let written = book.observe(obs);
+        for damaged in book.take_damaged() {
+            tracing::warn!(%damaged, "incident book: skipped a damaged line");
+        }
+        written
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alert(resolved: bool) -> AgentAlert {
+        AgentAlert {
+            host: "web01".into(),
+            alert: protocol::Alert {
+                seq: 3,
+                ts: "2026-12-07T10:00:00Z".into(),
+                watcher: "nginx".into(),
+                severity: protocol::Severity::Critical,
+                summary: "process nginx is not running".into(),
+                detail: Some("no process matches".into()),
+                resolved,
+            },
+        }
+    }
+
+    #[test]
+    fn an_alert_is_an_agent_observation_keyed_by_host_and_watcher() {
+        let o = observation(&alert(false));
+        assert_eq!(o.source, Source::Agent);
+        assert_eq!(o.fingerprint, "web01/nginx");
+        assert_eq!(o.severity, Severity::Critical);
+        assert_eq!(o.hosts, ["web01"]);
+        assert_eq!(o.labels.get("watcher").map(String::as_str), Some("nginx"));
+        assert_eq!(
+            o.annotations.get("detail").map(String::as_str),
+            Some("no process matches")
+        );
+        assert!(o.firing);
+        assert!(!observation(&alert(true)).firing);
+    }
+
+    #[test]
+    fn recording_twice_writes_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::under(dir.path());
+        let recorder = AlertRecorder::new(&home, &StoreSettings::default());
+        let o = observation(&alert(false));
+        assert!(recorder.record_now(&o).unwrap().is_some());
+        assert!(recorder.record_now(&o).unwrap().is_none());
+        let book = Book::for_home(&home, &StoreSettings::default()).unwrap();
+        assert_eq!(book.list(false).len(), 1);
+    }
+}
