@@ -1,8 +1,10 @@
 //! `fleetdeck incidents`: the incident book from the command line. Listing first collects
 //! the agents' undelivered alerts for a few seconds (a session that watches the inventory's
-//! agent hosts records each alert in the book before acknowledging it), unless `--offline`.
-//! `ack`, `resolve` and `note` write one line to the book and one to audit.jsonl; an unknown
-//! or ambiguous id, or an action the incident's state refuses, writes nothing (exit 2).
+//! agent hosts records each alert in the book before acknowledging it) and polls
+//! `[alertmanager]` once, unless `--offline`. `ack`, `resolve` and `note` write one line to
+//! the book and one to audit.jsonl; an unknown or ambiguous id, or an action the incident's
+//! state refuses, writes nothing (exit 2). Acknowledging an Alertmanager incident first makes
+//! a silence of its labels there (karma's ack); if that fails nothing is written (exit 1).
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -10,8 +12,11 @@ use std::time::{Duration, Instant};
 use crate::cli::{IncidentsArgs, IncidentsCommand};
 use crate::config::{Home, Settings, current_user};
 use crate::diag::Error;
+use crate::engine::alertmanager_feed::{host_index, poll_once, remember_open, silence_labels};
+use crate::engine::incidents::AlertRecorder;
 use crate::engine::{AuditRecord, ConnState, FleetSession, Records, SessionOptions};
-use crate::incident::{Book, BookError};
+use crate::incident::alertmanager::AlertmanagerSource;
+use crate::incident::{Book, BookError, Source};
 use crate::inventory::{Host, TransportKind, load};
 use crate::ui::printers::incidents::{
     render_list, render_list_json, render_show, render_show_json,
@@ -69,6 +74,7 @@ fn show(home: &Home, settings: &Settings, id: &str, json: bool) -> Result<ExitCo
     Ok(ExitCode::SUCCESS)
 }
 
+#[derive(Clone, Copy)]
 enum Act<'a> {
     Ack(Option<&'a str>),
     Resolve(Option<&'a str>),
@@ -78,8 +84,31 @@ enum Act<'a> {
 fn act(home: &Home, settings: &Settings, id: &str, act: Act<'_>) -> Result<ExitCode, Error> {
     let mut book = open(home, settings)?;
     let who = current_user();
+    let mut silenced = None;
+    if let Act::Ack(comment) = act {
+        match silence_first(&book, settings, id, &who, comment) {
+            Ok(s) => silenced = s,
+            Err(Silence::Book(e)) => return Err(e),
+            Err(Silence::Failed(why)) => {
+                eprintln!(
+                    "fleetdeck: error: {}; nothing was acknowledged",
+                    clean(&why)
+                );
+                return Ok(ExitCode::from(1));
+            }
+        }
+    }
+    let ack_comment = match (&silenced, act) {
+        (Some(silence), Act::Ack(Some(c))) => Some(format!("{c} (Alertmanager silence {silence})")),
+        (Some(silence), Act::Ack(None)) => Some(format!("Alertmanager silence {silence}")),
+        _ => None,
+    };
     let (name, done, written) = match act {
-        Act::Ack(comment) => ("ack", "acknowledged", book.ack(id, &who, comment)),
+        Act::Ack(comment) => (
+            "ack",
+            "acknowledged",
+            book.ack(id, &who, ack_comment.as_deref().or(comment)),
+        ),
         Act::Resolve(comment) => ("resolve", "resolved", book.resolve(id, &who, comment)),
         Act::Note(text) => ("note", "noted", book.note(id, &who, text)),
     };
@@ -110,6 +139,54 @@ fn act(home: &Home, settings: &Settings, id: &str, act: Act<'_>) -> Result<ExitC
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Why an acknowledgement stopped before the book.
+enum Silence {
+    /// The id names no incident, or an ambiguous one (bad input).
+    Book(Error),
+    /// Alertmanager could not make the silence.
+    Failed(String),
+}
+
+/// For an active Alertmanager incident, the silence an ack makes there (its id); `None` for
+/// other incidents, and for an Alertmanager incident when `[alertmanager] url` is empty
+/// (said on stderr: the book is acknowledged, Alertmanager is not told).
+fn silence_first(
+    book: &Book,
+    settings: &Settings,
+    id: &str,
+    who: &str,
+    comment: Option<&str>,
+) -> Result<Option<String>, Silence> {
+    let incident = book
+        .find(id)
+        .map_err(|e| Silence::Book(Error::Invalid(format!("{e}; nothing was written"))))?;
+    if incident.source != Source::Alertmanager || !incident.state.is_active() {
+        return Ok(None);
+    }
+    let source = match AlertmanagerSource::from_settings(&settings.alertmanager) {
+        Ok(Some(source)) => source,
+        Ok(None) => {
+            eprintln!(
+                "fleetdeck: warning: [alertmanager] url is empty: incident {} is acknowledged \
+                 here only, no silence is made",
+                incident.id
+            );
+            return Ok(None);
+        }
+        Err(e) => return Err(Silence::Failed(e.to_string())),
+    };
+    let labels = silence_labels(&incident.labels);
+    let comment = comment.unwrap_or("acknowledged in fleetdeck");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Silence::Failed(format!("cannot start the async runtime: {e}")))?;
+    runtime
+        .block_on(source.ack_as(&labels, who, comment))
+        .map(Some)
+        .map_err(|e| Silence::Failed(format!("the silence could not be made: {e}")))
 }
 
 fn act_text<'a>(act: &Act<'a>) -> Option<&'a str> {
@@ -158,28 +235,76 @@ fn collect(home: &Home, settings: &Settings) -> Result<(), Error> {
         .filter(|h| h.transport == TransportKind::Agent)
         .cloned()
         .collect();
-    if agents.is_empty() {
+    let alertmanager = AlertmanagerSource::from_settings(&settings.alertmanager)
+        .map_err(|e| Error::Invalid(format!("[alertmanager] in config.toml: {e}")))?;
+    if agents.is_empty() && alertmanager.is_none() {
         return Ok(());
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::Invalid(format!("cannot start the async runtime: {e}")))?;
-    let unanswered = runtime.block_on(async {
-        let options = SessionOptions {
-            watch_agents: true,
-            ..SessionOptions::new(agents.clone())
+    let (unanswered, polled) = runtime.block_on(async {
+        // Both at once: the agents' few seconds cover Alertmanager's answer.
+        let polled = async {
+            match alertmanager {
+                Some(source) => {
+                    Some(poll_alertmanager(home, settings, source, inventory.hosts()).await)
+                }
+                None => None,
+            }
         };
-        let session = FleetSession::open(home, settings, options)?;
-        let unanswered = wait_for_alerts(&session, &agents).await;
-        session.shutdown(CLOSE_GRACE).await;
-        Ok::<_, Error>(unanswered)
+        let agents_done = async {
+            if agents.is_empty() {
+                return Ok(Vec::new());
+            }
+            let options = SessionOptions {
+                watch_agents: true,
+                ..SessionOptions::new(agents.clone())
+            };
+            let session = FleetSession::open(home, settings, options)?;
+            let unanswered = wait_for_alerts(&session, &agents).await;
+            session.shutdown(CLOSE_GRACE).await;
+            Ok::<_, Error>(unanswered)
+        };
+        let (unanswered, polled) = tokio::join!(agents_done, polled);
+        Ok::<_, Error>((unanswered?, polled))
     })?;
     for (host, why) in unanswered {
         eprintln!(
             "fleetdeck: warning: {}: {}; its undelivered alerts were not collected",
             clean(&host),
             clean(&why)
+        );
+    }
+    if let Some(Err(why)) = polled {
+        eprintln!(
+            "fleetdeck: warning: {}; the list may miss its alerts",
+            clean(&why)
+        );
+    }
+    Ok(())
+}
+
+/// One poll of Alertmanager into the book (after remembering the book's open Alertmanager
+/// incidents, so those that ended are resolved). `Err` says why it could not be read.
+async fn poll_alertmanager(
+    home: &Home,
+    settings: &Settings,
+    mut source: AlertmanagerSource,
+    hosts: &[Host],
+) -> Result<(), String> {
+    if let Ok(book) = Book::for_home(home, &settings.store) {
+        remember_open(&mut source, &book);
+    }
+    let recorder = AlertRecorder::new(home, &settings.store);
+    let report = poll_once(&mut source, &host_index(hosts), &recorder)
+        .await
+        .map_err(|e| e.to_string())?;
+    for failure in report.failures {
+        eprintln!(
+            "fleetdeck: warning: an Alertmanager alert is not in the book: {}",
+            clean(&failure)
         );
     }
     Ok(())

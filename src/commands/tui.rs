@@ -91,6 +91,8 @@ pub fn run(home: &Home, settings: &Settings, options: ConsoleOptions) -> Result<
                 watch_agents: true,
                 // The Fleet table's columns and the Metrics view.
                 collect_metrics: true,
+                // Its alerts into the incident book while the console runs.
+                watch_alertmanager: true,
                 ..SessionOptions::new(hosts)
             },
         )

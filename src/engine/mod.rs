@@ -2,6 +2,7 @@
 //! batches and max-fail, bounded output per host, and records of what happened. It never
 //! touches the terminal: front ends receive `EngineEvent`s.
 
+pub mod alertmanager_feed;
 pub mod audit;
 pub mod breaker;
 pub mod context;

@@ -72,6 +72,9 @@ pub struct SessionOptions {
     /// Collect metrics: SSH probes, exporter scrapes, agent heartbeats as samples, the
     /// metrics log (the console). Off for a one-run front end.
     pub collect_metrics: bool,
+    /// Poll `[alertmanager]` (if it names a URL) into the incident book every
+    /// `poll_interval` (the console).
+    pub watch_alertmanager: bool,
 }
 
 impl SessionOptions {
@@ -86,6 +89,7 @@ impl SessionOptions {
             idle_close_after: None,
             watch_agents: false,
             collect_metrics: false,
+            watch_alertmanager: false,
         }
     }
 }
@@ -186,10 +190,43 @@ impl FleetSession {
             }),
         };
         session.start_watchers(options.idle_close_after);
+        if options.watch_alertmanager {
+            session.start_alertmanager(settings);
+        }
         if options.collect_metrics {
             session.start_metrics(settings);
         }
         session
+    }
+
+    /// `[alertmanager]` (when it names a URL): its alerts polled into the incident book every
+    /// `poll_interval` for the session's life, after the book's open ones are remembered (so
+    /// one that ended meanwhile is resolved). A URL that cannot be used is logged.
+    fn start_alertmanager(&self, settings: &Settings) {
+        use super::alertmanager_feed::{host_index, remember_open, spawn_loop};
+        let mut source = match crate::incident::alertmanager::AlertmanagerSource::from_settings(
+            &settings.alertmanager,
+        ) {
+            Ok(Some(source)) => source,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "[alertmanager] cannot be used");
+                return;
+            }
+        };
+        match crate::incident::Book::for_home(&self.inner.home, &settings.store) {
+            Ok(book) => remember_open(&mut source, &book),
+            Err(e) => tracing::warn!(error = %e, "incident book unreadable; Alertmanager alerts \
+                that ended while no fleetdeck ran stay open until seen again"),
+        }
+        let hosts = host_index(self.inner.view.hosts());
+        let task = spawn_loop(
+            source,
+            hosts,
+            self.inner.recorder.clone(),
+            self.inner.stop.clone(),
+        );
+        lock(&self.inner.tasks).push(task);
     }
 
     /// Link states every second, queue changes as they come, idle connections closed.
