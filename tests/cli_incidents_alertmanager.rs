@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use support::alertmanager::{Alertmanager, alertmanager_or_skip};
 use support::cli::{fleetdeck, home_with, write_config};
+use support::webhook_receiver::{Receiver, Reply};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -83,11 +84,14 @@ fn disk_alert(starts: OffsetDateTime, ends: OffsetDateTime) -> Value {
     }])
 }
 
-fn config(home: &Path, url: &str) {
+fn config(home: &Path, url: &str, webhook: &str) {
     write_config(
         home,
         "config.toml",
-        format!("[alertmanager]\nurl = \"{url}\"\nack_silence = \"30m\"\n"),
+        format!(
+            "[alertmanager]\nurl = \"{url}\"\nack_silence = \"30m\"\n\n\
+             [notify.webhook]\nurl = \"{webhook}\"\n"
+        ),
     );
 }
 
@@ -112,7 +116,10 @@ fn wait_for(home: &Path, extra: &[&str], what: &str, pick: impl Fn(&Value) -> bo
         if let Some(v) = found {
             return v;
         }
-        assert!(start.elapsed() < PATIENCE, "no incident {what} within {PATIENCE:?}");
+        assert!(
+            start.elapsed() < PATIENCE,
+            "no incident {what} within {PATIENCE:?}"
+        );
         std::thread::sleep(Duration::from_millis(300));
     }
 }
@@ -126,8 +133,11 @@ fn alertmanager_alert_becomes_an_incident_acked_by_a_silence_and_resolved_when_i
         Ok(am) => am,
         Err(e) => panic!("cannot start alertmanager: {e}"),
     };
+    let http = tokio::runtime::Runtime::new().unwrap();
+    let receiver = http.block_on(Receiver::start(vec![], Reply::Status(200)));
+    let hook = receiver.url("/hook");
     let home = home_with(HOSTS);
-    config(home.path(), &am.url());
+    config(home.path(), &am.url(), &hook);
     let now = OffsetDateTime::now_utc();
     let starts = now - time::Duration::minutes(1);
     post(&am, &disk_alert(starts, now + time::Duration::hours(1)));
@@ -146,7 +156,7 @@ fn alertmanager_alert_becomes_an_incident_acked_by_a_silence_and_resolved_when_i
     let book = home.path().join("data/incidents.jsonl");
     let before = fs::read(&book).unwrap();
     let dead = format!("http://127.0.0.1:{}", support::free_port().unwrap());
-    config(home.path(), &dead);
+    config(home.path(), &dead, &hook);
     let out = fleetdeck(home.path())
         .args(["incidents", "ack", &id, "--comment", "on it"])
         .output()
@@ -155,7 +165,11 @@ fn alertmanager_alert_becomes_an_incident_acked_by_a_silence_and_resolved_when_i
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("nothing was acknowledged"), "{stderr}");
     assert!(stderr.contains("127.0.0.1"), "{stderr}");
-    assert_eq!(fs::read(&book).unwrap(), before, "a refused ack wrote to the book");
+    assert_eq!(
+        fs::read(&book).unwrap(),
+        before,
+        "a refused ack wrote to the book"
+    );
     // Listing with Alertmanager down still lists, with a warning.
     let out = fleetdeck(home.path()).args(["incidents"]).output().unwrap();
     assert!(out.status.success());
@@ -163,7 +177,7 @@ fn alertmanager_alert_becomes_an_incident_acked_by_a_silence_and_resolved_when_i
     assert!(String::from_utf8_lossy(&out.stdout).contains(&id));
 
     // Reachable: a silence of the alert's labels, made by this user, with the comment.
-    config(home.path(), &am.url());
+    config(home.path(), &am.url(), &hook);
     let out = fleetdeck(home.path())
         .args(["incidents", "ack", &id, "--comment", "on it"])
         .output()
@@ -185,8 +199,13 @@ fn alertmanager_alert_becomes_an_incident_acked_by_a_silence_and_resolved_when_i
             .any(|m| m["name"] == "alertname" && m["value"] == "DiskFull" && m["isEqual"] == true),
         "{silence}"
     );
-    assert!(silence["createdBy"].as_str().unwrap().contains('@'), "{silence}");
-    let acked = wait_for(home.path(), &["--offline"], "acked", |v| v["id"] == id.as_str());
+    assert!(
+        silence["createdBy"].as_str().unwrap().contains('@'),
+        "{silence}"
+    );
+    let acked = wait_for(home.path(), &["--offline"], "acked", |v| {
+        v["id"] == id.as_str()
+    });
     assert_eq!(acked["state"], "acked");
     let shown = fleetdeck(home.path())
         .args(["incidents", "show", &id])
@@ -195,9 +214,32 @@ fn alertmanager_alert_becomes_an_incident_acked_by_a_silence_and_resolved_when_i
     assert!(String::from_utf8_lossy(&shown.stdout).contains("Alertmanager silence"));
 
     // The alert ends: the incident resolves.
-    post(&am, &disk_alert(starts, OffsetDateTime::now_utc() - time::Duration::seconds(1)));
+    post(
+        &am,
+        &disk_alert(
+            starts,
+            OffsetDateTime::now_utc() - time::Duration::seconds(1),
+        ),
+    );
     let resolved = wait_for(home.path(), &["--all"], "resolved", |v| {
         v["id"] == id.as_str() && v["state"] == "resolved"
     });
     assert_eq!(resolved["source"], "alertmanager");
+
+    // Each step told once, by the process that wrote it (the refused ack told nobody).
+    let told: Vec<Value> = http
+        .block_on(receiver.wait_for(3))
+        .iter()
+        .map(|r| r.json())
+        .collect();
+    let events: Vec<&str> = told.iter().map(|v| v["event"].as_str().unwrap()).collect();
+    assert_eq!(events, ["opened", "acked", "resolved"], "{told:#?}");
+    assert!(
+        told.iter()
+            .all(|v| v["id"] == id.as_str() && v["hosts"] == json!(["web01"]))
+    );
+    assert_eq!(
+        told[1]["comment"],
+        "on it (Alertmanager silence {})".replace("{}", silence["id"].as_str().unwrap())
+    );
 }

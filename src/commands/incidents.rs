@@ -13,10 +13,11 @@ use crate::cli::{IncidentsArgs, IncidentsCommand};
 use crate::config::{Home, Settings, current_user};
 use crate::diag::Error;
 use crate::engine::alertmanager_feed::{host_index, poll_once, remember_open, silence_labels};
+use crate::engine::incident_notices::{FLUSH_GRACE, Notices, notice};
 use crate::engine::incidents::AlertRecorder;
 use crate::engine::{AuditRecord, ConnState, FleetSession, Records, SessionOptions};
 use crate::incident::alertmanager::AlertmanagerSource;
-use crate::incident::{Book, BookError, Source};
+use crate::incident::{Book, BookError, Event, Incident, Source};
 use crate::inventory::{Host, TransportKind, load};
 use crate::ui::printers::incidents::{
     render_list, render_list_json, render_show, render_show_json,
@@ -120,6 +121,7 @@ fn act(home: &Home, settings: &Settings, id: &str, act: Act<'_>) -> Result<ExitC
             event.id
         )));
     };
+    notify(home, settings, &event, incident);
     let what = match act_text(&act) {
         Some(text) => format!("{}: {text}", incident.title),
         None => incident.title.clone(),
@@ -139,6 +141,24 @@ fn act(home: &Home, settings: &Settings, id: &str, act: Act<'_>) -> Result<ExitC
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Tells the `[notify]` sinks (if any) what `event` did, waiting at most `FLUSH_GRACE`.
+fn notify(home: &Home, settings: &Settings, event: &Event, incident: &Incident) {
+    if notice(event, incident).is_none() {
+        return;
+    }
+    match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(async {
+            let notices = Notices::start(home, settings);
+            notices.event(event, incident);
+            notices.flush(FLUSH_GRACE).await;
+        }),
+        Err(e) => eprintln!("fleetdeck: warning: no notification sent: {e}"),
+    }
 }
 
 /// Why an acknowledgement stopped before the book.
@@ -297,10 +317,11 @@ async fn poll_alertmanager(
     if let Ok(book) = Book::for_home(home, &settings.store) {
         remember_open(&mut source, &book);
     }
-    let recorder = AlertRecorder::new(home, &settings.store);
-    let report = poll_once(&mut source, &host_index(hosts), &recorder)
-        .await
-        .map_err(|e| e.to_string())?;
+    let notices = Notices::start(home, settings);
+    let recorder = AlertRecorder::new(home, &settings.store).with_notices(notices.clone());
+    let polled = poll_once(&mut source, &host_index(hosts), &recorder).await;
+    notices.flush(FLUSH_GRACE).await;
+    let report = polled.map_err(|e| e.to_string())?;
     for failure in report.failures {
         eprintln!(
             "fleetdeck: warning: an Alertmanager alert is not in the book: {}",

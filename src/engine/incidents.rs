@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use super::incident_notices::Notices;
 use crate::config::Home;
 use crate::config::settings::StoreSettings;
 use crate::incident::book::rotation_of;
@@ -61,6 +62,8 @@ pub struct AlertRecorder {
     path: PathBuf,
     rotation: Rotation,
     book: Arc<Mutex<Option<Book>>>,
+    /// Told of every event this recorder writes (`[notify]`).
+    notices: Notices,
 }
 
 impl AlertRecorder {
@@ -70,7 +73,19 @@ impl AlertRecorder {
             path: home.incidents_file(),
             rotation: rotation_of(store),
             book: Arc::new(Mutex::new(None)),
+            notices: Notices::default(),
         }
+    }
+
+    /// Sends the events it writes to `notices` too.
+    pub fn with_notices(mut self, notices: Notices) -> AlertRecorder {
+        self.notices = notices;
+        self
+    }
+
+    /// Where its events are told.
+    pub fn notices(&self) -> &Notices {
+        &self.notices
     }
 
     /// Records `alert` (on a blocking thread: it takes a file lock and syncs). Ok once the
@@ -99,6 +114,11 @@ impl AlertRecorder {
         let written = book.observe(obs);
         for damaged in book.take_damaged() {
             tracing::warn!(%damaged, "incident book: skipped a damaged line");
+        }
+        if let Ok(Some(event)) = &written
+            && let Some(incident) = book.get(&event.id)
+        {
+            self.notices.event(event, incident);
         }
         written
     }

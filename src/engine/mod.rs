@@ -11,6 +11,7 @@ mod execution;
 pub mod fd_limit;
 mod forwarder;
 pub mod host_slots;
+pub mod incident_notices;
 pub mod incidents;
 pub mod launch;
 pub mod locks;

@@ -12,6 +12,7 @@ pub mod http_stub;
 pub mod node_exporter;
 pub mod proc_here;
 pub mod sshd;
+pub mod webhook_receiver;
 
 /// Whether a test that needs `binary` (from Debian's `package`) can run. Without it: a skip
 /// note and false, except under CI (`CI` set), where it panics: scripts/test.sh installs it, so

@@ -184,7 +184,8 @@ impl FleetSession {
                 locks,
                 requests: Mutex::new(requests),
                 watch_agents: options.watch_agents,
-                recorder: super::incidents::AlertRecorder::new(home, &settings.store),
+                recorder: super::incidents::AlertRecorder::new(home, &settings.store)
+                    .with_notices(super::incident_notices::Notices::start(home, settings)),
                 stop: CancellationToken::new(),
                 tasks: Mutex::new(Vec::new()),
             }),
@@ -544,6 +545,12 @@ impl FleetSession {
         {
             tracing::warn!("ssh connections did not close within {grace:?}; leaving anyway");
         }
+        // Notices of incidents this session wrote, still queued.
+        self.inner
+            .recorder
+            .notices()
+            .flush(super::incident_notices::FLUSH_GRACE)
+            .await;
         ended
     }
 
