@@ -91,8 +91,8 @@ pub fn run(home: &Home, settings: &Settings, options: ConsoleOptions) -> Result<
                 watch_agents: true,
                 // The Fleet table's columns and the Metrics view.
                 collect_metrics: true,
-                // Its alerts into the incident book while the console runs.
-                watch_alertmanager: true,
+                // Alertmanager and thresholds into the incident book while it runs.
+                record_incidents: true,
                 ..SessionOptions::new(hosts)
             },
         )

@@ -25,6 +25,7 @@ mod run_stats;
 pub mod sampling;
 pub mod scheduler;
 pub mod session;
+pub mod threshold_feed;
 pub mod transports;
 pub mod types;
 

@@ -72,9 +72,10 @@ pub struct SessionOptions {
     /// Collect metrics: SSH probes, exporter scrapes, agent heartbeats as samples, the
     /// metrics log (the console). Off for a one-run front end.
     pub collect_metrics: bool,
-    /// Poll `[alertmanager]` (if it names a URL) into the incident book every
-    /// `poll_interval` (the console).
-    pub watch_alertmanager: bool,
+    /// Feed the incident book from `[alertmanager]` (polled every `poll_interval`, if it
+    /// names a URL) and `[[thresholds]]` (on every metrics frame; needs `collect_metrics`):
+    /// the console.
+    pub record_incidents: bool,
 }
 
 impl SessionOptions {
@@ -89,7 +90,7 @@ impl SessionOptions {
             idle_close_after: None,
             watch_agents: false,
             collect_metrics: false,
-            watch_alertmanager: false,
+            record_incidents: false,
         }
     }
 }
@@ -191,11 +192,14 @@ impl FleetSession {
             }),
         };
         session.start_watchers(options.idle_close_after);
-        if options.watch_alertmanager {
+        if options.record_incidents {
             session.start_alertmanager(settings);
         }
         if options.collect_metrics {
             session.start_metrics(settings);
+            if options.record_incidents {
+                session.start_thresholds(settings);
+            }
         }
         session
     }
@@ -224,6 +228,32 @@ impl FleetSession {
         let task = spawn_loop(
             source,
             hosts,
+            self.inner.recorder.clone(),
+            self.inner.stop.clone(),
+        );
+        lock(&self.inner.tasks).push(task);
+    }
+
+    /// `[[thresholds]]` (if any) evaluated on every metrics frame into the incident book.
+    fn start_thresholds(&self, settings: &Settings) {
+        if settings.thresholds.is_empty() {
+            return;
+        }
+        let inventory = crate::inventory::Inventory::new(self.inner.view.hosts().to_vec());
+        let evaluator =
+            match crate::incident::threshold::Evaluator::new(&settings.thresholds, &inventory) {
+                Ok(e) => e,
+                Err(e) => {
+                    tracing::warn!(error = %e, "[[thresholds]] cannot be used");
+                    return;
+                }
+            };
+        let book = crate::incident::Book::for_home(&self.inner.home, &settings.store).ok();
+        let task = super::threshold_feed::spawn(
+            evaluator,
+            settings.thresholds.clone(),
+            book.as_ref(),
+            Arc::clone(&self.inner.view),
             self.inner.recorder.clone(),
             self.inner.stop.clone(),
         );
