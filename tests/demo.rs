@@ -200,17 +200,26 @@ fn demo_actions_load_and_run(home: &Path) {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     written.sort();
-    assert_eq!(written.len(), 6, "{written:?}");
+    assert_eq!(written.len(), 7, "{written:?}");
+    let demo_examples = examples.with_file_name("demo");
     for file in &written {
+        let shipped = if file == "restart-demo-web.toml" {
+            demo_examples.join(file)
+        } else {
+            examples.join(file)
+        };
         assert_eq!(
             std::fs::read_to_string(home.join("config/actions").join(file)).unwrap(),
-            std::fs::read_to_string(examples.join(file)).unwrap(),
+            std::fs::read_to_string(shipped).unwrap(),
             "{file} is a copy of the shipped example"
         );
     }
     let (code, list, err) = fleetdeck(home, &["actions"]);
     assert_eq!(code, Some(0), "{list}{err}");
-    assert!(list.contains("6 actions in"), "{list}");
+    assert!(list.contains("7 actions in"), "{list}");
+    // The demo's runbooks.toml and every other file pass `fleetdeck check`.
+    let (code, out, err) = fleetdeck(home, &["check"]);
+    assert_eq!(code, Some(0), "{out}{err}");
 
     let (code, out, err) = fleetdeck(
         home,
@@ -323,4 +332,98 @@ fn the_demo_opens_the_console_runs_and_stops_every_agent_on_quit() {
     wait_until("the temporary home to go", || {
         demo_roots(tmp.path()).is_empty()
     });
+}
+
+/// `fleetdeck incidents --all --json` of the demo home, as parsed lines.
+fn incidents(home: &Path) -> Vec<serde_json::Value> {
+    let (code, out, err) = fleetdeck(home, &["incidents", "--all", "--json"]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    out.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect()
+}
+
+/// The story README's tour tells, from the command line: the demo starts with its web service
+/// stopped on demo02 and demo03, their agents' process watchers raise two incidents, the
+/// runbook's action starts the service again on exactly those hosts, and the incidents
+/// resolve by themselves. Every service is gone after the demo.
+#[test]
+fn the_demo_opens_with_two_incidents_that_the_runbook_action_fixes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut demo, home, pids) = start_print_home(tmp.path(), 4);
+    let web = |i: &serde_json::Value| i["labels"]["watcher"] == "web";
+
+    let start = Instant::now();
+    let opened = loop {
+        let open: Vec<_> = incidents(&home)
+            .into_iter()
+            .filter(|i| web(i) && i["state"] == "open")
+            .collect();
+        if open.len() == 2 {
+            break open;
+        }
+        assert!(start.elapsed() < PATIENCE, "two web incidents: {open:?}");
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    let mut hosts: Vec<String> = opened
+        .iter()
+        .map(|i| i["hosts"][0].as_str().unwrap().to_string())
+        .collect();
+    hosts.sort();
+    assert_eq!(hosts, ["demo02", "demo03"]);
+    assert!(
+        opened
+            .iter()
+            .all(|i| i["severity"] == "critical" && i["source"] == "agent")
+    );
+
+    let (code, out, err) = fleetdeck(
+        &home,
+        &[
+            "run",
+            "-t",
+            "demo[02-03]",
+            "--yes",
+            "--action",
+            "restart-demo-web",
+        ],
+    );
+    assert_eq!(code, Some(0), "{out}{err}");
+
+    let start = Instant::now();
+    loop {
+        let all = incidents(&home);
+        let resolved = all
+            .iter()
+            .filter(|i| web(i) && i["state"] == "resolved")
+            .count();
+        if resolved == 2 {
+            break;
+        }
+        assert!(start.elapsed() < PATIENCE, "the incidents resolve: {all:?}");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+
+    // The services the action started, by the pids they recorded.
+    let services: Vec<u32> = ["demo02", "demo03"]
+        .iter()
+        .map(|h| {
+            let pid = std::fs::read_to_string(
+                home.parent()
+                    .unwrap()
+                    .join("agents")
+                    .join(h)
+                    .join("service.pid"),
+            )
+            .unwrap();
+            pid.trim().parse().unwrap()
+        })
+        .collect();
+    assert!(services.iter().all(|p| alive(*p)));
+    drop(demo.stdin.take());
+    let status = wait_exit(&mut demo);
+    assert!(status.success(), "{status:?}");
+    for pid in pids.iter().chain(&services) {
+        wait_until(&format!("process {pid} to end"), || !alive(*pid));
+    }
 }

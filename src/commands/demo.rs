@@ -11,6 +11,7 @@ use std::process::{Command, ExitCode, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::demo_story;
 use crate::cli::DemoArgs;
 use crate::config::home::ensure_private_dir;
 use crate::config::{Home, Settings};
@@ -88,9 +89,21 @@ fn cleanup(root: &Path, started: &Mutex<Started>) {
     s.stopped = true;
     stop_pids(&s.pids);
     s.pids.clear();
+    demo_story::stop_action_services(&agent_dirs(root));
     if let Err(e) = std::fs::remove_dir_all(root) {
         eprintln!("fleetdeck demo: could not remove {}: {e}", root.display());
     }
+}
+
+/// Each demo agent's name and folder.
+fn agent_dirs(root: &Path) -> Vec<(String, PathBuf)> {
+    std::fs::read_dir(root.join("agents"))
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn stop_pids(pids: &[u32]) {
@@ -171,6 +184,7 @@ pub fn run(args: &DemoArgs, verbose: u8) -> Result<ExitCode, Error> {
     let home = Home::under(&root.join("home"));
     let agents = start_agents(&exe, &root, args.hosts, &fleet.started)?;
     write_home(&home, &agents)?;
+    start_services(&agents, &fleet.started)?;
     let settings = Settings::load(&home.config_file()).map_err(|d| Error::Config(vec![d]))?;
 
     if args.print_home {
@@ -181,6 +195,32 @@ pub fn run(args: &DemoArgs, verbose: u8) -> Result<ExitCode, Error> {
     let result = super::tui::run(&home, &settings, super::tui::ConsoleOptions::default());
     drop(fleet);
     result
+}
+
+/// Starts each host's demo service, except on the hosts whose incident the demo is about.
+fn start_services(agents: &[Agent], started: &Arc<Mutex<Started>>) -> Result<(), Error> {
+    for (i, agent) in agents.iter().enumerate() {
+        if demo_story::starts_stopped(i, agents.len()) {
+            continue;
+        }
+        let pid = demo_story::start_service(&agent.name, &agent.dir)?;
+        started
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pids
+            .push(pid);
+    }
+    Ok(())
+}
+
+/// Appends `text` to the file at `path` (the agent's own config, just written by init).
+fn append(path: &Path, text: &str) -> Result<(), Error> {
+    use std::io::Write as _;
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(path)
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .map_err(|e| Error::Invalid(format!("demo: cannot add to {}: {e}", path.display())))
 }
 
 /// Runs `agent init` for each host, then starts them all and waits for each to listen.
@@ -208,6 +248,7 @@ fn start_agents(
                 String::from_utf8_lossy(&out.stderr).trim()
             )));
         }
+        append(&dir.join("agent.toml"), &demo_story::watcher_toml(&name))?;
         let log = std::fs::File::create(dir.join("agent.log"))
             .map_err(|e| Error::Invalid(format!("demo: cannot create {}: {e}", dir.display())))?;
         let log_err = log
@@ -219,6 +260,8 @@ fn start_agents(
             .arg(&dir)
             .args(["--listen", "127.0.0.1:0", "--ready-file"])
             .arg(&ready)
+            .env(demo_story::ENV_HOST, &name)
+            .env(demo_story::ENV_DIR, &dir)
             .stdin(Stdio::null())
             .stdout(log)
             .stderr(log_err);
@@ -360,10 +403,10 @@ fn write_home(home: &Home, agents: &[Agent]) -> Result<(), Error> {
 fn write_actions(home: &Home) -> Result<(), Error> {
     let actions = home.actions_dir();
     ensure_private_dir(&actions)?;
-    for (file, text) in ACTIONS {
+    for (file, text) in ACTIONS.iter().chain([&demo_story::ACTION]) {
         write(&actions.join(file), text)?;
     }
-    Ok(())
+    write(&home.runbooks_file(), demo_story::RUNBOOKS)
 }
 
 fn write(path: &Path, text: &str) -> Result<(), Error> {
@@ -468,6 +511,7 @@ mod tests {
         };
         let mut files: Vec<String> = ACTIONS
             .iter()
+            .chain([&demo_story::ACTION])
             .map(|(f, _)| f.trim_end_matches(".toml").to_string())
             .collect();
         files.sort();

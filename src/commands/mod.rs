@@ -5,6 +5,7 @@ mod actions;
 mod agent;
 mod check;
 mod demo;
+mod demo_story;
 mod export;
 mod history;
 mod hosts;
