@@ -265,15 +265,7 @@ fn start_agents(
             .stdin(Stdio::null())
             .stdout(log)
             .stderr(log_err);
-        // The agents die with the demo even if it is killed outright (no cleanup runs then).
-        // SAFETY: prctl in the child before exec; it touches no memory of the parent.
-        unsafe {
-            use std::os::unix::process::CommandExt;
-            cmd.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
-                Ok(())
-            });
-        }
+        demo_story::die_with_parent(&mut cmd);
         let child = cmd
             .spawn()
             .map_err(|e| Error::Invalid(format!("demo: cannot start agent {name}: {e}")))?;

@@ -59,6 +59,16 @@ pub fn start_service(host: &str, dir: &Path) -> Result<u32, Error> {
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
+    die_with_parent(&mut cmd);
+    let child = cmd
+        .spawn()
+        .map_err(|e| Error::Invalid(format!("demo: cannot start {SERVICE} for {host}: {e}")))?;
+    Ok(child.id())
+}
+
+/// The child gets SIGTERM when the demo ends, even if the demo is killed outright (no cleanup
+/// runs then).
+pub fn die_with_parent(cmd: &mut Command) {
     // SAFETY: prctl in the child before exec; it touches no memory of the parent.
     unsafe {
         use std::os::unix::process::CommandExt;
@@ -67,10 +77,6 @@ pub fn start_service(host: &str, dir: &Path) -> Result<u32, Error> {
             Ok(())
         });
     }
-    let child = cmd
-        .spawn()
-        .map_err(|e| Error::Invalid(format!("demo: cannot start {SERVICE} for {host}: {e}")))?;
-    Ok(child.id())
 }
 
 /// Stops services the runbook action started: each agent folder's service.pid, if that pid

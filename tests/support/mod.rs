@@ -11,6 +11,7 @@ pub mod files;
 pub mod http_stub;
 pub mod node_exporter;
 pub mod proc_here;
+pub mod ready;
 pub mod sshd;
 pub mod webhook_receiver;
 

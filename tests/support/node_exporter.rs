@@ -16,13 +16,13 @@
 //! ```
 
 use std::fs;
-use std::io::{self, Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpStream};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use super::ready::when_ready;
 use super::{free_port, stop_child};
 use tempfile::TempDir;
 
@@ -145,61 +145,11 @@ pub fn node_exporter_or_skip(test: &str) -> bool {
 /// Starts the exporter on `port` and waits until /metrics answers; stops it on failure.
 fn spawn_ready(port: u16, log: &Path) -> io::Result<Child> {
     let log_file = fs::File::create(log)?;
-    let mut child = Command::new(NODE_EXPORTER_PATH)
+    let child = Command::new(NODE_EXPORTER_PATH)
         .arg(format!("--web.listen-address=127.0.0.1:{port}"))
         .stdin(Stdio::null())
         .stdout(log_file.try_clone()?)
         .stderr(log_file)
         .spawn()?;
-    match wait_ready(&mut child, port, log) {
-        Ok(()) => Ok(child),
-        Err(e) => {
-            stop_child(&mut child);
-            Err(e)
-        }
-    }
-}
-
-fn wait_ready(child: &mut Child, port: u16, log: &Path) -> io::Result<()> {
-    let deadline = Instant::now() + READY_TIMEOUT;
-    loop {
-        if let Some(status) = child.try_wait()? {
-            return Err(io::Error::other(format!(
-                "node_exporter on 127.0.0.1:{port} exited with {status}: {}",
-                fs::read_to_string(log).unwrap_or_default().trim()
-            )));
-        }
-        if metrics_answer(port) {
-            return Ok(());
-        }
-        if Instant::now() >= deadline {
-            return Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                format!(
-                    "node_exporter did not answer on 127.0.0.1:{port} within {READY_TIMEOUT:?}"
-                ),
-            ));
-        }
-        thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// Whether `GET /metrics` answers with status 200 (the status line only is read).
-fn metrics_answer(port: u16) -> bool {
-    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-    let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_secs(1)) else {
-        return false;
-    };
-    if stream
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .is_err()
-    {
-        return false;
-    }
-    let request = format!("GET /metrics HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n");
-    if stream.write_all(request.as_bytes()).is_err() {
-        return false;
-    }
-    let mut head = [0u8; 12];
-    stream.read_exact(&mut head).is_ok() && head.ends_with(b" 200")
+    when_ready(child, "node_exporter", port, "/metrics", log, READY_TIMEOUT)
 }
