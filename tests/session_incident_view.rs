@@ -78,18 +78,24 @@ async fn incidents_written_elsewhere_reach_the_snapshot_and_acks_reach_the_book(
     let hosts = session.reader().hosts().to_vec();
     let reader = FleetReader::open(&home, &Settings::default(), hosts);
 
-    until("the first incident", || session.snapshot().incidents, |f| {
-        f.incidents.len() == 1
-    })
+    until(
+        "the first incident",
+        || session.snapshot().incidents,
+        |f| f.incidents.len() == 1,
+    )
     .await;
     write_elsewhere(&home, &observation("nginx", Severity::Critical));
-    until("the second incident", || session.snapshot().incidents, |f| {
-        f.incidents.len() == 2 && f.active_by_severity() == [1, 1, 0]
-    })
+    until(
+        "the second incident",
+        || session.snapshot().incidents,
+        |f| f.incidents.len() == 2 && f.active_by_severity() == [1, 1, 0],
+    )
     .await;
-    until("both in the reader", || reader.snapshot().incidents, |f| {
-        f.incidents.len() == 2
-    })
+    until(
+        "both in the reader",
+        || reader.snapshot().incidents,
+        |f| f.incidents.len() == 2,
+    )
     .await;
 
     let id = session
@@ -105,7 +111,10 @@ async fn incidents_written_elsewhere_reach_the_snapshot_and_acks_reach_the_book(
         .unwrap();
     assert_eq!(acked.incident.state, State::Acked);
     assert_eq!(acked.silence, None, "not an Alertmanager incident");
-    session.note_incident(&id, "restarting nginx").await.unwrap();
+    session
+        .note_incident(&id, "restarting nginx")
+        .await
+        .unwrap();
 
     let book = Book::for_home(&home, &Settings::default().store).unwrap();
     let written = book.get(&id).unwrap();
@@ -117,11 +126,15 @@ async fn incidents_written_elsewhere_reach_the_snapshot_and_acks_reach_the_book(
         .collect();
     assert!(texts.contains(&"looking at it"), "{texts:?}");
     assert!(texts.contains(&"restarting nginx"), "{texts:?}");
-    until("the ack in the reader", || reader.snapshot().incidents, |f| {
-        f.incidents
-            .iter()
-            .any(|i| i.id == id && i.state == State::Acked)
-    })
+    until(
+        "the ack in the reader",
+        || reader.snapshot().incidents,
+        |f| {
+            f.incidents
+                .iter()
+                .any(|i| i.id == id && i.state == State::Acked)
+        },
+    )
     .await;
 
     session
@@ -129,15 +142,24 @@ async fn incidents_written_elsewhere_reach_the_snapshot_and_acks_reach_the_book(
         .await
         .unwrap();
     session.resolve_incident(&id, Some("fixed")).await.unwrap();
-    until("the resolution", || session.snapshot().incidents, |f| {
-        f.active_by_severity() == [0, 1, 0]
-            && f.incidents
-                .iter()
-                .any(|i| i.id == id && i.state == State::Resolved)
-    })
+    until(
+        "the resolution",
+        || session.snapshot().incidents,
+        |f| {
+            f.active_by_severity() == [0, 1, 0]
+                && f.incidents
+                    .iter()
+                    .any(|i| i.id == id && i.state == State::Resolved)
+        },
+    )
     .await;
     let book = Book::for_home(&home, &Settings::default().store).unwrap();
-    let run = book.get(&id).unwrap().timeline.iter().find(|e| e.event == "action_run");
+    let run = book
+        .get(&id)
+        .unwrap()
+        .timeline
+        .iter()
+        .find(|e| e.event == "action_run");
     assert_eq!(
         run.and_then(|e| e.run_id.as_deref()),
         Some("01KF3Z5Q8V4W7X9Y2B3C4D5E6F")

@@ -266,8 +266,14 @@ pub(crate) fn spawn_write_incident(
     tokio::spawn(async move {
         let comment = (!write.text.is_empty()).then_some(write.text.as_str());
         let (done, result) = match write.act {
-            PromptAct::Ack => ("acknowledged", session.ack_incident(&write.id, comment).await),
-            PromptAct::Resolve => ("resolved", session.resolve_incident(&write.id, comment).await),
+            PromptAct::Ack => (
+                "acknowledged",
+                session.ack_incident(&write.id, comment).await,
+            ),
+            PromptAct::Resolve => (
+                "resolved",
+                session.resolve_incident(&write.id, comment).await,
+            ),
             PromptAct::Note => ("noted", session.note_incident(&write.id, &write.text).await),
         };
         let answer = match result {

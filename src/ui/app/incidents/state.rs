@@ -165,7 +165,10 @@ fn matches(incident: &Incident, needle: &str) -> bool {
         incident.state.as_str(),
     ];
     fields.iter().any(|f| f.to_lowercase().contains(needle))
-        || incident.hosts.iter().any(|h| h.to_lowercase().contains(needle))
+        || incident
+            .hosts
+            .iter()
+            .any(|h| h.to_lowercase().contains(needle))
         || incident
             .labels
             .values()

@@ -49,14 +49,41 @@ fn incident(id: &str, title: &str, source: Source, severity: Severity, hosts: &[
 /// Two nginx incidents (critical, one acked), a disk warning from Alertmanager with labels,
 /// annotations and a run on its timeline, a hostile title, and a resolved info.
 pub(crate) fn frame() -> Arc<IncidentsFrame> {
-    let mut nginx1 = incident("a1b2", "nginx down", Source::Agent, Severity::Critical, &["web01", "web02", "web03"]);
+    let mut nginx1 = incident(
+        "a1b2",
+        "nginx down",
+        Source::Agent,
+        Severity::Critical,
+        &["web01", "web02", "web03"],
+    );
     nginx1.count = 3;
-    let mut nginx2 = incident("c3d4", "nginx down", Source::Agent, Severity::Critical, &["web07"]);
+    let mut nginx2 = incident(
+        "c3d4",
+        "nginx down",
+        Source::Agent,
+        Severity::Critical,
+        &["web07"],
+    );
     nginx2.state = State::Acked;
-    nginx2.timeline.push(entry("2027-01-15T07:00:00.000Z", "acked", Some("ana@ops1"), Some("on it")));
-    let mut disk = incident("e5f6", "disk almost full", Source::Alertmanager, Severity::Warning, &["db01"]);
-    disk.labels = BTreeMap::from([("alertname".into(), "DiskFull".into()), ("instance".into(), "db01:9100".into())]);
-    disk.annotations = BTreeMap::from([("runbook_url".into(), "https://runbooks.example/disk".into())]);
+    nginx2.timeline.push(entry(
+        "2027-01-15T07:00:00.000Z",
+        "acked",
+        Some("ana@ops1"),
+        Some("on it"),
+    ));
+    let mut disk = incident(
+        "e5f6",
+        "disk almost full",
+        Source::Alertmanager,
+        Severity::Warning,
+        &["db01"],
+    );
+    disk.labels = BTreeMap::from([
+        ("alertname".into(), "DiskFull".into()),
+        ("instance".into(), "db01:9100".into()),
+    ]);
+    disk.annotations =
+        BTreeMap::from([("runbook_url".into(), "https://runbooks.example/disk".into())]);
     disk.timeline.push(TimelineEntry {
         ts: "2027-01-15T07:10:00.000Z".into(),
         event: "action_run".into(),
@@ -64,9 +91,26 @@ pub(crate) fn frame() -> Arc<IncidentsFrame> {
         text: Some("ok".into()),
         run_id: Some("01KF3Z5Q8V4W7X9Y2B3C4D5E6F".into()),
     });
-    disk.timeline.push(entry("2027-01-15T07:20:00.000Z", "note", Some("bo@ops2"), Some("logs rotated")));
-    let hostile = incident("f7a8", "evil\u{1b}[2Jtitle\nwith newline", Source::Check, Severity::Warning, &["lab1"]);
-    let mut old = incident("b9c0", "load high", Source::Threshold, Severity::Info, &["db02"]);
+    disk.timeline.push(entry(
+        "2027-01-15T07:20:00.000Z",
+        "note",
+        Some("bo@ops2"),
+        Some("logs rotated"),
+    ));
+    let hostile = incident(
+        "f7a8",
+        "evil\u{1b}[2Jtitle\nwith newline",
+        Source::Check,
+        Severity::Warning,
+        &["lab1"],
+    );
+    let mut old = incident(
+        "b9c0",
+        "load high",
+        Source::Threshold,
+        Severity::Info,
+        &["db02"],
+    );
     old.state = State::Resolved;
     Arc::new(IncidentsFrame {
         incidents: vec![nginx1, disk, nginx2, hostile, old],
@@ -131,7 +175,10 @@ fn ack_asks_for_a_comment_then_asks_the_loop_to_write() {
         })]
     );
     assert_eq!(m.shell.popup.name(), "none");
-    update(&mut m, Msg::IncidentWritten(Ok("acknowledged incident a1b2".into())));
+    update(
+        &mut m,
+        Msg::IncidentWritten(Ok("acknowledged incident a1b2".into())),
+    );
     assert!(text(&draw(&m, 80, 24)).contains("acknowledged incident a1b2"));
     // Esc cancels without writing; an empty note is refused.
     press(&mut m, "r");
@@ -155,7 +202,9 @@ fn enter_opens_the_detail_and_keys_act_on_it() {
     assert_eq!(m.incidents.open.as_deref(), Some("e5f6"));
     press(&mut m, "r");
     let effects = press(&mut m, "enter");
-    assert!(matches!(&effects[..], [Effect::WriteIncident(w)] if w.id == "e5f6" && w.act == PromptAct::Resolve));
+    assert!(
+        matches!(&effects[..], [Effect::WriteIncident(w)] if w.id == "e5f6" && w.act == PromptAct::Resolve)
+    );
     press(&mut m, "esc");
     assert_eq!(m.incidents.open, None);
 }
@@ -282,6 +331,11 @@ async fn an_ack_typed_in_the_view_is_written_to_the_book_through_the_session() {
     book.refresh().unwrap();
     let written = book.list(true)[0];
     assert_eq!(written.state, State::Acked);
-    assert!(written.timeline.iter().any(|e| e.text.as_deref() == Some("on it")));
+    assert!(
+        written
+            .timeline
+            .iter()
+            .any(|e| e.text.as_deref() == Some("on it"))
+    );
     session.shutdown(std::time::Duration::from_secs(5)).await;
 }

@@ -43,7 +43,11 @@ fn clean(text: &str) -> String {
 pub fn severity_text(theme: &Theme, severity: Severity) -> (String, Style) {
     let ascii = theme.ascii_symbols();
     let (symbol, word, sc) = match severity {
-        Severity::Critical => (if ascii { "!!" } else { "✖" }, "crit", scope::METRIC_CRITICAL),
+        Severity::Critical => (
+            if ascii { "!!" } else { "✖" },
+            "crit",
+            scope::METRIC_CRITICAL,
+        ),
         Severity::Warning => (if ascii { "!" } else { "▲" }, "warn", scope::METRIC_HIGH),
         Severity::Info => (if ascii { "i" } else { "●" }, "info", scope::UI_TEXT_DIM),
     };
@@ -86,11 +90,15 @@ fn render_list(frame: &mut Frame, area: Rect, model: &Model) {
     }
     let narrow = area.width.saturating_sub(2) < NARROW;
     let now = model.shell.now;
+    let columns = if narrow { 4 } else { 6 };
     let rows = s.entries.iter().map(|e| match e {
-        Entry::Group { name, count } => Row::new(vec![Cell::from(Line::styled(
-            format!("{} ({count})", clean(name)),
-            theme.style(scope::UI_TABLE_HEADER),
-        ))]),
+        // The heading's text goes in the widest column (a table has no spanning cells).
+        Entry::Group { name, count } => {
+            let mut cells = vec![Cell::from(if theme.ascii_symbols() { ">" } else { "▾" })];
+            cells.extend((0..columns - 2).map(|_| Cell::from("")));
+            cells.push(Cell::from(format!("{} ({count})", clean(name))));
+            Row::new(cells).style(theme.style(scope::UI_TABLE_HEADER))
+        }
         Entry::Incident(i) => match s.frame.incidents.get(*i) {
             Some(incident) => incident_row(theme, incident, now, narrow),
             None => Row::new(Vec::<Cell>::new()),
@@ -151,7 +159,8 @@ fn render_detail(frame: &mut Frame, area: Rect, model: &Model, i: &Incident) {
     let (sev, sev_style) = severity_text(theme, i.severity);
     let dim = theme.dim();
     let head = |t: &str| Line::styled(t.to_string(), theme.style(scope::UI_TABLE_HEADER));
-    let field = |k: &str, v: String| Line::from(vec![Span::styled(format!("{k:<11}"), dim), Span::raw(v)]);
+    let field =
+        |k: &str, v: String| Line::from(vec![Span::styled(format!("{k:<10} "), dim), Span::raw(v)]);
     let mut lines = vec![
         Line::from(vec![
             Span::styled(sev, sev_style),
@@ -162,7 +171,11 @@ fn render_detail(frame: &mut Frame, area: Rect, model: &Model, i: &Incident) {
         field("source", format!("{} {}", i.source, clean(&i.fingerprint))),
         field(
             "hosts",
-            format!("{} ({})", clean(&fold(i.hosts.iter().map(String::as_str))), i.hosts.len()),
+            format!(
+                "{} ({})",
+                clean(&fold(i.hosts.iter().map(String::as_str))),
+                i.hosts.len()
+            ),
         ),
         field(
             "seen",
@@ -186,7 +199,11 @@ fn render_detail(frame: &mut Frame, area: Rect, model: &Model, i: &Incident) {
             lines.push(field(&format!("  {}", clean(k)), clean(v)));
         }
     }
-    let runs: Vec<_> = i.timeline.iter().filter(|e| e.event == "action_run").collect();
+    let runs: Vec<_> = i
+        .timeline
+        .iter()
+        .filter(|e| e.event == "action_run")
+        .collect();
     if !runs.is_empty() {
         lines.push(head("runs"));
         for e in runs {
