@@ -79,6 +79,19 @@ pub async fn run(
     );
     update(model, Msg::Metrics(snapshot.metrics));
     update(model, Msg::Incidents(snapshot.incidents));
+    // A few small files, read once like a theme: on the loop, before the first frame.
+    let (catalog, _) = crate::action::Catalog::load_partial(home);
+    match crate::incident::runbook::Runbooks::load(home, &catalog) {
+        Ok(runbooks) => {
+            update(model, Msg::Runbooks(Arc::new(runbooks)));
+        }
+        Err(diags) => {
+            let first = diags.first().map(ToString::to_string).unwrap_or_default();
+            model
+                .shell
+                .error(format!("runbooks.toml is not used: {first}"));
+        }
+    }
     let mut dirty = true;
     // The queue as the model last heard of it.
     let mut shown_queue = QueueSnapshot::default();

@@ -74,6 +74,8 @@ pub enum Msg {
     StatsLoaded(Result<(RunStats, Vec<String>), String>),
     /// The session's newest incidents frame (the book changed).
     Incidents(Arc<crate::engine::IncidentsFrame>),
+    /// runbooks.toml as read (the Incidents view's hints and suggested actions).
+    Runbooks(Arc<crate::incident::runbook::Runbooks>),
     /// The answer to [`Effect::WriteIncident`]: what was done, or why not.
     IncidentWritten(Result<String, String>),
     /// The action catalog as read (`Catalog::load_partial`), its problems, and its folder.

@@ -72,6 +72,10 @@ fn handle(model: &mut Model, msg: Msg) -> Vec<Effect> {
             incidents::keys::on_frame(&mut model.incidents, frame);
             Vec::new()
         }
+        Msg::Runbooks(runbooks) => {
+            model.incidents.runbooks = runbooks;
+            Vec::new()
+        }
         Msg::IncidentWritten(result) => {
             incidents::keys::on_written(&mut model.shell, result);
             Vec::new()

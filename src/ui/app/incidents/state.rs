@@ -66,6 +66,8 @@ pub struct IncidentsState {
     pub cursor: usize,
     /// The incident opened (enter), by id.
     pub open: Option<String>,
+    /// runbooks.toml as read when the console started (matching is pure, done when drawn).
+    pub runbooks: Arc<crate::incident::runbook::Runbooks>,
 }
 
 impl IncidentsState {
@@ -151,6 +153,18 @@ impl IncidentsState {
     pub fn opened(&self) -> Option<&Incident> {
         let id = self.open.as_deref()?;
         self.frame.incidents.iter().find(|i| i.id == id)
+    }
+}
+
+/// What the runbooks read of `incident`.
+pub fn facts(incident: &Incident) -> crate::incident::facts::IncidentFacts {
+    crate::incident::facts::IncidentFacts {
+        source: incident.source,
+        title: incident.title.clone(),
+        severity: incident.severity,
+        labels: incident.labels.clone(),
+        annotations: incident.annotations.clone(),
+        hosts: incident.hosts.clone(),
     }
 }
 

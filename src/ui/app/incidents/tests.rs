@@ -339,3 +339,24 @@ async fn an_ack_typed_in_the_view_is_written_to_the_book_through_the_session() {
     );
     session.shutdown(std::time::Duration::from_secs(5)).await;
 }
+
+#[test]
+fn detail_with_a_runbook_hint_80x24() {
+    let src = "[[rules]]\nname = \"disk\"\nmatch.labels = { alertname = \"Disk*\" }\n\
+               hint = \"Rotate the logs, then look for large files.\"\n";
+    let dir = tempfile::tempdir().unwrap();
+    let (catalog, _) = crate::action::Catalog::load_dir(dir.path());
+    let runbooks = crate::incident::runbook::Runbooks::parse(
+        std::path::Path::new("runbooks.toml"),
+        src,
+        &catalog,
+    )
+    .unwrap();
+    let mut m = on_view();
+    update(&mut m, Msg::Runbooks(Arc::new(runbooks)));
+    press(&mut m, "j j enter");
+    let shown = text(&draw(&m, 80, 24));
+    assert!(shown.contains("Rotate the logs"), "{shown}");
+    assert!(shown.contains("runbooks.toml:1 (disk)"), "{shown}");
+    insta::assert_snapshot!(shown);
+}

@@ -199,6 +199,42 @@ fn render_detail(frame: &mut Frame, area: Rect, model: &Model, i: &Incident) {
             lines.push(field(&format!("  {}", clean(k)), clean(v)));
         }
     }
+    let facts = super::state::facts(i);
+    match model.incidents.runbooks.lookup(&facts) {
+        Some(m) => {
+            lines.push(head("runbook"));
+            lines.push(field("  hint", clean(&m.hint)));
+            if let Some(action) = &m.action {
+                let params: Vec<String> = action
+                    .params
+                    .iter()
+                    .map(|(k, v)| format!("{}={}", clean(k), clean(v)))
+                    .collect();
+                lines.push(field(
+                    "  action",
+                    format!("{} {}", clean(&action.name), params.join(" ")),
+                ));
+                for u in &action.unfilled {
+                    lines.push(field(
+                        "  unfilled",
+                        format!("{}: {}", clean(&u.param), clean(&u.reason)),
+                    ));
+                }
+            }
+            if let Some(url) = &m.runbook_url {
+                lines.push(field("  url", clean(url)));
+            }
+            lines.push(Line::styled(
+                format!("  from {}", clean(&m.rule.to_string())),
+                dim,
+            ));
+        }
+        None => {
+            if let Some(url) = facts.runbook_url() {
+                lines.push(field("runbook", clean(url)));
+            }
+        }
+    }
     let runs: Vec<_> = i
         .timeline
         .iter()
