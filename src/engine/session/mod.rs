@@ -11,6 +11,8 @@
 
 mod collect;
 pub mod feed;
+pub mod incident_feed;
+mod incident_ops;
 mod links;
 mod locks;
 pub mod passphrase;
@@ -39,6 +41,8 @@ use crate::diag::Error;
 use crate::inventory::Host;
 use crate::transport::ConnState;
 pub use feed::Subscription;
+pub use incident_feed::IncidentsFrame;
+pub use incident_ops::{IncidentOpError, IncidentWritten};
 pub use locks::{LockReach, Taken};
 pub use reader::FleetReader;
 pub use view::FleetSnapshot;
@@ -74,7 +78,7 @@ pub struct SessionOptions {
     pub collect_metrics: bool,
     /// Feed the incident book from `[alertmanager]` (polled every `poll_interval`, if it
     /// names a URL) and `[[thresholds]]` (on every metrics frame; needs `collect_metrics`):
-    /// the console.
+    /// the console. Also follows the book into snapshots (`FleetSnapshot::incidents`).
     pub record_incidents: bool,
 }
 
@@ -112,6 +116,11 @@ struct Inner {
     watch_agents: bool,
     /// Where watched agents' alerts are written before they are acknowledged.
     recorder: super::incidents::AlertRecorder,
+    /// Wakes the book follower after this session wrote to the book.
+    incidents_wake: Arc<tokio::sync::Notify>,
+    /// Where incidents are stored and how an ack silences an Alertmanager alert.
+    store: crate::config::settings::StoreSettings,
+    alertmanager: crate::incident::alertmanager::AlertmanagerSettings,
     stop: CancellationToken,
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
@@ -187,6 +196,9 @@ impl FleetSession {
                 watch_agents: options.watch_agents,
                 recorder: super::incidents::AlertRecorder::new(home, &settings.store)
                     .with_notices(super::incident_notices::Notices::start(home, settings)),
+                incidents_wake: Arc::new(tokio::sync::Notify::new()),
+                store: settings.store.clone(),
+                alertmanager: settings.alertmanager.clone(),
                 stop: CancellationToken::new(),
                 tasks: Mutex::new(Vec::new()),
             }),
@@ -194,6 +206,7 @@ impl FleetSession {
         session.start_watchers(options.idle_close_after);
         if options.record_incidents {
             session.start_alertmanager(settings);
+            session.follow_incidents();
         }
         if options.collect_metrics {
             session.start_metrics(settings);
@@ -229,6 +242,18 @@ impl FleetSession {
             source,
             hosts,
             self.inner.recorder.clone(),
+            self.inner.stop.clone(),
+        );
+        lock(&self.inner.tasks).push(task);
+    }
+
+    /// The book followed into the picture (see incident_feed.rs).
+    fn follow_incidents(&self) {
+        let task = incident_feed::follow(
+            self.inner.home.incidents_file(),
+            crate::incident::book::rotation_of(&self.inner.store),
+            Arc::clone(&self.inner.view),
+            Arc::clone(&self.inner.incidents_wake),
             self.inner.stop.clone(),
         );
         lock(&self.inner.tasks).push(task);

@@ -165,6 +165,13 @@ impl FleetReader {
         collect::publisher(Arc::clone(&view), stop.clone());
         let history = Records::new(home, &settings.store).history_path();
         tokio::spawn(follow_history(history, Arc::clone(&view), stop.clone()));
+        super::incident_feed::follow(
+            home.incidents_file(),
+            crate::incident::book::rotation_of(&settings.store),
+            Arc::clone(&view),
+            Arc::new(tokio::sync::Notify::new()),
+            stop.clone(),
+        );
         FleetReader {
             view,
             _own: Some(Arc::new(Standalone { watcher, stop })),
@@ -196,7 +203,11 @@ impl FleetReader {
         self.view.feed.heartbeats()
     }
 
-    /// The hosts this reader shows.
+    /// The incidents as last read from the book (read only: writes are `FleetSession`'s).
+    pub fn incidents(&self) -> Arc<super::incident_feed::IncidentsFrame> {
+        self.view.incidents()
+    }
+
     /// `host`'s metric points over `window`, oldest first (a chart).
     pub fn series(&self, host: &str, window: crate::metrics::Window) -> Vec<crate::metrics::Point> {
         self.view.series(host, window)
@@ -207,6 +218,7 @@ impl FleetReader {
         self.view.metrics_bytes()
     }
 
+    /// The hosts this reader shows.
     pub fn hosts(&self) -> &[Host] {
         self.view.hosts()
     }

@@ -10,6 +10,7 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::watch;
 
 use super::feed::FeedHub;
+use super::incident_feed::IncidentsFrame;
 use crate::engine::queue::QueueSnapshot;
 use crate::engine::types::RunResult;
 use crate::inventory::Host;
@@ -40,6 +41,8 @@ pub struct FleetSnapshot {
     pub heartbeats: HashMap<String, HostMetrics>,
     /// Each host's newest metrics and trend (shared, never copied per snapshot).
     pub metrics: Arc<MetricsFrame>,
+    /// Active incidents and the newest resolved ones, as the book last read (shared).
+    pub incidents: Arc<IncidentsFrame>,
     /// Why some transport could not be set up (a broken ssh config, with file:line), if so.
     pub problem: Option<String>,
     /// When the newest information arrived.
@@ -53,6 +56,7 @@ struct State {
     recent: VecDeque<Arc<RunResult>>,
     heartbeats: HashMap<String, HostMetrics>,
     metrics: Arc<MetricsFrame>,
+    incidents: Arc<IncidentsFrame>,
     problem: Option<String>,
     updated: Option<SystemTime>,
 }
@@ -104,6 +108,7 @@ impl SharedView {
             recent: st.recent.iter().cloned().collect(),
             heartbeats: st.heartbeats.clone(),
             metrics: Arc::clone(&st.metrics),
+            incidents: Arc::clone(&st.incidents),
             problem: st.problem.clone(),
             updated: st.updated,
         }
@@ -116,6 +121,32 @@ impl SharedView {
     /// The newest metrics frame (what `snapshot().metrics` holds, without the rest).
     pub fn metrics(&self) -> Arc<MetricsFrame> {
         Arc::clone(&self.state().metrics)
+    }
+
+    /// The incidents now (from the book's follower); a change only if they differ. A frame
+    /// read after a problem clears it.
+    pub fn set_incidents(&self, frame: IncidentsFrame) {
+        let mut st = self.state();
+        if *st.incidents != frame {
+            st.incidents = Arc::new(frame);
+            self.changed(&mut st);
+        }
+    }
+
+    /// The book could not be read: the incidents shown stay, with why they may be stale.
+    pub fn set_incidents_problem(&self, problem: Option<String>) {
+        let mut st = self.state();
+        if st.incidents.problem != problem {
+            let mut frame = (*st.incidents).clone();
+            frame.problem = problem;
+            st.incidents = Arc::new(frame);
+            self.changed(&mut st);
+        }
+    }
+
+    /// The newest incidents frame (what `snapshot().incidents` holds).
+    pub fn incidents(&self) -> Arc<IncidentsFrame> {
+        Arc::clone(&self.state().incidents)
     }
 
     /// New link states; a change only if one differs.

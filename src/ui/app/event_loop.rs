@@ -78,6 +78,20 @@ pub async fn run(
         }),
     );
     update(model, Msg::Metrics(snapshot.metrics));
+    update(model, Msg::Incidents(snapshot.incidents));
+    // A few small files, read once like a theme: on the loop, before the first frame.
+    let (catalog, _) = crate::action::Catalog::load_partial(home);
+    match crate::incident::runbook::Runbooks::load(home, &catalog) {
+        Ok(runbooks) => {
+            update(model, Msg::Runbooks(Arc::new(runbooks)));
+        }
+        Err(diags) => {
+            let first = diags.first().map(ToString::to_string).unwrap_or_default();
+            model
+                .shell
+                .error(format!("runbooks.toml is not used: {first}"));
+        }
+    }
     let mut dirty = true;
     // The queue as the model last heard of it.
     let mut shown_queue = QueueSnapshot::default();
@@ -115,11 +129,16 @@ pub async fn run(
                 if metrics_moved {
                     effects.extend(update(model, Msg::Metrics(frame)));
                 }
+                let incidents = session.incidents();
+                let incidents_moved = !Arc::ptr_eq(&incidents, &model.incidents.frame);
+                if incidents_moved {
+                    update(model, Msg::Incidents(incidents));
+                }
                 let queue = session.queue();
                 if queue != shown_queue {
                     shown_queue = queue.clone();
                     Some(Msg::Queue(queue))
-                } else if links_moved || metrics_moved {
+                } else if links_moved || metrics_moved || incidents_moved {
                     None
                 } else {
                     continue;
@@ -171,6 +190,9 @@ pub async fn run(
                             at,
                         },
                     ));
+                }
+                Effect::WriteIncident(write) => {
+                    spawn_write_incident(session, write, load_tx.clone());
                 }
                 Effect::LoadStats { since } => {
                     spawn_load_stats(home, settings, since, load_tx.clone());
@@ -242,6 +264,43 @@ fn spawn_load_stats(
         let result = crate::engine::read_stats(&records, from);
         // The console may be gone (quitting): nobody needs the answer then.
         let _ = tx.send(Msg::StatsLoaded(result));
+    });
+}
+
+/// Performs `Effect::WriteIncident` through the session (its book I/O is off the runtime
+/// threads); the answer comes back on `tx` as `Msg::IncidentWritten`.
+pub(crate) fn spawn_write_incident(
+    session: &FleetSession,
+    write: super::msg::IncidentWrite,
+    tx: mpsc::UnboundedSender<Msg>,
+) {
+    use super::popup::PromptAct;
+    let session = session.clone();
+    tokio::spawn(async move {
+        let comment = (!write.text.is_empty()).then_some(write.text.as_str());
+        let (done, result) = match write.act {
+            PromptAct::Ack => (
+                "acknowledged",
+                session.ack_incident(&write.id, comment).await,
+            ),
+            PromptAct::Resolve => (
+                "resolved",
+                session.resolve_incident(&write.id, comment).await,
+            ),
+            PromptAct::Note => ("noted", session.note_incident(&write.id, &write.text).await),
+        };
+        let answer = match result {
+            Ok(w) => {
+                let silence = w
+                    .silence
+                    .map(|s| format!(" (Alertmanager silence {s})"))
+                    .unwrap_or_default();
+                Ok(format!("{done} incident {}{silence}", w.incident.id))
+            }
+            Err(e) => Err(format!("incident {}: {e}", write.id)),
+        };
+        // The console may be gone (quitting): nobody needs the answer then.
+        let _ = tx.send(Msg::IncidentWritten(answer));
     });
 }
 

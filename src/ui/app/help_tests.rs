@@ -167,7 +167,9 @@ fn on(screen: Screen) -> Model {
             press(&mut m, "3 l l l l l");
         }
         Screen::Incidents => {
-            press(&mut m, "4");
+            // The second of five incidents: every move has somewhere to go.
+            update(&mut m, Msg::Incidents(super::incidents::tests::frame()));
+            press(&mut m, "4 j");
         }
     }
     // A mark for `u` to clear (the status bar counts marks in every view).

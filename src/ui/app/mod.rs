@@ -9,8 +9,8 @@
 //! a folder with its state, keys, drawing and tests: fleet/ (table with metrics, `/` filter,
 //! sort, marks, `:target`), runs/ (runs from the console: table, pane grid, merged and grouped
 //! outputs, search, rerun, cancel, pause), metrics/ (heatmap, top lists, the focused host's
-//! charts), history/ (recorded runs and their output) and actions/ (templates, the parameter
-//! form). The view other work brings (incidents) says so.
+//! charts), incidents/ (the incident book: grouped list, detail, ack, resolve, note),
+//! history/ (recorded runs and their output) and actions/ (templates, the parameter form).
 //! Shared parts: the text input of every `/` prompt (text_input.rs), list and pane keys
 //! (pane_keys.rs), the `:` commands (commands.rs), confirmations (confirm.rs), and the shell's
 //! drawing (views/).
@@ -22,6 +22,7 @@ pub mod connections;
 pub mod event_loop;
 pub mod fleet;
 pub mod history;
+pub mod incidents;
 pub mod layout;
 pub mod metrics;
 pub mod model;

@@ -7,6 +7,7 @@ use super::actions::ActionsState;
 use super::connections::Connections;
 use super::fleet::FleetState;
 use super::history::HistoryState;
+use super::incidents::IncidentsState;
 use super::metrics::MetricsState;
 use super::runs::{RunLayout, RunView, RunsState};
 use super::shell::Shell;
@@ -34,6 +35,7 @@ pub struct Model {
     pub history: HistoryState,
     pub actions: ActionsState,
     pub metrics: MetricsState,
+    pub incidents: IncidentsState,
 }
 
 impl Model {
@@ -54,6 +56,7 @@ impl Model {
             history: HistoryState::default(),
             actions: ActionsState::default(),
             metrics: MetricsState::default(),
+            incidents: IncidentsState::default(),
         }
     }
 

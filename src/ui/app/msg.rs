@@ -72,6 +72,12 @@ pub enum Msg {
     /// The answer to [`Effect::LoadStats`]: the statistics and the warnings reading them gave
     /// (`engine::read_stats`), or why they could not be read.
     StatsLoaded(Result<(RunStats, Vec<String>), String>),
+    /// The session's newest incidents frame (the book changed).
+    Incidents(Arc<crate::engine::IncidentsFrame>),
+    /// runbooks.toml as read (the Incidents view's hints and suggested actions).
+    Runbooks(Arc<crate::incident::runbook::Runbooks>),
+    /// The answer to [`Effect::WriteIncident`]: what was done, or why not.
+    IncidentWritten(Result<String, String>),
     /// The action catalog as read (`Catalog::load_partial`), its problems, and its folder.
     ActionsLoaded(ActionsLoad),
 }
@@ -111,7 +117,18 @@ pub enum Effect {
     /// Copy `host`'s metric points over `window` out of the session for the Metrics view's
     /// charts: `Msg::Series`.
     LoadSeries { host: String, window: Window },
+    /// Write to an incident through the session (ack, resolve, note): `Msg::IncidentWritten`.
+    WriteIncident(IncidentWrite),
     /// Count the run statistics of the runs started in the last `since` (off the runtime,
     /// `engine::read_stats`) for the Metrics view's panel: `Msg::StatsLoaded`.
     LoadStats { since: std::time::Duration },
+}
+
+/// A person's write to an incident (`Effect::WriteIncident`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncidentWrite {
+    pub id: String,
+    pub act: super::popup::PromptAct,
+    /// The comment (ack, resolve; empty: none) or the note.
+    pub text: String,
 }

@@ -25,6 +25,8 @@ pub enum Popup {
     Help { scroll: u16 },
     /// A question before something happens (a run, quitting, cancelling a run).
     Confirm(Confirm),
+    /// The Incidents view asks for a comment or note before writing to an incident.
+    Prompt(IncidentPrompt),
     /// The SSH transport needs a key's passphrase. `under` is what it interrupted (a
     /// half-typed filter or command line, a confirmation), restored once it is answered.
     Passphrase {
@@ -44,6 +46,7 @@ impl Popup {
             Popup::Help { .. } => "help",
             Popup::Confirm(_) => "confirm",
             Popup::Passphrase { .. } => "passphrase",
+            Popup::Prompt(_) => "prompt",
         }
     }
 
@@ -105,4 +108,33 @@ pub struct PassphrasePrompt {
     /// The key file asked about.
     pub key: PathBuf,
     pub typed: Secret,
+}
+
+/// What an incident prompt writes once its text is typed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromptAct {
+    Ack,
+    Resolve,
+    Note,
+}
+
+impl PromptAct {
+    /// The popup's title and what it asks for.
+    pub fn question(self) -> (&'static str, &'static str) {
+        match self {
+            PromptAct::Ack => ("acknowledge", "comment (optional)"),
+            PromptAct::Resolve => ("resolve", "comment (optional)"),
+            PromptAct::Note => ("note", "note"),
+        }
+    }
+}
+
+/// The open incident prompt: which incident, what it writes, the text typed so far.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncidentPrompt {
+    pub act: PromptAct,
+    pub id: String,
+    /// The incident's title (sanitized when drawn).
+    pub title: String,
+    pub input: TextInput,
 }

@@ -220,12 +220,3 @@ fn help_popup_scrolled_40x12() {
     press(&mut m, "? j j j");
     insta::assert_snapshot!(text(&draw(&m, 40, 12)));
 }
-
-#[test]
-fn not_built_view_says_so_80x24() {
-    let mut m = model();
-    press(&mut m, "4");
-    let shown = text(&draw(&m, 80, 24));
-    assert!(shown.contains("arrives with"), "{shown}");
-    insta::assert_snapshot!(shown);
-}

@@ -11,7 +11,7 @@ use super::fleet::{Facts, SortColumn};
 use super::layout::ScreenLayout;
 use super::model::{Model, View};
 use super::popup::Popup;
-use super::{actions, commands, confirm, fleet, history, metrics, runs};
+use super::{actions, commands, confirm, fleet, history, incidents, metrics, runs};
 use crate::engine::EngineEvent;
 use crate::ui::keymap::{Action, Lookup};
 
@@ -66,6 +66,18 @@ fn handle(model: &mut Model, msg: Msg) -> Vec<Effect> {
         }
         Msg::StatsLoaded(result) => {
             metrics::keys::on_stats(&mut model.metrics, result);
+            Vec::new()
+        }
+        Msg::Incidents(frame) => {
+            incidents::keys::on_frame(&mut model.incidents, frame);
+            Vec::new()
+        }
+        Msg::Runbooks(runbooks) => {
+            model.incidents.runbooks = runbooks;
+            Vec::new()
+        }
+        Msg::IncidentWritten(result) => {
+            incidents::keys::on_written(&mut model.shell, result);
             Vec::new()
         }
         Msg::ActionsLoaded(load) => {
@@ -138,6 +150,9 @@ fn on_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
             match shell.view {
                 View::History => history::keys::on_filter_key(&mut model.history, shell, &key),
                 View::Actions => actions::keys::on_filter_key(&mut model.actions, shell, &key),
+                View::Incidents => {
+                    incidents::keys::on_filter_key(&mut model.incidents, shell, &key);
+                }
                 _ => {
                     let facts = Facts {
                         metrics: &model.metrics_frame,
@@ -162,6 +177,7 @@ fn on_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
         Popup::Command => commands::on_key(model, key),
         Popup::Confirm(_) => confirm::on_key(model, key),
         Popup::Passphrase { .. } => super::passphrase::on_key(shell, key),
+        Popup::Prompt(_) => incidents::keys::on_prompt_key(shell, &key),
         Popup::Help { scroll } => {
             // Any of the keys that open or close things closes help; others are ignored so a
             // stray key does not act on the view hidden behind it.
@@ -232,7 +248,7 @@ pub fn apply(model: &mut Model, action: Action) -> Vec<Effect> {
         View::Runs => runs::keys::apply(model, action),
         View::Actions => actions::keys::apply(model, action),
         View::Metrics => metrics::keys::apply(model, action),
-        View::Incidents => None,
+        View::Incidents => incidents::keys::apply(model, action),
     };
     if let Some(effects) = handled {
         return effects;

@@ -41,7 +41,7 @@ impl View {
             View::History => None,
             View::Actions => None,
             View::Metrics => None,
-            View::Incidents => Some("The incidents view arrives with a later issue."),
+            View::Incidents => None,
         }
     }
 

@@ -68,7 +68,7 @@ actions! {
     MoveLeft = "move_left" in [Metrics]: "move left one cell of the heatmap";
     MoveRight = "move_right" in [Metrics]: "move right one cell of the heatmap";
     // Not the Runs table (it says where search works) nor an opened History run.
-    Filter = "filter" in [Fleet, RunPanes, History, Actions, Metrics]: "filter the list, or search the pane's output";
+    Filter = "filter" in [Fleet, RunPanes, History, Actions, Metrics, Incidents]: "filter the list, or search the pane's output";
     SearchNext = "search_next" in [RunPanes]: "jump to the next search match";
     SearchPrev = "search_prev" in [RunPanes]: "jump to the previous search match";
     CommandLine = "command_line" in EVERYWHERE: "open the command line (:run, :target, :sort, :action, :theme, :q)";
@@ -83,7 +83,7 @@ actions! {
     ZoomIn = "zoom_in" in [Metrics]: "charts: a shorter time window (7d, 24h, 1h, 15m)";
     ZoomOut = "zoom_out" in [Metrics]: "charts: a longer time window (15m, 1h, 24h, 7d)";
     ClearMarks = "clear_marks" in EVERYWHERE: "clear all marks";
-    Open = "open" in [Runs, History, HistoryRun, Actions, Metrics]: "open the row or cell under the cursor";
+    Open = "open" in [Runs, History, HistoryRun, Actions, Metrics, Incidents]: "open the row or cell under the cursor";
     Back = "back" in EVERYWHERE: "close the popup, pane or filter; at the top of a view, ask to quit";
     NextView = "next_view" in EVERYWHERE: "switch to the next view";
     PrevView = "prev_view" in EVERYWHERE: "switch to the previous view";
@@ -107,6 +107,10 @@ actions! {
     CycleLayout = "cycle_layout" in RUNS: "switch the run's layout: table, grid, merged, grouped";
     FocusLeft = "focus_left" in [RunPanes]: "focus the pane to the left (zoomed: the previous host)";
     FocusRight = "focus_right" in [RunPanes]: "focus the pane to the right (zoomed: the next host)";
+    Acknowledge = "acknowledge" in [Incidents]: "acknowledge the incident, with a comment (an Alertmanager alert is silenced first)";
+    ResolveIncident = "resolve_incident" in [Incidents]: "resolve the incident by hand, with a comment";
+    NoteIncident = "note_incident" in [Incidents]: "add a note to the incident's timeline";
+    CycleGrouping = "cycle_grouping" in [Incidents]: "group incidents by title, source or host";
     Refresh = "refresh" in [History, HistoryRun, HistoryOutput, Actions]: "read the list again from disk (history, actions)";
     Help = "help" in EVERYWHERE: "show this help";
     Quit = "quit" in EVERYWHERE: "quit fleetdeck (asks first while runs are in flight)";

@@ -63,6 +63,7 @@ pub const LISTS_AND_PANES: &[Screen] = &[
     Screen::HistoryOutput,
     Screen::Actions,
     Screen::Metrics,
+    Screen::Incidents,
 ];
 
 /// The Runs view, list and panes.
@@ -80,11 +81,7 @@ mod tests {
 
     #[test]
     fn groups_are_what_they_say() {
-        let moving: Vec<Screen> = Screen::ALL
-            .into_iter()
-            .filter(|s| !matches!(s, Screen::Incidents))
-            .collect();
-        assert_eq!(moving, LISTS_AND_PANES);
+        assert_eq!(Screen::ALL.as_slice(), LISTS_AND_PANES);
         assert!(PANES.iter().all(|s| s.context() == Context::Pane));
     }
 }

@@ -21,6 +21,7 @@ pub fn render(frame: &mut Frame, line: Rect, body: Rect, model: &Model) {
             let filter = match model.shell.view {
                 View::History => &model.history.filter,
                 View::Actions => &model.actions.filter,
+                View::Incidents => &model.incidents.filter,
                 _ => &model.fleet.filter,
             };
             filter.render(frame, line, "/", style);

@@ -1,6 +1,6 @@
 //! Pure renders of the model: the shell's parts (tabs, status bar, message or prompt line,
 //! popups) around the view on screen, which draws in its own folder (fleet/, runs/, metrics/,
-//! history/, actions/) with the shared pieces in ../widgets. None reads files, the clock or
+//! history/, actions/, incidents/) with the shared pieces in ../widgets. None reads files, the clock or
 //! the network (the model carries everything, the clock included).
 
 mod command_line;
@@ -11,12 +11,10 @@ mod status;
 mod tabs;
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
 use ratatui::widgets::Block;
 
 use super::model::{Model, View};
 use super::popup::Popup;
-use super::widgets::{render_note, view_block};
 
 /// Draws the whole console: tabs, the view, the status bar, the message or prompt line, and
 /// the popup over them when one is open. Areas come from the layout the keys use too.
@@ -32,7 +30,7 @@ pub fn render(frame: &mut Frame, model: &Model) {
         View::History => super::history::view::render(frame, &layout, model),
         View::Actions => super::actions::view::render(frame, &layout, model),
         View::Metrics => super::metrics::view::render(frame, &layout, model),
-        other => not_built(frame, body, model, other),
+        View::Incidents => super::incidents::view::render(frame, &layout, model),
     }
     status::render(frame, layout.status, model);
     command_line::render(frame, layout.line, body, model);
@@ -42,14 +40,9 @@ pub fn render(frame: &mut Frame, model: &Model) {
         Popup::Passphrase { prompt, .. } => {
             passphrase::render(frame, layout.screen, model, prompt);
         }
+        Popup::Prompt(prompt) => {
+            super::incidents::view::render_prompt(frame, layout.screen, model, prompt);
+        }
         Popup::None | Popup::Filter | Popup::Command | Popup::Search(_) => {}
     }
-}
-
-/// A view that later work fills: says so plainly instead of showing made-up data.
-fn not_built(frame: &mut Frame, area: Rect, model: &Model, view: View) {
-    let theme = &model.shell.theme;
-    let block = view_block(theme, format!(" {} ", view.title()));
-    let note = view.not_built_note().unwrap_or_default();
-    render_note(frame, area, theme, block, note);
 }

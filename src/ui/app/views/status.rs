@@ -67,6 +67,16 @@ pub fn render(frame: &mut Frame, area: Rect, model: &Model) {
             ));
         }
     }
+    // Open incidents by severity, in words: what pages the on-call engineer.
+    if let Some(counts) = crate::ui::app::incidents::view::status_counts(&model.incidents) {
+        let [crit, ..] = model.incidents.frame.active_by_severity();
+        let style = if crit > 0 {
+            theme.style(scope::UI_MESSAGE_ERROR)
+        } else {
+            bar
+        };
+        left.push(Span::styled(format!(" │ {counts}"), style));
+    }
     if let Some(t) = &model.fleet.target {
         left.push(Span::raw(format!(" │ target {}", t.selector)));
     }

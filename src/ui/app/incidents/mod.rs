@@ -1,0 +1,14 @@
+//! The Incidents view (view 4): the active incidents and the newest resolved ones, as the
+//! session's book follower published them, grouped by title, source or host (`s`), narrowed
+//! by `/`; enter opens one (timeline, labels, annotations, runbook link); `a` acknowledges,
+//! `r` resolves, `n` notes, each asking for its text first and written by the event loop
+//! through the session. State in state.rs, keys in keys.rs, drawing in view.rs.
+
+pub mod keys;
+pub mod state;
+pub mod view;
+
+#[cfg(test)]
+pub(super) mod tests;
+
+pub use state::{Grouping, IncidentsState};
