@@ -112,6 +112,8 @@ struct Inner {
     watch_agents: bool,
     /// Where watched agents' alerts are written before they are acknowledged.
     recorder: super::incidents::AlertRecorder,
+    /// `[[checks]]`' latest results (empty unless `record_incidents`).
+    checks: super::checks::CheckBoard,
     stop: CancellationToken,
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
@@ -187,6 +189,7 @@ impl FleetSession {
                 watch_agents: options.watch_agents,
                 recorder: super::incidents::AlertRecorder::new(home, &settings.store)
                     .with_notices(super::incident_notices::Notices::start(home, settings)),
+                checks: super::checks::CheckBoard::default(),
                 stop: CancellationToken::new(),
                 tasks: Mutex::new(Vec::new()),
             }),
@@ -194,6 +197,7 @@ impl FleetSession {
         session.start_watchers(options.idle_close_after);
         if options.record_incidents {
             session.start_alertmanager(settings);
+            session.start_checks(settings);
         }
         if options.collect_metrics {
             session.start_metrics(settings);
@@ -232,6 +236,43 @@ impl FleetSession {
             self.inner.stop.clone(),
         );
         lock(&self.inner.tasks).push(task);
+    }
+
+    /// `[[checks]]` (if any), each on its `every`, into the incident book and `checks()`;
+    /// action checks are submitted to this session's queue (held weakly: a dropped session
+    /// refuses them).
+    fn start_checks(&self, settings: &Settings) {
+        if settings.checks.is_empty() {
+            return;
+        }
+        let weak = Arc::downgrade(&self.inner);
+        let submit: super::checks::Submit = Arc::new(move |req, events| {
+            let Some(inner) = weak.upgrade() else {
+                return Err(SubmitError::Closed {
+                    request: Box::new(req),
+                });
+            };
+            FleetSession { inner }.submit(req, events)
+        });
+        let shared = super::checks::Shared {
+            board: self.inner.checks.clone(),
+            recorder: self.inner.recorder.clone(),
+            stop: self.inner.stop.clone(),
+        };
+        let tasks = super::checks::start(
+            &self.inner.home,
+            settings,
+            self.inner.view.hosts(),
+            &submit,
+            &shared,
+        );
+        lock(&self.inner.tasks).extend(tasks);
+    }
+
+    /// What `[[checks]]` found last, per check and host, with each host's breaker (shared:
+    /// it changes after every round; take `snapshot()` to draw).
+    pub fn checks(&self) -> super::checks::CheckBoard {
+        self.inner.checks.clone()
     }
 
     /// `[[thresholds]]` (if any) evaluated on every metrics frame into the incident book.
