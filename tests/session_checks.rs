@@ -45,6 +45,7 @@ fn open(home: &Home, settings: &Settings) -> FleetSession {
 
 /// Waits (bounded) for the check incident `fingerprint` to satisfy `want`.
 async fn until_incident(
+    session: &FleetSession,
     home: &Home,
     fingerprint: &str,
     what: &str,
@@ -61,7 +62,11 @@ async fn until_incident(
         {
             return i.clone();
         }
-        assert!(start.elapsed() < PATIENCE, "no check incident {what}");
+        assert!(
+            start.elapsed() < PATIENCE,
+            "no check incident {what}; checks: {:?}",
+            session.checks().snapshot()
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -114,7 +119,10 @@ async fn an_http_check_opens_an_incident_opens_its_breaker_and_resolves_on_a_pas
     assert_eq!(healthy.breaker, BreakerState::Closed);
 
     server.set_healthy(false);
-    let opened = until_incident(&home, "health/l1", "opened", |i| i.state == State::Open).await;
+    let opened = until_incident(&session, &home, "health/l1", "opened", |i| {
+        i.state == State::Open
+    })
+    .await;
     assert_eq!(opened.hosts, ["l1"]);
     assert_eq!(opened.severity, fleetdeck::incident::Severity::Critical);
     assert_eq!(
@@ -134,7 +142,7 @@ async fn an_http_check_opens_an_incident_opens_its_breaker_and_resolves_on_a_pas
     assert!(open_breaker.failures >= 2);
 
     server.set_healthy(true);
-    let resolved = until_incident(&home, "health/l1", "resolved", |i| {
+    let resolved = until_incident(&session, &home, "health/l1", "resolved", |i| {
         i.state == State::Resolved
     })
     .await;
@@ -152,7 +160,7 @@ async fn an_http_check_opens_an_incident_opens_its_breaker_and_resolves_on_a_pas
 const PRESENT: &str = r#"
 description = "A file exists"
 category = "test"
-command = "test -e {path} || { echo \"missing: {path}\" >&2; exit 1; }"
+command = "test -e {path} || {{ echo missing: {path} >&2; exit 1; }}"
 
 [[params]]
 name = "path"
@@ -174,7 +182,10 @@ async fn an_action_check_fails_until_its_file_exists() {
     ));
     let session = open(&home, &settings);
 
-    let opened = until_incident(&home, "ready file/l1", "opened", |i| i.state == State::Open).await;
+    let opened = until_incident(&session, &home, "ready file/l1", "opened", |i| {
+        i.state == State::Open
+    })
+    .await;
     assert_eq!(
         opened.labels.get("kind").map(String::as_str),
         Some("action")
@@ -186,7 +197,7 @@ async fn an_action_check_fails_until_its_file_exists() {
     );
 
     fs::write(&marker, "").unwrap();
-    let resolved = until_incident(&home, "ready file/l1", "resolved", |i| {
+    let resolved = until_incident(&session, &home, "ready file/l1", "resolved", |i| {
         i.state == State::Resolved
     })
     .await;

@@ -93,10 +93,20 @@ impl ActionRunner {
     }
 
     fn request(&self, hosts: &[&Host]) -> Result<RunRequest, String> {
-        let (catalog, _problems) = Catalog::load_partial(&self.home);
-        let template = catalog
-            .find(&self.probe.action)
-            .map_err(|e| format!("check `{}`: {e}", self.check))?;
+        let (catalog, problems) = Catalog::load_partial(&self.home);
+        let template = catalog.find(&self.probe.action).map_err(|e| {
+            // A template that does not load is "not found": say why it did not load.
+            let why = problems
+                .iter()
+                .find(|d| {
+                    d.file
+                        .file_stem()
+                        .is_some_and(|s| s == self.probe.action.as_str())
+                })
+                .map(|d| format!(" ({d})"))
+                .unwrap_or_default();
+            format!("check `{}`: {e}{why}", self.check)
+        })?;
         let inputs = Inputs {
             values: self.probe.params.clone(),
             secrets: BTreeMap::new(),
