@@ -80,14 +80,14 @@ fn prepare(
         .map_err(|e| format!("target `{}`: {}", check.target, e.message))?;
     let prober = match &check.probe {
         Probe::Http(_) => runner::Prober::Http(http::HttpProber::new()?),
-        Probe::Action(a) => runner::Prober::Action(action::ActionRunner {
+        Probe::Action(a) => runner::Prober::Action(Box::new(action::ActionRunner {
             check: check.name.clone(),
             probe: a.clone(),
             target: check.target.clone(),
             home: home.clone(),
             settings: settings.clone(),
             submit: submit.clone(),
-        }),
+        })),
     };
     Ok((targets, prober))
 }

@@ -31,7 +31,7 @@ const HTTP_CONCURRENCY: usize = 32;
 /// How a check's hosts are probed.
 pub(crate) enum Prober {
     Http(HttpProber),
-    Action(ActionRunner),
+    Action(Box<ActionRunner>),
 }
 
 /// Runs `check` on `hosts` until `shared.stop`.
