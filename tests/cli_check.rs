@@ -431,3 +431,47 @@ fn a_threshold_selector_naming_an_unknown_group_is_reported_at_its_line() {
     );
     assert!(!out.stdout.contains("config.toml\n"), "{}", out.stdout);
 }
+
+#[test]
+fn a_bad_check_is_reported_at_its_line() {
+    let home = tempfile::tempdir().unwrap();
+    write_config(
+        home.path(),
+        "config.toml",
+        "[[checks]]\nname = \"api\"\nevery = \"30s\"\ntarget = \"all\"\n\
+         http = { url = \"http://{address}:8080/health\", status = 42 }\n",
+    );
+    let out = run(home.path(), &["check"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("config/config.toml:")
+            && out.stderr.contains("`status` must be an HTTP status"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_check_naming_an_unknown_action_or_group_is_reported_at_its_line() {
+    let home = tempfile::tempdir().unwrap();
+    write_config(
+        home.path(),
+        "hosts.toml",
+        "[[hosts]]\nname = \"web[1-2]\"\ngroups = [\"web\"]\n",
+    );
+    write_config(
+        home.path(),
+        "config.toml",
+        "[[checks]]\nname = \"disk\"\nevery = \"1m\"\ntarget = \"@wbe\"\naction = \"disk-usgae\"\n",
+    );
+    let out = run(home.path(), &["check"]);
+    assert_reported(
+        &out,
+        2,
+        &[
+            "config/config.toml:4:10: check `disk`: target `@wbe`: unknown group `@wbe`",
+            "config/config.toml:5:10: check `disk`: action `disk-usgae`: no action named `disk-usgae`",
+        ],
+        "2 problems in 1 file(s)",
+    );
+}

@@ -41,6 +41,26 @@ fn thresholds_and_runbooks_references_are_valid() {
 }
 
 #[test]
+fn checks_reference_is_valid() {
+    let readme = include_str!("../README.md");
+    let block = block_after(readme, "### Checks");
+    let settings = Settings::parse(Path::new("README.md"), &block).unwrap();
+    assert_eq!(settings.checks.len(), 2);
+    let actions = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/actions");
+    let (catalog, _) = fleetdeck::action::Catalog::load_dir(&actions);
+    for check in &settings.checks {
+        if let fleetdeck::incident::check::Probe::Action(a) = &check.probe {
+            let template = catalog.find(&a.action).unwrap();
+            let inputs = fleetdeck::action::plan::Inputs {
+                values: a.params.clone(),
+                secrets: Default::default(),
+            };
+            fleetdeck::action::plan::resolve_values(template, &inputs).unwrap();
+        }
+    }
+}
+
+#[test]
 fn hosts_reference_is_a_valid_inventory() {
     let readme = include_str!("../README.md");
     let block = block_after(readme, "### hosts.toml");

@@ -4,6 +4,7 @@
 
 mod agent_folder;
 mod agent_hosts;
+mod checks;
 mod thresholds;
 
 use std::path::{Path, PathBuf};
@@ -37,6 +38,7 @@ pub fn run(home: &Home) -> Result<ExitCode, Error> {
     }
     let mut warnings: Vec<Diagnostic> = Vec::new();
     let hosts = home.hosts_file();
+    let mut inventory = None;
     if hosts.exists() {
         match load::load(&hosts) {
             Ok(inv) => {
@@ -55,6 +57,7 @@ pub fn run(home: &Home) -> Result<ExitCode, Error> {
                 if problems.len() == before {
                     ok_lines.push(format!("ok  {} ({} hosts)", hosts.display(), inv.len()));
                 }
+                inventory = Some(inv);
             }
             Err(d) => problems.extend(d),
         }
@@ -84,6 +87,16 @@ pub fn run(home: &Home) -> Result<ExitCode, Error> {
             Err(diags) => diags,
         },
     );
+    // `[[checks]]` name groups and actions: checked against hosts.toml and the templates.
+    if let Some(settings) = &settings {
+        let (catalog, _reported_above) = crate::action::Catalog::load_partial(home);
+        let found = checks::check(&config, settings, inventory.as_ref(), &catalog);
+        if !found.is_empty() {
+            let ok = format!("ok  {}", config.display());
+            ok_lines.retain(|l| *l != ok);
+        }
+        problems.extend(found);
+    }
     // runbooks.toml names actions: checked against the templates that load.
     let runbooks = home.runbooks_file();
     if runbooks.exists() {

@@ -32,6 +32,12 @@ pub struct Settings {
         skip_serializing_if = "Vec::is_empty"
     )]
     pub thresholds: Vec<crate::incident::threshold::Threshold>,
+    /// `[[checks]]`: recurring HTTP or action checks that open incidents (none by default).
+    #[serde(
+        deserialize_with = "crate::incident::check::rule::de_checks",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub checks: Vec<crate::incident::check::Check>,
 }
 
 /// `[run]`: how bulk runs behave unless a flag or an action template says otherwise.

@@ -70,6 +70,27 @@ pub struct Ticket {
     recorded: bool,
 }
 
+/// A breaker's state in the usual words: closed (attempts go through), open (skipped until
+/// the cool-down passes), half-open (the cool-down passed: the next attempt is a probe, or
+/// one is under way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BreakerState {
+    Closed,
+    Open,
+    HalfOpen,
+}
+
+impl BreakerState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BreakerState::Closed => "closed",
+            BreakerState::Open => "open",
+            BreakerState::HalfOpen => "half-open",
+        }
+    }
+}
+
 /// How an attempt went, as far as the breaker cares.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -271,6 +292,22 @@ impl Breaker {
                 && (now_ms() < self.probe_after(b) || b.probing);
             (b.failures, open)
         })
+    }
+
+    /// Where `host`'s breaker stands now, with its consecutive failures (for display:
+    /// `[[checks]]` show it per host).
+    pub fn state(&self, host: &str) -> (BreakerState, u32) {
+        let state = self.lock();
+        let Some(b) = state.hosts.get(host) else {
+            return (BreakerState::Closed, 0);
+        };
+        if self.inner.threshold == 0 || b.failures < self.inner.threshold {
+            return (BreakerState::Closed, b.failures);
+        }
+        if b.probing || now_ms() >= self.probe_after(b) {
+            return (BreakerState::HalfOpen, b.failures);
+        }
+        (BreakerState::Open, b.failures)
     }
 
     /// Writes breakers.json if anything changed (atomically: a crash leaves the old file or

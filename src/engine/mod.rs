@@ -5,6 +5,7 @@
 pub mod alertmanager_feed;
 pub mod audit;
 pub mod breaker;
+pub mod checks;
 pub mod context;
 pub mod criteria;
 mod execution;

@@ -1,6 +1,6 @@
 //! Incidents: one book for every source of trouble (agent alerts, Alertmanager, metric
 //! thresholds, checks), event-sourced in incidents.jsonl; the sources' own parts
-//! (`alertmanager`, `threshold`), the rules that turn incidents into help (`runbook`), the
+//! (`alertmanager`, `threshold`, `check`), the rules that turn incidents into help (`runbook`), the
 //! optional `analysis` client and the `notify` sinks.
 //!
 //! Layout: `model` (what an incident and an observation are), `event` (one line of the
@@ -16,6 +16,7 @@
 pub mod alertmanager;
 pub mod analysis;
 pub mod book;
+pub mod check;
 pub mod decide;
 pub mod event;
 pub mod facts;

@@ -8,6 +8,7 @@ pub mod alertmanager;
 pub mod cli;
 pub mod engine;
 pub mod files;
+pub mod health_server;
 pub mod http_stub;
 pub mod node_exporter;
 pub mod proc_here;

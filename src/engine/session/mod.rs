@@ -77,8 +77,8 @@ pub struct SessionOptions {
     /// metrics log (the console). Off for a one-run front end.
     pub collect_metrics: bool,
     /// Feed the incident book from `[alertmanager]` (polled every `poll_interval`, if it
-    /// names a URL) and `[[thresholds]]` (on every metrics frame; needs `collect_metrics`):
-    /// the console. Also follows the book into snapshots (`FleetSnapshot::incidents`).
+    /// names a URL), `[[thresholds]]` (on every metrics frame; needs `collect_metrics`) and
+    /// `[[checks]]` (each on its `every`), and follow the book into the snapshot: the console. Also follows the book into snapshots (`FleetSnapshot::incidents`).
     pub record_incidents: bool,
 }
 
@@ -121,6 +121,8 @@ struct Inner {
     /// Where incidents are stored and how an ack silences an Alertmanager alert.
     store: crate::config::settings::StoreSettings,
     alertmanager: crate::incident::alertmanager::AlertmanagerSettings,
+    /// `[[checks]]`' latest results (empty unless `record_incidents`).
+    checks: super::checks::CheckBoard,
     stop: CancellationToken,
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
@@ -199,6 +201,7 @@ impl FleetSession {
                 incidents_wake: Arc::new(tokio::sync::Notify::new()),
                 store: settings.store.clone(),
                 alertmanager: settings.alertmanager.clone(),
+                checks: super::checks::CheckBoard::default(),
                 stop: CancellationToken::new(),
                 tasks: Mutex::new(Vec::new()),
             }),
@@ -207,6 +210,7 @@ impl FleetSession {
         if options.record_incidents {
             session.start_alertmanager(settings);
             session.follow_incidents();
+            session.start_checks(settings);
         }
         if options.collect_metrics {
             session.start_metrics(settings);
@@ -257,6 +261,43 @@ impl FleetSession {
             self.inner.stop.clone(),
         );
         lock(&self.inner.tasks).push(task);
+    }
+
+    /// `[[checks]]` (if any), each on its `every`, into the incident book and `checks()`;
+    /// action checks are submitted to this session's queue (held weakly: a dropped session
+    /// refuses them).
+    fn start_checks(&self, settings: &Settings) {
+        if settings.checks.is_empty() {
+            return;
+        }
+        let weak = Arc::downgrade(&self.inner);
+        let submit: super::checks::Submit = Arc::new(move |req, events| {
+            let Some(inner) = weak.upgrade() else {
+                return Err(SubmitError::Closed {
+                    request: Box::new(req),
+                });
+            };
+            FleetSession { inner }.submit(req, events)
+        });
+        let shared = super::checks::Shared {
+            board: self.inner.checks.clone(),
+            recorder: self.inner.recorder.clone(),
+            stop: self.inner.stop.clone(),
+        };
+        let tasks = super::checks::start(
+            &self.inner.home,
+            settings,
+            self.inner.view.hosts(),
+            &submit,
+            &shared,
+        );
+        lock(&self.inner.tasks).extend(tasks);
+    }
+
+    /// What `[[checks]]` found last, per check and host, with each host's breaker (shared:
+    /// it changes after every round; take `snapshot()` to draw).
+    pub fn checks(&self) -> super::checks::CheckBoard {
+        self.inner.checks.clone()
     }
 
     /// `[[thresholds]]` (if any) evaluated on every metrics frame into the incident book.
