@@ -17,6 +17,7 @@ pub mod alertmanager;
 pub mod analysis;
 pub mod book;
 pub mod check;
+mod config_rules;
 pub mod decide;
 pub mod event;
 pub mod facts;

@@ -7,12 +7,12 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use crate::incident::config_rules::{plain_selector, unique_names};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::url;
 use crate::config::units::HumanDuration;
 use crate::incident::facts::Severity;
-use crate::inventory::selector::Selector;
 
 /// The shortest `every`: a check is a health check, not a load test.
 pub const MIN_EVERY: Duration = Duration::from_secs(1);
@@ -266,13 +266,12 @@ struct SelectorText(String);
 impl<'de> Deserialize<'de> for SelectorText {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
-        let selector = Selector::parse(&text)
-            .map_err(|e| serde::de::Error::custom(format!("target `{text}`: {}", e.message)))?;
-        if selector.has_metric_terms() {
-            return Err(serde::de::Error::custom(format!(
-                "target `{text}` has a metric term: a check picks hosts by name, group, tag or env"
-            )));
-        }
+        plain_selector(
+            &text,
+            "target",
+            "a check picks hosts by name, group, tag or env",
+        )
+        .map_err(serde::de::Error::custom)?;
         Ok(SelectorText(text))
     }
 }
@@ -287,13 +286,7 @@ impl Serialize for SelectorText {
 /// are known by its name).
 pub fn de_checks<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Check>, D::Error> {
     let list = Vec::<Check>::deserialize(d)?;
-    for (i, c) in list.iter().enumerate() {
-        if list[..i].iter().any(|earlier| earlier.name == c.name) {
-            return Err(serde::de::Error::custom(format!(
-                "two checks are named `{}`: give one of them another `name`",
-                c.name
-            )));
-        }
-    }
+    unique_names(list.iter().map(|c| c.name.as_str()), "checks")
+        .map_err(serde::de::Error::custom)?;
     Ok(list)
 }

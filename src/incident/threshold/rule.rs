@@ -4,11 +4,11 @@
 
 use std::time::Duration;
 
+use crate::incident::config_rules::{plain_selector, unique_names};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::config::units::HumanDuration;
 use crate::incident::facts::Severity;
-use crate::inventory::selector::Selector;
 use crate::metrics::Metric;
 
 /// Which side of the limit is a breach. Both are strict: `above = 90` breaches at 90.1, not
@@ -208,14 +208,13 @@ struct SelectorText(String);
 impl<'de> Deserialize<'de> for SelectorText {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
-        let selector = Selector::parse(&text)
-            .map_err(|e| serde::de::Error::custom(format!("selector `{text}`: {}", e.message)))?;
-        if selector.has_metric_terms() {
-            return Err(serde::de::Error::custom(format!(
-                "selector `{text}` has a metric term: a threshold picks hosts by name, group, \
-                 tag or env; its own `metric` and `above`/`below` do the comparing"
-            )));
-        }
+        plain_selector(
+            &text,
+            "selector",
+            "a threshold picks hosts by name, group, tag or env; its own `metric` and \
+             `above`/`below` do the comparing",
+        )
+        .map_err(serde::de::Error::custom)?;
         Ok(SelectorText(text))
     }
 }
@@ -230,13 +229,7 @@ impl Serialize for SelectorText {
 /// known by its threshold's name).
 pub fn de_thresholds<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Threshold>, D::Error> {
     let list = Vec::<Threshold>::deserialize(d)?;
-    for (i, t) in list.iter().enumerate() {
-        if list[..i].iter().any(|earlier| earlier.name == t.name) {
-            return Err(serde::de::Error::custom(format!(
-                "two thresholds are named `{}`: give one of them another `name`",
-                t.name
-            )));
-        }
-    }
+    unique_names(list.iter().map(|t| t.name.as_str()), "thresholds")
+        .map_err(serde::de::Error::custom)?;
     Ok(list)
 }
