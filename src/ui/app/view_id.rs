@@ -33,18 +33,6 @@ impl View {
         }
     }
 
-    /// For views not built yet: which work brings them (shown instead of fake data).
-    pub fn not_built_note(self) -> Option<&'static str> {
-        match self {
-            View::Fleet => None,
-            View::Runs => None,
-            View::History => None,
-            View::Actions => None,
-            View::Metrics => None,
-            View::Incidents => None,
-        }
-    }
-
     fn index(self) -> usize {
         View::ALL.iter().position(|v| *v == self).unwrap_or(0)
     }
