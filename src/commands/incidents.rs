@@ -12,12 +12,14 @@ use std::time::{Duration, Instant};
 use crate::cli::{IncidentsArgs, IncidentsCommand};
 use crate::config::{Home, Settings, current_user};
 use crate::diag::Error;
-use crate::engine::alertmanager_feed::{host_index, poll_once, remember_open, silence_labels};
+use crate::engine::alertmanager_feed::{
+    AckSilence, ack_comment, host_index, poll_once, remember_open, silence_for_ack,
+};
 use crate::engine::incident_notices::{FLUSH_GRACE, Notices, notice};
 use crate::engine::incidents::AlertRecorder;
 use crate::engine::{AuditRecord, ConnState, FleetSession, Records, SessionOptions};
 use crate::incident::alertmanager::AlertmanagerSource;
-use crate::incident::{Book, BookError, Event, Incident, Source};
+use crate::incident::{Book, BookError, Event, Incident};
 use crate::inventory::{Host, TransportKind, load};
 use crate::ui::printers::incidents::{
     render_list, render_list_json, render_show, render_show_json,
@@ -85,10 +87,10 @@ enum Act<'a> {
 fn act(home: &Home, settings: &Settings, id: &str, act: Act<'_>) -> Result<ExitCode, Error> {
     let mut book = open(home, settings)?;
     let who = current_user();
-    let mut silenced = None;
+    let mut ack_text = None;
     if let Act::Ack(comment) = act {
         match silence_first(&book, settings, id, &who, comment) {
-            Ok(s) => silenced = s,
+            Ok(silence) => ack_text = ack_comment(&silence, comment),
             Err(Silence::Book(e)) => return Err(e),
             Err(Silence::Failed(why)) => {
                 eprintln!(
@@ -99,16 +101,11 @@ fn act(home: &Home, settings: &Settings, id: &str, act: Act<'_>) -> Result<ExitC
             }
         }
     }
-    let ack_comment = match (&silenced, act) {
-        (Some(silence), Act::Ack(Some(c))) => Some(format!("{c} (Alertmanager silence {silence})")),
-        (Some(silence), Act::Ack(None)) => Some(format!("Alertmanager silence {silence}")),
-        _ => None,
-    };
     let (name, done, written) = match act {
-        Act::Ack(comment) => (
+        Act::Ack(_) => (
             "ack",
             "acknowledged",
-            book.ack(id, &who, ack_comment.as_deref().or(comment)),
+            book.ack(id, &who, ack_text.as_deref()),
         ),
         Act::Resolve(comment) => ("resolve", "resolved", book.resolve(id, &who, comment)),
         Act::Note(text) => ("note", "noted", book.note(id, &who, text)),
@@ -169,44 +166,38 @@ enum Silence {
     Failed(String),
 }
 
-/// For an active Alertmanager incident, the silence an ack makes there (its id); `None` for
-/// other incidents, and for an Alertmanager incident when `[alertmanager] url` is empty
-/// (said on stderr: the book is acknowledged, Alertmanager is not told).
+/// The silence an ack of the incident `id` names makes first (see `silence_for_ack`); with
+/// no `[alertmanager] url`, said on stderr: the book is acknowledged, Alertmanager is not told.
 fn silence_first(
     book: &Book,
     settings: &Settings,
     id: &str,
     who: &str,
     comment: Option<&str>,
-) -> Result<Option<String>, Silence> {
+) -> Result<AckSilence, Silence> {
     let incident = book
         .find(id)
         .map_err(|e| Silence::Book(Error::Invalid(format!("{e}; nothing was written"))))?;
-    if incident.source != Source::Alertmanager || !incident.state.is_active() {
-        return Ok(None);
-    }
-    let source = match AlertmanagerSource::from_settings(&settings.alertmanager) {
-        Ok(Some(source)) => source,
-        Ok(None) => {
-            eprintln!(
-                "fleetdeck: warning: [alertmanager] url is empty: incident {} is acknowledged \
-                 here only, no silence is made",
-                incident.id
-            );
-            return Ok(None);
-        }
-        Err(e) => return Err(Silence::Failed(e.to_string())),
-    };
-    let labels = silence_labels(&incident.labels);
-    let comment = comment.unwrap_or("acknowledged in fleetdeck");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Silence::Failed(format!("cannot start the async runtime: {e}")))?;
-    runtime
-        .block_on(source.ack_as(&labels, who, comment))
-        .map(Some)
-        .map_err(|e| Silence::Failed(format!("the silence could not be made: {e}")))
+    let silence = runtime
+        .block_on(silence_for_ack(
+            incident,
+            &settings.alertmanager,
+            who,
+            comment,
+        ))
+        .map_err(Silence::Failed)?;
+    if silence == AckSilence::NoUrl {
+        eprintln!(
+            "fleetdeck: warning: [alertmanager] url is empty: incident {} is acknowledged \
+             here only, no silence is made",
+            incident.id
+        );
+    }
+    Ok(silence)
 }
 
 fn act_text<'a>(act: &Act<'a>) -> Option<&'a str> {

@@ -12,8 +12,9 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::incidents::AlertRecorder;
+use crate::incident::alertmanager::AlertmanagerSettings;
 use crate::incident::alertmanager::{self as am, AlertmanagerSource, AmAlert, AmError, HostIndex};
-use crate::incident::{Book, BookError, Observation, Severity, Source};
+use crate::incident::{Book, BookError, Incident, Observation, Severity, Source};
 use crate::inventory::Host;
 
 /// The book observation an Alertmanager observation is. Firing: when the alert began
@@ -167,6 +168,53 @@ pub fn silence_labels(labels: &BTreeMap<String, String>) -> BTreeMap<String, Str
         .filter(|(_, v)| !v.is_empty())
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect()
+}
+
+/// What acknowledging an incident does in Alertmanager first (karma's ack).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AckSilence {
+    /// A silence of the alert's labels, by this id.
+    Made(String),
+    /// Not an active Alertmanager incident: nothing to silence.
+    NotNeeded,
+    /// `[alertmanager] url` is empty: the book alone is acknowledged (the caller says so).
+    NoUrl,
+}
+
+/// Makes the silence an ack of `incident` needs, by `who` with `comment`. `Err` (why) when
+/// Alertmanager refused or could not be reached: then nothing may be acknowledged.
+pub async fn silence_for_ack(
+    incident: &Incident,
+    settings: &AlertmanagerSettings,
+    who: &str,
+    comment: Option<&str>,
+) -> Result<AckSilence, String> {
+    if incident.source != Source::Alertmanager || !incident.state.is_active() {
+        return Ok(AckSilence::NotNeeded);
+    }
+    let source = match AlertmanagerSource::from_settings(settings) {
+        Ok(Some(source)) => source,
+        Ok(None) => return Ok(AckSilence::NoUrl),
+        Err(e) => return Err(e.to_string()),
+    };
+    let labels = silence_labels(&incident.labels);
+    let comment = comment.unwrap_or("acknowledged in fleetdeck");
+    source
+        .ack_as(&labels, who, comment)
+        .await
+        .map(AckSilence::Made)
+        .map_err(|e| format!("the silence could not be made: {e}"))
+}
+
+/// The ack's comment on the timeline: the person's (blank counts as none), with the
+/// silence's id when one was made.
+pub fn ack_comment(silence: &AckSilence, comment: Option<&str>) -> Option<String> {
+    let comment = comment.map(str::trim).filter(|c| !c.is_empty());
+    match (silence, comment) {
+        (AckSilence::Made(s), Some(c)) => Some(format!("{c} (Alertmanager silence {s})")),
+        (AckSilence::Made(s), None) => Some(format!("Alertmanager silence {s}")),
+        (_, c) => c.map(str::to_string),
+    }
 }
 
 #[cfg(test)]

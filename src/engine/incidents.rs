@@ -13,7 +13,7 @@ use super::incident_notices::Notices;
 use crate::config::Home;
 use crate::config::settings::StoreSettings;
 use crate::incident::book::rotation_of;
-use crate::incident::{Book, BookError, Event, Observation, Severity, Source};
+use crate::incident::{Book, BookError, Event, Incident, Observation, Severity, Source};
 use crate::protocol;
 use crate::store::Rotation;
 use crate::transport::agent::AgentAlert;
@@ -104,23 +104,51 @@ impl AlertRecorder {
 
     /// `record`, on the caller's thread.
     pub fn record_now(&self, obs: &Observation) -> Result<Option<Event>, BookError> {
+        self.with_book(|book| book.observe(obs))
+    }
+
+    /// Runs `write` on this recorder's book (opened at first use, kept open: each write
+    /// catches up with what other processes appended before it decides), then tells the
+    /// `[notify]` sinks what it wrote. On the caller's thread: it takes a file lock and syncs.
+    pub fn with_book<W: Into<Option<Event>> + Clone>(
+        &self,
+        write: impl FnOnce(&mut Book) -> Result<W, BookError>,
+    ) -> Result<W, BookError> {
         let mut guard = self.book.lock().unwrap_or_else(PoisonError::into_inner);
-        if guard.is_none() {
-            *guard = Some(Book::open(&self.path, self.rotation)?);
-        }
-        let Some(book) = guard.as_mut() else {
-            return Ok(None);
+        let book = match guard.as_mut() {
+            Some(book) => book,
+            None => guard.insert(Book::open(&self.path, self.rotation)?),
         };
-        let written = book.observe(obs);
+        let written = write(book);
         for damaged in book.take_damaged() {
             tracing::warn!(%damaged, "incident book: skipped a damaged line");
         }
-        if let Ok(Some(event)) = &written
+        if let Ok(w) = &written
+            && let Some(event) = w.clone().into()
             && let Some(incident) = book.get(&event.id)
         {
-            self.notices.event(event, incident);
+            self.notices.event(&event, incident);
         }
         written
+    }
+
+    /// The incident a unique id prefix names, as the book has it after catching up.
+    pub fn find(&self, prefix: &str) -> Result<Incident, BookError> {
+        self.with_book(|book| {
+            book.refresh()?;
+            Ok(Found(book.find(prefix).cloned()?))
+        })
+        .map(|found| found.0)
+    }
+}
+
+/// An incident read, not written: nothing to tell the sinks.
+#[derive(Clone)]
+struct Found(Incident);
+
+impl From<Found> for Option<Event> {
+    fn from(_: Found) -> Option<Event> {
+        None
     }
 }
 

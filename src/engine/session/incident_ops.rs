@@ -8,10 +8,9 @@ use std::sync::Arc;
 
 use super::FleetSession;
 use crate::config::current_user;
-use crate::engine::alertmanager_feed::silence_labels;
+use crate::engine::alertmanager_feed::{AckSilence, ack_comment, silence_for_ack};
 use crate::engine::audit::AuditRecord;
-use crate::incident::alertmanager::AlertmanagerSource;
-use crate::incident::{Book, BookError, Event, Incident, Source};
+use crate::incident::{BookError, Incident};
 
 /// Why a write to an incident did not happen.
 #[derive(Debug, thiserror::Error)]
@@ -72,15 +71,23 @@ impl FleetSession {
         comment: Option<&str>,
     ) -> Result<IncidentWritten, IncidentOpError> {
         let incident = self.find_incident(id).await?;
-        let comment = comment.map(str::trim).filter(|c| !c.is_empty());
-        let silence = self.silence_first(&incident, comment).await?;
-        let comment = match (&silence, comment) {
-            (Some(s), Some(c)) => Some(format!("{c} (Alertmanager silence {s})")),
-            (Some(s), None) => Some(format!("Alertmanager silence {s}")),
-            (None, c) => c.map(str::to_string),
-        };
+        let silence = silence_for_ack(
+            &incident,
+            &self.inner.alertmanager,
+            &current_user(),
+            comment,
+        )
+        .await
+        .map_err(IncidentOpError::Silence)?;
+        if silence == AckSilence::NoUrl {
+            tracing::warn!(incident = %incident.id,
+                "[alertmanager] url is empty: acknowledged here only, no silence is made");
+        }
+        let comment = ack_comment(&silence, comment);
         let mut written = self.write_incident(incident.id, Act::Ack(comment)).await?;
-        written.silence = silence;
+        if let AckSilence::Made(id) = silence {
+            written.silence = Some(id);
+        }
         Ok(written)
     }
 
@@ -120,43 +127,12 @@ impl FleetSession {
     }
 
     async fn find_incident(&self, id: &str) -> Result<Incident, IncidentOpError> {
-        let (path, rotation) = self.book_place();
+        let recorder = self.inner.recorder.clone();
         let id = id.to_string();
-        tokio::task::spawn_blocking(move || {
-            let book = Book::open(&path, rotation)?;
-            book.find(&id).cloned().map_err(BookError::from)
-        })
-        .await
-        .map_err(|e| IncidentOpError::Stopped(e.to_string()))?
-        .map_err(IncidentOpError::from)
-    }
-
-    /// The silence an ack of `incident` makes first, when it is an active Alertmanager alert
-    /// and `[alertmanager] url` is set.
-    async fn silence_first(
-        &self,
-        incident: &Incident,
-        comment: Option<&str>,
-    ) -> Result<Option<String>, IncidentOpError> {
-        if incident.source != Source::Alertmanager || !incident.state.is_active() {
-            return Ok(None);
-        }
-        let source = match AlertmanagerSource::from_settings(&self.inner.alertmanager) {
-            Ok(Some(source)) => source,
-            Ok(None) => {
-                tracing::warn!(incident = %incident.id,
-                    "[alertmanager] url is empty: acknowledged here only, no silence is made");
-                return Ok(None);
-            }
-            Err(e) => return Err(IncidentOpError::Silence(e.to_string())),
-        };
-        let labels = silence_labels(&incident.labels);
-        let comment = comment.unwrap_or("acknowledged in fleetdeck");
-        source
-            .ack_as(&labels, &current_user(), comment)
+        tokio::task::spawn_blocking(move || recorder.find(&id))
             .await
-            .map(Some)
-            .map_err(|e| IncidentOpError::Silence(e.to_string()))
+            .map_err(|e| IncidentOpError::Stopped(e.to_string()))?
+            .map_err(IncidentOpError::from)
     }
 
     /// Writes `act` on a blocking thread, then audits it, tells the sinks and wakes the
@@ -166,30 +142,25 @@ impl FleetSession {
         id: String,
         act: Act,
     ) -> Result<IncidentWritten, IncidentOpError> {
-        let (path, rotation) = self.book_place();
+        let recorder = self.inner.recorder.clone();
         let what = act.clone();
-        let (event, incident) = tokio::task::spawn_blocking(move || {
-            let mut book = Book::open(&path, rotation)?;
+        // The recorder's book: kept open, it catches up before each write (no reload), and
+        // tells the `[notify]` sinks what it wrote.
+        let incident = tokio::task::spawn_blocking(move || {
             let who = current_user();
-            let event: Event = match &what {
-                Act::Ack(c) => book.ack(&id, &who, c.as_deref())?,
-                Act::Resolve(c) => book.resolve(&id, &who, c.as_deref())?,
-                Act::Note(t) => book.note(&id, &who, t)?,
+            let event = recorder.with_book(|book| match &what {
+                Act::Ack(c) => book.ack(&id, &who, c.as_deref()),
+                Act::Resolve(c) => book.resolve(&id, &who, c.as_deref()),
+                Act::Note(t) => book.note(&id, &who, t),
                 Act::Run { run_id, result } => {
-                    book.record_action_run(&id, run_id, result, Some(&who))?
+                    book.record_action_run(&id, run_id, result, Some(&who))
                 }
-            };
-            let incident = book.get(&event.id).cloned().ok_or_else(|| {
-                BookError::Invalid(format!(
-                    "incident {} is not in the book after writing to it",
-                    event.id
-                ))
             })?;
-            Ok::<_, BookError>((event, incident))
+            let incident = recorder.find(&event.id)?;
+            Ok::<_, BookError>(incident)
         })
         .await
         .map_err(|e| IncidentOpError::Stopped(e.to_string()))??;
-        self.inner.recorder.notices().event(&event, &incident);
         let what = match act.text() {
             Some(text) => format!("{}: {text}", incident.title),
             None => incident.title.clone(),
@@ -206,13 +177,6 @@ impl FleetSession {
             incident,
             silence: None,
         })
-    }
-
-    fn book_place(&self) -> (std::path::PathBuf, crate::store::Rotation) {
-        (
-            self.inner.home.incidents_file(),
-            crate::incident::book::rotation_of(&self.inner.store),
-        )
     }
 
     /// The incidents as the session's follower last read the book.
