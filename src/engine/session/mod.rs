@@ -196,8 +196,17 @@ impl FleetSession {
                 locks,
                 requests: Mutex::new(requests),
                 watch_agents: options.watch_agents,
-                recorder: super::incidents::AlertRecorder::new(home, &settings.store)
-                    .with_notices(super::incident_notices::Notices::start(home, settings)),
+                recorder: {
+                    let recorder = super::incidents::AlertRecorder::new(home, &settings.store);
+                    // Only sessions that write incidents need the sinks (a run's does not:
+                    // no webhook URL file read, no delivery task per `fleetdeck run`).
+                    if options.watch_agents || options.record_incidents {
+                        recorder
+                            .with_notices(super::incident_notices::Notices::start(home, settings))
+                    } else {
+                        recorder
+                    }
+                },
                 incidents_wake: Arc::new(tokio::sync::Notify::new()),
                 store: settings.store.clone(),
                 alertmanager: settings.alertmanager.clone(),
