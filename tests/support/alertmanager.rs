@@ -22,8 +22,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use super::ready::when_ready;
-use super::{free_port, stop_child};
+use super::ready::{on_a_free_port, when_ready};
+use super::stop_child;
 use tempfile::TempDir;
 
 /// Debian's package installs Alertmanager here.
@@ -31,8 +31,6 @@ pub const ALERTMANAGER_PATH: &str = "/usr/bin/prometheus-alertmanager";
 
 /// How long a started Alertmanager may take to answer /-/ready.
 const READY_TIMEOUT: Duration = Duration::from_secs(20);
-/// A port picked free can be taken by someone else before Alertmanager binds it.
-const PORT_ATTEMPTS: usize = 5;
 
 /// One route to one receiver without any integration: alerts are kept, nothing is sent.
 const CONFIG: &str = "route:\n  receiver: \"null\"\nreceivers:\n  - name: \"null\"\n";
@@ -65,22 +63,13 @@ impl Alertmanager {
         let storage = dir.path().join("data");
         fs::create_dir_all(&storage)?;
         let log = dir.path().join("alertmanager.log");
-        let mut last_error = None;
-        for _ in 0..PORT_ATTEMPTS {
-            let port = free_port()?;
-            match spawn_ready(port, &config, &storage, &log) {
-                Ok(child) => {
-                    return Ok(Alertmanager {
-                        child: Some(child),
-                        port,
-                        log,
-                        dir,
-                    });
-                }
-                Err(e) => last_error = Some(e),
-            }
-        }
-        Err(last_error.unwrap_or_else(|| io::Error::other("no port attempt was made")))
+        let (port, child) = on_a_free_port(|port| spawn_ready(port, &config, &storage, &log))?;
+        Ok(Alertmanager {
+            child: Some(child),
+            port,
+            log,
+            dir,
+        })
     }
 
     /// `http://127.0.0.1:PORT` (the base URL `[alertmanager] url` takes).

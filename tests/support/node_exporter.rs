@@ -22,8 +22,8 @@ use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::Duration;
 
-use super::ready::when_ready;
-use super::{free_port, stop_child};
+use super::ready::{on_a_free_port, when_ready};
+use super::stop_child;
 use tempfile::TempDir;
 
 /// Debian's package installs the exporter here.
@@ -58,22 +58,13 @@ impl NodeExporter {
             .prefix("fleetdeck-node-exporter-")
             .tempdir()?;
         let log = dir.path().join("node_exporter.log");
-        let mut last_error = None;
-        for _ in 0..PORT_ATTEMPTS {
-            let port = free_port()?;
-            match spawn_ready(port, &log) {
-                Ok(child) => {
-                    return Ok(NodeExporter {
-                        child: Some(child),
-                        port,
-                        log,
-                        dir,
-                    });
-                }
-                Err(e) => last_error = Some(e),
-            }
-        }
-        Err(last_error.unwrap_or_else(|| io::Error::other("no port attempt was made")))
+        let (port, child) = on_a_free_port(|port| spawn_ready(port, &log))?;
+        Ok(NodeExporter {
+            child: Some(child),
+            port,
+            log,
+            dir,
+        })
     }
 
     /// `http://127.0.0.1:PORT/metrics`.

@@ -61,3 +61,19 @@ pub fn when_ready(
         thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// A port picked free can be taken by someone else before the server binds it: tries.
+const PORT_ATTEMPTS: usize = 5;
+
+/// `start` on a free port of 127.0.0.1, a few ports tried; the port and what `start` gave.
+pub fn on_a_free_port<T>(mut start: impl FnMut(u16) -> io::Result<T>) -> io::Result<(u16, T)> {
+    let mut last_error = None;
+    for _ in 0..PORT_ATTEMPTS {
+        let port = super::free_port()?;
+        match start(port) {
+            Ok(started) => return Ok((port, started)),
+            Err(e) => last_error = Some(e),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| io::Error::other("no port attempt was made")))
+}
