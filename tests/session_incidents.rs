@@ -5,7 +5,6 @@
 
 mod support;
 
-use std::fs;
 use std::time::{Duration, Instant};
 
 use fleetdeck::config::{Home, Settings};
@@ -66,18 +65,7 @@ async fn until_incident(home: &Home, what: &str, want: impl Fn(&Incident) -> boo
 async fn a_threshold_breach_opens_an_incident_and_a_later_session_clears_it() {
     let dir = tempfile::tempdir().unwrap();
     let agent = Agent::start(&dir.path().join("a1"), "a1", "");
-    let home = home_at(&dir.path().join("home"), "");
-    fs::create_dir_all(&home.config_dir).unwrap();
-    fs::write(
-        home.hosts_file(),
-        format!(
-            "[[hosts]]\nname = \"a1\"\ntransport = \"agent\"\nagent = {{ url = \"{}\", fingerprint = \"{}\", token_file = \"{}\" }}\n",
-            agent.url,
-            agent.fingerprint(),
-            agent.token().display()
-        ),
-    )
-    .unwrap();
+    let home = home_at(&dir.path().join("home"), &agent.hosts_entry("a1"));
 
     // Memory in use is above 0 on any machine: the first sample breaches it.
     let session = open(&home, &settings(0));

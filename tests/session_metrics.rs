@@ -128,17 +128,6 @@ async fn agent_heartbeats_become_samples() {
     let dir = tempfile::tempdir().unwrap();
     let agent = Agent::start(&dir.path().join("a1"), "a1", "");
     let home = home_at(&dir.path().join("home"), &agent.hosts_entry("a1"));
-    fs::create_dir_all(&home.config_dir).unwrap();
-    fs::write(
-        home.hosts_file(),
-        format!(
-            "[[hosts]]\nname = \"a1\"\ntransport = \"agent\"\nagent = {{ url = \"{}\", fingerprint = \"{}\", token_file = \"{}\" }}\n",
-            agent.url,
-            agent.fingerprint(),
-            agent.token().display()
-        ),
-    )
-    .unwrap();
     let session = open(&home, &Settings::default(), SshFlags::default(), true);
     until_frame(&session, "an agent sample", |f| {
         f.host("a1").and_then(|n| n.latest.as_ref()).is_some()
