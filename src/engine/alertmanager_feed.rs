@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use super::incidents::AlertRecorder;
 use crate::incident::alertmanager::AlertmanagerSettings;
 use crate::incident::alertmanager::{self as am, AlertmanagerSource, AmAlert, AmError, HostIndex};
-use crate::incident::{Book, BookError, Incident, Observation, Severity, Source};
+use crate::incident::{Book, Incident, Observation, Severity, Source};
 use crate::inventory::Host;
 
 /// The book observation an Alertmanager observation is. Firing: when the alert began
@@ -103,29 +103,14 @@ pub async fn poll_once(
     let observations = source.poll(hosts).await?;
     let now = OffsetDateTime::now_utc();
     let batch: Vec<Observation> = observations.iter().map(|o| observation(o, now)).collect();
-    let recorder = recorder.clone();
     let observed = batch.len();
-    // The book takes a file lock and syncs: off the async threads.
-    let results = tokio::task::spawn_blocking(move || {
-        batch
-            .iter()
-            .map(|o| recorder.record_now(o))
-            .collect::<Vec<Result<_, BookError>>>()
-    })
-    .await
-    .unwrap_or_default();
-    let mut report = PollReport {
+    let mut recorded = recorder.record_batch(batch).await;
+    recorded.failures.truncate(5);
+    let report = PollReport {
         observed,
-        ..PollReport::default()
+        written: recorded.written,
+        failures: recorded.failures,
     };
-    for result in results {
-        match result {
-            Ok(Some(_)) => report.written += 1,
-            Ok(None) => {}
-            Err(e) if report.failures.len() < 5 => report.failures.push(e.to_string()),
-            Err(_) => {}
-        }
-    }
     Ok(report)
 }
 

@@ -54,6 +54,15 @@ fn severity(s: protocol::Severity) -> Severity {
     }
 }
 
+/// What recording a batch of observations did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    /// Lines added to the book.
+    pub written: usize,
+    /// Observations the book could not take, and why.
+    pub failures: Vec<String>,
+}
+
 /// Writes agent alerts into one book, opened at the first alert (so a damaged or unreadable
 /// book never stops a session from starting; each failure is returned to the caller, who
 /// then leaves the alert unacknowledged). Cheap to clone.
@@ -100,6 +109,31 @@ impl AlertRecorder {
                     "recording an alert stopped unexpectedly: {e}"
                 )))
             })
+    }
+
+    /// Records `batch` on a blocking thread (the book takes a file lock and syncs); each
+    /// failure is named by its observation's fingerprint.
+    pub async fn record_batch(&self, batch: Vec<Observation>) -> Recorded {
+        if batch.is_empty() {
+            return Recorded::default();
+        }
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut recorded = Recorded::default();
+            for o in &batch {
+                match this.record_now(o) {
+                    Ok(Some(_)) => recorded.written += 1,
+                    Ok(None) => {}
+                    Err(e) => recorded.failures.push(format!("{}: {e}", o.fingerprint)),
+                }
+            }
+            recorded
+        })
+        .await
+        .unwrap_or_else(|e| Recorded {
+            written: 0,
+            failures: vec![format!("recording stopped unexpectedly: {e}")],
+        })
     }
 
     /// `record`, on the caller's thread.

@@ -143,17 +143,7 @@ pub(crate) fn spawn(
             if batch.is_empty() {
                 continue;
             }
-            let recorder = recorder.clone();
-            // The book takes a file lock and syncs: off the async threads.
-            let failed = tokio::task::spawn_blocking(move || {
-                batch
-                    .iter()
-                    .filter_map(|o| recorder.record_now(o).err())
-                    .map(|e| e.to_string())
-                    .collect::<Vec<_>>()
-            })
-            .await
-            .unwrap_or_default();
+            let failed = recorder.record_batch(batch).await.failures;
             for e in failed {
                 tracing::warn!(error = %e, "threshold breach not in the incident book");
             }

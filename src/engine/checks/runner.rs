@@ -159,26 +159,9 @@ async fn http_round(
     out
 }
 
-/// Writes `observations` (on a blocking thread: the book takes a file lock and syncs).
+/// Writes `observations` into the book, logging what it could not take.
 async fn record(recorder: &AlertRecorder, check: &str, observations: Vec<Observation>) {
-    if observations.is_empty() {
-        return;
-    }
-    let recorder = recorder.clone();
-    let failed = tokio::task::spawn_blocking(move || {
-        observations
-            .iter()
-            .filter_map(|o| {
-                recorder
-                    .record_now(o)
-                    .err()
-                    .map(|e| (o.fingerprint.clone(), e))
-            })
-            .map(|(f, e)| format!("{f}: {e}"))
-            .collect::<Vec<_>>()
-    })
-    .await
-    .unwrap_or_else(|e| vec![format!("recording stopped unexpectedly: {e}")]);
+    let failed = recorder.record_batch(observations).await.failures;
     for e in failed {
         tracing::warn!(check, error = %e, "check result not in the incident book");
     }
