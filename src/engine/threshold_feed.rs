@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use crate::store::system_rfc3339;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -34,14 +35,8 @@ pub fn observation(o: &threshold::Observation) -> Observation {
         labels: facts.labels,
         annotations: BTreeMap::new(),
         firing,
-        ts: rfc3339(if firing { breach.since } else { breach.at }),
+        ts: system_rfc3339(if firing { breach.since } else { breach.at }),
     }
-}
-
-fn rfc3339(t: SystemTime) -> String {
-    time::OffsetDateTime::from(t)
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }
 
 fn fingerprint(threshold: &str, host: &str) -> String {

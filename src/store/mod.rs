@@ -30,7 +30,7 @@ pub use report::{CorruptLine, LineNumbering, ReadReport};
 pub(crate) use rotate::rotate_files;
 pub use rotate::{MAX_ROTATED_FILES, Rotation, chain_oldest_first, rotated_path};
 pub use tail::{TAIL_BLOCK_BYTES, read_newest, read_newest_as};
-pub use timestamp::{now_rfc3339, rfc3339, rfc3339_millis};
+pub use timestamp::{now_rfc3339, rfc3339, rfc3339_millis, system_rfc3339};
 
 /// The schema version records are written with unless a caller says otherwise.
 pub const SCHEMA_VERSION: u32 = 1;

@@ -24,6 +24,12 @@ pub fn rfc3339_millis(t: OffsetDateTime) -> String {
     )
 }
 
+/// `t` written like [`now_rfc3339`] (a moment sources report: when a breach or a failure
+/// streak began).
+pub fn system_rfc3339(t: std::time::SystemTime) -> String {
+    rfc3339_millis(OffsetDateTime::from(t))
+}
+
 /// Serde for a `SystemTime` written like every other `"ts"` (RFC 3339, UTC, milliseconds).
 pub mod rfc3339 {
     use std::time::SystemTime;

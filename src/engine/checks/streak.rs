@@ -18,6 +18,7 @@ use std::time::SystemTime;
 
 use crate::incident::check::Check;
 use crate::incident::{Observation, Source};
+use crate::store::system_rfc3339;
 
 /// Longest error kept in an incident's annotation, in characters.
 pub const ERROR_MAX: usize = 300;
@@ -103,7 +104,7 @@ pub fn observation(check: &Check, host: &str, error: Option<&str>, ts: SystemTim
         labels,
         annotations,
         firing: error.is_some(),
-        ts: rfc3339(ts),
+        ts: system_rfc3339(ts),
     }
 }
 
@@ -121,12 +122,6 @@ pub fn clean(text: &str) -> String {
     let mut clipped: String = trimmed.chars().take(ERROR_MAX - 1).collect();
     clipped.push('…');
     clipped
-}
-
-fn rfc3339(t: SystemTime) -> String {
-    time::OffsetDateTime::from(t)
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -182,7 +177,7 @@ mod tests {
         let third = s.round(&c, &results(&[("b", Probed::Passed)]), t2);
         assert_eq!(third.len(), 1);
         assert!(!third[0].firing);
-        assert_eq!(third[0].ts, rfc3339(t2));
+        assert_eq!(third[0].ts, system_rfc3339(t2));
         assert_eq!(s.failing_since("b"), None);
     }
 
