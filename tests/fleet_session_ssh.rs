@@ -68,6 +68,7 @@ async fn console_run(session: &FleetSession, home: &Home, hosts: &[Host]) -> Run
         command: "echo hi from $(hostname)".into(),
         prepared: None,
         rerun_of: None,
+        for_incidents: Vec::new(),
     };
     let (tx, mut rx) = mpsc::channel(ENGINE_CHANNEL);
     submit_run(home, &Settings::default(), start, session, tx).unwrap();

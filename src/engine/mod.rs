@@ -38,8 +38,8 @@ pub use records::{AuditRecord, OutputRecord, Records};
 pub use run_stats::read_stats;
 pub use scheduler::{new_run_id, run, run_in};
 pub use session::{
-    ENGINE_CHANNEL, FleetReader, FleetSession, FleetSnapshot, IncidentOpError, IncidentWritten,
-    IncidentsFrame, SessionEvent, SessionOptions, Subscription,
+    AnalysisAsk, ENGINE_CHANNEL, FleetReader, FleetSession, FleetSnapshot, IncidentOpError,
+    IncidentWritten, IncidentsFrame, SessionEvent, SessionOptions, Subscription,
 };
 pub use transports::Transports;
 pub use types::{

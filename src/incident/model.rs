@@ -242,4 +242,16 @@ impl Incident {
             fingerprint: self.fingerprint.clone(),
         }
     }
+
+    /// What the runbooks and the analysis read of it.
+    pub fn facts(&self) -> super::facts::IncidentFacts {
+        super::facts::IncidentFacts {
+            source: self.source,
+            title: self.title.clone(),
+            severity: self.severity,
+            labels: self.labels.clone(),
+            annotations: self.annotations.clone(),
+            hosts: self.hosts.clone(),
+        }
+    }
 }

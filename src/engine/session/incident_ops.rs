@@ -1,6 +1,7 @@
 //! What a person does to an incident through the session (never through a `FleetReader`):
 //! acknowledge (an Alertmanager incident's silence made first; when it cannot be made nothing
-//! is written), resolve, note, and record a run made for it. The book's file I/O runs on a
+//! is written), resolve, note, record a run made for it, and (incident_analysis.rs) the
+//! analysis they asked for. The book's file I/O runs on a
 //! blocking thread; each write is audited, told to the `[notify]` sinks and wakes the
 //! session's book follower so readers see it at once.
 
@@ -22,6 +23,9 @@ pub enum IncidentOpError {
     Silence(String),
     #[error("writing to the incident book stopped unexpectedly: {0}")]
     Stopped(String),
+    /// The `[analysis]` endpoint was off or did not give an answer: nothing was written.
+    #[error("analysis: {0}; the runbook's hint stands")]
+    Analysis(String),
 }
 
 /// What was written.
@@ -35,11 +39,16 @@ pub struct IncidentWritten {
 
 /// One person's act.
 #[derive(Debug, Clone)]
-enum Act {
+pub(super) enum Act {
     Ack(Option<String>),
     Resolve(Option<String>),
     Note(String),
-    Run { run_id: String, result: String },
+    Run {
+        run_id: String,
+        result: String,
+    },
+    /// An answer of the `[analysis]` endpoint they asked for.
+    Analysis(crate::incident::Analysis),
 }
 
 impl Act {
@@ -49,6 +58,7 @@ impl Act {
             Act::Resolve(_) => "resolve",
             Act::Note(_) => "note",
             Act::Run { .. } => "action-run",
+            Act::Analysis(_) => "analysis",
         }
     }
 
@@ -57,6 +67,8 @@ impl Act {
             Act::Ack(c) | Act::Resolve(c) => c.as_deref(),
             Act::Note(t) => Some(t),
             Act::Run { result, .. } => Some(result),
+            // The answer itself stays in the book; the audit says who asked which model.
+            Act::Analysis(a) => a.model.as_deref(),
         }
     }
 }
@@ -126,7 +138,7 @@ impl FleetSession {
         self.write_incident(id.to_string(), act).await
     }
 
-    async fn find_incident(&self, id: &str) -> Result<Incident, IncidentOpError> {
+    pub(super) async fn find_incident(&self, id: &str) -> Result<Incident, IncidentOpError> {
         let recorder = self.inner.recorder.clone();
         let id = id.to_string();
         tokio::task::spawn_blocking(move || recorder.find(&id))
@@ -137,7 +149,7 @@ impl FleetSession {
 
     /// Writes `act` on a blocking thread, then audits it, tells the sinks and wakes the
     /// follower.
-    async fn write_incident(
+    pub(super) async fn write_incident(
         &self,
         id: String,
         act: Act,
@@ -155,6 +167,7 @@ impl FleetSession {
                 Act::Run { run_id, result } => {
                     book.record_action_run(&id, run_id, result, Some(&who))
                 }
+                Act::Analysis(analysis) => book.record_analysis(&id, analysis),
             })?;
             let incident = recorder.find(&event.id)?;
             Ok::<_, BookError>(incident)

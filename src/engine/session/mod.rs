@@ -11,6 +11,7 @@
 
 mod collect;
 pub mod feed;
+mod incident_analysis;
 pub mod incident_feed;
 mod incident_ops;
 mod links;
@@ -41,6 +42,7 @@ use crate::diag::Error;
 use crate::inventory::Host;
 use crate::transport::ConnState;
 pub use feed::Subscription;
+pub use incident_analysis::AnalysisAsk;
 pub use incident_feed::IncidentsFrame;
 pub use incident_ops::{IncidentOpError, IncidentWritten};
 pub use locks::{LockReach, Taken};
@@ -121,6 +123,8 @@ struct Inner {
     /// Where incidents are stored and how an ack silences an Alertmanager alert.
     store: crate::config::settings::StoreSettings,
     alertmanager: crate::incident::alertmanager::AlertmanagerSettings,
+    /// `[analysis]`: the endpoint asked about an incident on request.
+    analysis: crate::incident::analysis::AnalysisSettings,
     /// `[[checks]]`' latest results (empty unless `record_incidents`).
     checks: super::checks::CheckBoard,
     stop: CancellationToken,
@@ -210,6 +214,7 @@ impl FleetSession {
                 incidents_wake: Arc::new(tokio::sync::Notify::new()),
                 store: settings.store.clone(),
                 alertmanager: settings.alertmanager.clone(),
+                analysis: settings.analysis.clone(),
                 checks: super::checks::CheckBoard::default(),
                 stop: CancellationToken::new(),
                 tasks: Mutex::new(Vec::new()),

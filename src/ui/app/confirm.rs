@@ -55,6 +55,7 @@ pub fn ask_run_on(model: &mut Model, hosts: Vec<Host>, command: &str) {
         command: command.to_string(),
         prepared: None,
         rerun_of: None,
+        for_incidents: Vec::new(),
     };
     model.shell.open(Popup::Confirm(Confirm {
         kind: ConfirmKind::Run(start),
@@ -158,6 +159,12 @@ fn start(model: &mut Model) -> Vec<Effect> {
         model.actions.form = None;
     }
     model.runs.add(&start);
+    if !start.for_incidents.is_empty() {
+        model
+            .incidents
+            .fixes
+            .insert(start.id.clone(), start.for_incidents.clone());
+    }
     model.shell.view = View::Runs;
     model.shell.info(format!(
         "run {} started on {} hosts",

@@ -19,6 +19,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 
 use super::connections::Connections;
 use super::history::load as history_load;
+use super::incident_task;
 use super::model::Model;
 use super::run_task::submit_run;
 use super::terminal::draw_synchronized;
@@ -192,7 +193,23 @@ pub async fn run(
                     ));
                 }
                 Effect::WriteIncident(write) => {
-                    spawn_write_incident(session, write, load_tx.clone());
+                    incident_task::spawn_write(session, write, load_tx.clone());
+                }
+                Effect::RecordIncidentRun {
+                    incidents,
+                    run,
+                    result,
+                } => {
+                    incident_task::spawn_record_run(
+                        session,
+                        incidents,
+                        run,
+                        result,
+                        load_tx.clone(),
+                    );
+                }
+                Effect::AnalyseIncident(ask) => {
+                    incident_task::spawn_analyse(session, ask, load_tx.clone());
                 }
                 Effect::LoadStats { since } => {
                     spawn_load_stats(home, settings, since, load_tx.clone());
@@ -264,43 +281,6 @@ fn spawn_load_stats(
         let result = crate::engine::read_stats(&records, from);
         // The console may be gone (quitting): nobody needs the answer then.
         let _ = tx.send(Msg::StatsLoaded(result));
-    });
-}
-
-/// Performs `Effect::WriteIncident` through the session (its book I/O is off the runtime
-/// threads); the answer comes back on `tx` as `Msg::IncidentWritten`.
-pub(crate) fn spawn_write_incident(
-    session: &FleetSession,
-    write: super::msg::IncidentWrite,
-    tx: mpsc::UnboundedSender<Msg>,
-) {
-    use super::popup::PromptAct;
-    let session = session.clone();
-    tokio::spawn(async move {
-        let comment = (!write.text.is_empty()).then_some(write.text.as_str());
-        let (done, result) = match write.act {
-            PromptAct::Ack => (
-                "acknowledged",
-                session.ack_incident(&write.id, comment).await,
-            ),
-            PromptAct::Resolve => (
-                "resolved",
-                session.resolve_incident(&write.id, comment).await,
-            ),
-            PromptAct::Note => ("noted", session.note_incident(&write.id, &write.text).await),
-        };
-        let answer = match result {
-            Ok(w) => {
-                let silence = w
-                    .silence
-                    .map(|s| format!(" (Alertmanager silence {s})"))
-                    .unwrap_or_default();
-                Ok(format!("{done} incident {}{silence}", w.incident.id))
-            }
-            Err(e) => Err(format!("incident {}: {e}", write.id)),
-        };
-        // The console may be gone (quitting): nobody needs the answer then.
-        let _ = tx.send(Msg::IncidentWritten(answer));
     });
 }
 

@@ -45,6 +45,7 @@ fn add_run(m: &mut Model, id: &str, names: &[&str], events: Vec<EngineEvent>) {
         command: "journalctl -n 60".into(),
         prepared: None,
         rerun_of: None,
+        for_incidents: Vec::new(),
     };
     m.runs.list.push(RunView::new(&start));
     m.runs.selected = m.runs.list.len() - 1;

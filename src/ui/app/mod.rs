@@ -22,6 +22,7 @@ pub mod connections;
 pub mod event_loop;
 pub mod fleet;
 pub mod history;
+pub mod incident_task;
 pub mod incidents;
 pub mod layout;
 pub mod metrics;

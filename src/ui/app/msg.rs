@@ -119,6 +119,16 @@ pub enum Effect {
     LoadSeries { host: String, window: Window },
     /// Write to an incident through the session (ack, resolve, note): `Msg::IncidentWritten`.
     WriteIncident(IncidentWrite),
+    /// Write a runbook's run and how it ended on the timelines of the incidents it was a fix
+    /// for: `Msg::IncidentWritten`.
+    RecordIncidentRun {
+        incidents: Vec<String>,
+        run: RunId,
+        result: String,
+    },
+    /// Ask the `[analysis]` endpoint about an incident and write its suggestion on the
+    /// timeline: `Msg::IncidentWritten` (an error leaves the runbook's hint standing).
+    AnalyseIncident(crate::engine::AnalysisAsk),
     /// Count the run statistics of the runs started in the last `since` (off the runtime,
     /// `engine::read_stats`) for the Metrics view's panel: `Msg::StatsLoaded`.
     LoadStats { since: std::time::Duration },

@@ -49,9 +49,11 @@ fn handle(model: &mut Model, msg: Msg) -> Vec<Effect> {
         }
         Msg::Engine { run, event } => {
             runs::control::on_engine_event(&mut model.runs, &mut model.shell, &run, &event);
-            if matches!(event, EngineEvent::RunFinished { .. }) {
+            if let EngineEvent::RunFinished { result } = &event {
                 metrics::keys::after_run_finished(&mut model.metrics);
-                history::keys::after_run_finished(&mut model.history)
+                let mut effects = history::keys::after_run_finished(&mut model.history);
+                effects.extend(incidents::fix::after_run_finished(model, result));
+                effects
             } else {
                 Vec::new()
             }
@@ -129,7 +131,9 @@ fn handle(model: &mut Model, msg: Msg) -> Vec<Effect> {
         }
         Msg::RunNotStarted { run, error } => {
             runs::control::on_not_started(&mut model.runs, &mut model.shell, &run, &error);
-            Vec::new()
+            incidents::fix::after_not_started(model, &run, &error)
+                .into_iter()
+                .collect()
         }
     }
 }

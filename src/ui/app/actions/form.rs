@@ -37,6 +37,9 @@ pub struct ActionForm {
     pub plan: Result<Plan, PlanError>,
     /// The run this form reruns (`r` on an action run), for the audit trail.
     pub rerun_of: Option<crate::engine::RunId>,
+    /// The incidents this run is a runbook's fix for (`x` in the Incidents view): the run and
+    /// how it ends go on their timelines.
+    pub for_incidents: Vec<String>,
 }
 
 impl std::fmt::Debug for ActionForm {
@@ -84,6 +87,7 @@ impl ActionForm {
                 problems: Vec::new(),
             }),
             rerun_of: None,
+            for_incidents: Vec::new(),
         };
         form.refresh(settings);
         form

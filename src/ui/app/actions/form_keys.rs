@@ -121,6 +121,7 @@ fn submit(actions: &mut ActionsState, shell: &mut Shell, protected_envs: &[Strin
         command: request.display_command.clone(),
         prepared: Some(PreparedRun::new(plan)),
         rerun_of,
+        for_incidents: form.for_incidents.clone(),
     };
     shell.open(Popup::Confirm(Confirm {
         kind: ConfirmKind::Run(start),

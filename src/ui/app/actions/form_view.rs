@@ -33,8 +33,13 @@ fn field_rows(form: &ActionForm) -> usize {
 pub fn render(frame: &mut Frame, area: Rect, model: &Model, form: &ActionForm) {
     let theme = &model.shell.theme;
     let t = &form.template;
+    let fix_for = match form.for_incidents.as_slice() {
+        [] => String::new(),
+        [one] => format!("· fix for incident {one} "),
+        [first, rest @ ..] => format!("· fix for incidents {first} +{} ", rest.len()),
+    };
     let title = format!(
-        " action {} · {} host(s) {} ",
+        " action {} · {} host(s) {} {fix_for}",
         t.name,
         form.hosts.len(),
         sanitize(form.selector.as_bytes(), false)

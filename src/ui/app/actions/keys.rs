@@ -108,13 +108,33 @@ pub fn command(model: &mut Model, name: &str) {
     open_for_targets(model, name);
 }
 
+/// A runbook's fix (`x` in the Incidents view): NAME's form on exactly `hosts`, its
+/// parameters prefilled from the incident; the run is written on `incidents`' timelines.
+/// Whether the form opened (an unknown action says why on the message line).
+pub fn open_for_incidents(
+    model: &mut Model,
+    name: &str,
+    hosts: Vec<Host>,
+    prefill: &BTreeMap<String, String>,
+    incidents: Vec<String>,
+) -> bool {
+    let selector = fold(hosts.iter().map(|h| h.name.as_str()));
+    if !open(model, name, hosts, selector, prefill) {
+        return false;
+    }
+    if let Some(form) = model.actions.form.as_mut() {
+        form.for_incidents = incidents;
+    }
+    true
+}
+
 fn open(
     model: &mut Model,
     name: &str,
     hosts: Vec<Host>,
     selector: String,
     prefill: &BTreeMap<String, String>,
-) {
+) -> bool {
     let template = match model.actions.catalog.find(name) {
         Ok(t) => t.clone(),
         Err(e) => {
@@ -127,14 +147,14 @@ fn open(
                 )
             };
             model.shell.error(format!(":action: {e}{broken}"));
-            return;
+            return false;
         }
     };
     if hosts.is_empty() {
         model.shell.error(format!(
             "action `{name}`: no hosts shown or marked; clear the filter (esc) or :target"
         ));
-        return;
+        return false;
     }
     let form = ActionForm::new(template, hosts, selector, prefill, &model.actions.settings);
     model.actions.form = Some(form);
@@ -143,6 +163,7 @@ fn open(
     model.shell.view = View::Actions;
     // The form's own bottom line lists its keys.
     model.shell.clear_message();
+    true
 }
 
 /// History's `a`: the run's action again, on its hosts, its recorded parameters prefilled
@@ -181,8 +202,9 @@ pub fn rerun_action(model: &mut Model, run: &RunResult, hosts: Vec<Host>) {
     let selector = crate::inventory::nodeset::fold(hosts.iter().map(|h| h.name.as_str()));
     let name = used.name.clone();
     let params = used.params.clone();
-    open(model, &name, hosts, selector, &params);
-    if let Some(form) = model.actions.form.as_mut() {
+    if open(model, &name, hosts, selector, &params)
+        && let Some(form) = model.actions.form.as_mut()
+    {
         form.rerun_of = Some(run.id.clone());
     }
 }

@@ -1,7 +1,8 @@
 //! The Incidents view's keys: move, `/` filter, `s` grouping, enter opens the detail, esc
 //! closes it; `a`, `r`, `n` open the prompt for the incident under the cursor (or the one
-//! opened), whose enter asks the event loop to write (`Effect::WriteIncident`). And the
-//! messages the loop answers with: a new frame, a write done or refused.
+//! opened), whose enter asks the event loop to write (`Effect::WriteIncident`); `x` is the
+//! runbook's fix (fix.rs), `A` the analysis (analysis.rs). And the messages the loop answers
+//! with: a new frame, a write done or refused.
 
 use std::sync::Arc;
 
@@ -50,6 +51,8 @@ pub fn apply(model: &mut Model, action: Action) -> Option<Vec<Effect>> {
         Action::Acknowledge => prompt(s, shell, PromptAct::Ack),
         Action::ResolveIncident => prompt(s, shell, PromptAct::Resolve),
         Action::NoteIncident => prompt(s, shell, PromptAct::Note),
+        Action::RunRunbook => super::fix::run_runbook(model),
+        Action::AnalyseIncident => return Some(super::analysis::ask(model).into_iter().collect()),
         _ => return None,
     }
     Some(Vec::new())

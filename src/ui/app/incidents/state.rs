@@ -68,6 +68,9 @@ pub struct IncidentsState {
     pub open: Option<String>,
     /// runbooks.toml as read when the console started (matching is pure, done when drawn).
     pub runbooks: Arc<crate::incident::runbook::Runbooks>,
+    /// Runs started from a runbook (`x`) and the incidents each is a fix for: when one ends,
+    /// how it ended is written on their timelines.
+    pub fixes: std::collections::BTreeMap<crate::engine::RunId, Vec<String>>,
 }
 
 impl IncidentsState {
@@ -149,22 +152,33 @@ impl IncidentsState {
         0
     }
 
+    /// The incidents shown in the same group as the incident `id` (itself included), in row
+    /// order; just that one when it is not shown (filtered out while opened).
+    pub fn group_of(&self, id: &str) -> Vec<&Incident> {
+        let mut group: Vec<&Incident> = Vec::new();
+        let mut found = false;
+        for e in &self.entries {
+            match e {
+                Entry::Group { .. } if found => break,
+                Entry::Group { .. } => group.clear(),
+                Entry::Incident(i) => {
+                    if let Some(incident) = self.frame.incidents.get(*i) {
+                        found |= incident.id == id;
+                        group.push(incident);
+                    }
+                }
+            }
+        }
+        if found {
+            return group;
+        }
+        self.frame.incidents.iter().filter(|i| i.id == id).collect()
+    }
+
     /// The incident opened, if still in the frame.
     pub fn opened(&self) -> Option<&Incident> {
         let id = self.open.as_deref()?;
         self.frame.incidents.iter().find(|i| i.id == id)
-    }
-}
-
-/// What the runbooks read of `incident`.
-pub fn facts(incident: &Incident) -> crate::incident::facts::IncidentFacts {
-    crate::incident::facts::IncidentFacts {
-        source: incident.source,
-        title: incident.title.clone(),
-        severity: incident.severity,
-        labels: incident.labels.clone(),
-        annotations: incident.annotations.clone(),
-        hosts: incident.hosts.clone(),
     }
 }
 

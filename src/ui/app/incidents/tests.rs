@@ -324,7 +324,7 @@ async fn an_ack_typed_in_the_view_is_written_to_the_book_through_the_session() {
         panic!("{effects:?}");
     };
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    crate::ui::app::event_loop::spawn_write_incident(&session, write.clone(), tx);
+    crate::ui::app::incident_task::spawn_write(&session, write.clone(), tx);
     let answer = rx.recv().await.unwrap();
     update(&mut m, answer);
     assert!(text(&draw(&m, 80, 24)).contains("acknowledged incident"));

@@ -199,7 +199,7 @@ fn render_detail(frame: &mut Frame, area: Rect, model: &Model, i: &Incident) {
             lines.push(field(&format!("  {}", clean(k)), clean(v)));
         }
     }
-    let facts = super::state::facts(i);
+    let facts = i.facts();
     match model.incidents.runbooks.lookup(&facts) {
         Some(m) => {
             lines.push(head("runbook"));
@@ -212,7 +212,11 @@ fn render_detail(frame: &mut Frame, area: Rect, model: &Model, i: &Incident) {
                     .collect();
                 lines.push(field(
                     "  action",
-                    format!("{} {}", clean(&action.name), params.join(" ")),
+                    format!(
+                        "{} {}  (x opens it for the hosts, prefilled)",
+                        clean(&action.name),
+                        params.join(" ")
+                    ),
                 ));
                 for u in &action.unfilled {
                     lines.push(field(
@@ -233,6 +237,13 @@ fn render_detail(frame: &mut Frame, area: Rect, model: &Model, i: &Incident) {
             if let Some(url) = facts.runbook_url() {
                 lines.push(field("runbook", clean(url)));
             }
+        }
+    }
+    // The newest analysis, whole (the timeline shows each on one line).
+    if let Some(e) = i.timeline.iter().rev().find(|e| e.event == "analysis") {
+        lines.push(head("analysis (a suggestion: nothing is run)"));
+        for l in e.text.as_deref().unwrap_or_default().lines() {
+            lines.push(Line::raw(format!("  {}", clean(l))));
         }
     }
     let runs: Vec<_> = i

@@ -80,6 +80,8 @@ pub struct RunStart {
     pub prepared: Option<crate::ui::app::actions::PreparedRun>,
     /// The run this one reruns where it did not end ok (`r`), for the audit trail.
     pub rerun_of: Option<RunId>,
+    /// The incidents it is a runbook's fix for: how it ends is written on their timelines.
+    pub for_incidents: Vec<String>,
 }
 
 /// One run and what is known of it so far.

@@ -276,6 +276,7 @@ pub(crate) fn with_runs(m: &mut Model) {
             command: "uptime".into(),
             prepared: None,
             rerun_of: None,
+            for_incidents: Vec::new(),
         };
         let mut run = RunView::new(&start);
         if queued {

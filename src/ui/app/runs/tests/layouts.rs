@@ -15,6 +15,7 @@ fn finished_run() -> Model {
         command: "echo hi; exit 3".into(),
         prepared: None,
         rerun_of: None,
+        for_incidents: Vec::new(),
     };
     m.runs.list.push(RunView::new(&start));
     m.shell.view = View::Runs;

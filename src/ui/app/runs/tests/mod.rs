@@ -97,6 +97,7 @@ fn add_run(m: &mut Model, id: &str, names: &[&str], command: &str) {
         command: command.into(),
         prepared: None,
         rerun_of: None,
+        for_incidents: Vec::new(),
     };
     m.runs.list.push(RunView::new(&start));
     m.runs.selected = m.runs.list.len() - 1;

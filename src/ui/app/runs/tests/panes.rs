@@ -180,6 +180,7 @@ fn dropped_lines_and_dropped_output_are_marked() {
         command: "yes".into(),
         prepared: None,
         rerun_of: None,
+        for_incidents: Vec::new(),
     };
     let caps = crate::ui::pane::ScrollbackCaps {
         max_lines: 5,

@@ -41,6 +41,7 @@ fn finished_runs_over_the_output_budget_are_dropped_oldest_first() {
             command: "flood".into(),
             prepared: None,
             rerun_of: None,
+            for_incidents: Vec::new(),
         };
         m.runs.list.push(RunView::new(&start));
         let events = (0..10)
