@@ -336,3 +336,167 @@ async fn a_down_endpoint_or_missing_key_or_no_endpoint_is_said_plainly() {
         AnalysisError::Off
     );
 }
+
+/// A home with web01 (an agent host whose token file holds `token`), an open incident on
+/// web01 whose alert detail quotes the token, and a failed run on web01 in history.jsonl.
+fn analysis_home(
+    dir: &Path,
+    token: &str,
+) -> (
+    fleetdeck::config::Home,
+    Vec<fleetdeck::inventory::Host>,
+    String,
+) {
+    use fleetdeck::config::Home;
+    use fleetdeck::incident::{Book, Observation};
+    let home = Home::under(dir);
+    home.ensure_writable_dirs().unwrap();
+    std::fs::create_dir_all(&home.config_dir).unwrap();
+    std::fs::write(home.config_dir.join("web.token"), format!("{token}\n")).unwrap();
+    std::fs::write(
+        home.hosts_file(),
+        "[[hosts]]\nname = \"web01\"\ntransport = \"agent\"\n\
+         agent = { url = \"wss://127.0.0.1:7070\", fingerprint = \"sha256:\
+         0000000000000000000000000000000000000000000000000000000000000000\", \
+         token_file = \"web.token\" }\n",
+    )
+    .unwrap();
+    let hosts = fleetdeck::inventory::load::load(&home.hosts_file())
+        .unwrap()
+        .hosts()
+        .to_vec();
+    let mut book = Book::for_home(&home, &Settings::default().store).unwrap();
+    let opened = book
+        .observe(&Observation {
+            source: Source::Agent,
+            fingerprint: "web01/nginx".into(),
+            title: "nginx.service failed".into(),
+            severity: Severity::Critical,
+            hosts: vec!["web01".into()],
+            labels: BTreeMap::from([("unit".to_string(), "nginx.service".to_string())]),
+            annotations: BTreeMap::from([(
+                "detail".to_string(),
+                format!("upstream refused token {token}; bind() to 0.0.0.0:80 failed"),
+            )]),
+            firing: true,
+            ts: "2026-12-07T10:00:00Z".into(),
+        })
+        .unwrap()
+        .expect("the incident opened");
+    use fleetdeck::engine::{HostResult, HostState, RunResult, RunStatus};
+    let run = RunResult {
+        id: "01JRUNFAILEDNGINX0000000000".into(),
+        user: "ana".into(),
+        started: "2026-12-07T09:59:00Z".into(),
+        finished: "2026-12-07T09:59:01Z".into(),
+        selector: "web01".into(),
+        targets: "web01".into(),
+        command: "systemctl restart nginx".into(),
+        status: RunStatus::Failed,
+        hosts: vec![HostResult {
+            host: "web01".into(),
+            state: HostState::Failed {
+                outcome: fleetdeck::transport::ExitOutcome::Code { code: 1 },
+            },
+            exit_code: Some(1),
+            duration_ms: 40,
+            bytes_out: 0,
+            bytes_err: 60,
+            first_error_line: Some(
+                "Job for nginx.service failed because the control process exited".into(),
+            ),
+            attempts: 1,
+        }],
+        action: None,
+    };
+    let run = serde_json::to_string(&run).unwrap();
+    std::fs::write(home.history_file(), format!("{run}\n")).unwrap();
+    (home, hosts, opened.id)
+}
+
+/// The session asks with what it knows (the incident, its alert's detail, the run errors on
+/// its hosts), never an agent token the inventory points at, and writes the answer on the
+/// timeline as a suggestion with the model's name; an endpoint that fails writes nothing.
+#[tokio::test]
+async fn the_session_asks_about_an_incident_and_writes_the_suggestion() {
+    use fleetdeck::engine::{AnalysisAsk, FleetSession, IncidentOpError, SessionOptions};
+    use fleetdeck::incident::Book;
+    let endpoint = Endpoint::start(Mode::Answer {
+        status: 200,
+        body: completion("nginx cannot bind port 80.\nFree it, then run `service-restart`."),
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let token = "9c".repeat(32);
+    let (home, hosts, id) = analysis_home(dir.path(), &token);
+    let settings = settings(&endpoint.url(), "");
+    let session = FleetSession::open(&home, &settings, SessionOptions::new(hosts)).unwrap();
+    let ask = AnalysisAsk {
+        id: id[..4].to_string(),
+        hint: Some("Restart nginx.".into()),
+        actions: vec!["service-restart".into()],
+    };
+    let written = session.analyse_incident(ask.clone()).await.unwrap();
+    assert_eq!(written.incident.id, id);
+
+    let requests = endpoint.requests();
+    assert_eq!(requests.len(), 1);
+    let body = &requests[0].1;
+    assert!(!body.contains(&token), "the agent token was sent:\n{body}");
+    for expected in [
+        "nginx.service failed",
+        "Restart nginx.",
+        "Job for nginx.service failed because the control process exited",
+        "bind() to 0.0.0.0:80 failed",
+        "service-restart",
+        REDACTED,
+    ] {
+        assert!(body.contains(expected), "{expected} not sent:\n{body}");
+    }
+
+    let book = Book::for_home(&home, &settings.store).unwrap();
+    let incident = book.find(&id).unwrap();
+    let entry = incident
+        .timeline
+        .iter()
+        .find(|e| e.event == "analysis")
+        .expect("the analysis is on the timeline");
+    let text = entry.text.as_deref().unwrap();
+    assert!(
+        text.starts_with("suggestion from loopback-model-1: nginx cannot bind port 80."),
+        "{text}"
+    );
+    assert!(text.contains("(action: service-restart)"), "{text}");
+    let audit = std::fs::read_to_string(home.audit_file()).unwrap();
+    assert!(audit.contains("\"incident-analysis\""), "{audit}");
+
+    // A failing endpoint: a clear error, nothing more on the timeline.
+    let failing = Endpoint::start(Mode::Answer {
+        status: 200,
+        body: "{not json".into(),
+    })
+    .await;
+    let bad = self::settings(&failing.url(), "");
+    let hosts = fleetdeck::inventory::load::load(&home.hosts_file())
+        .unwrap()
+        .hosts()
+        .to_vec();
+    let session2 = FleetSession::open(&home, &bad, SessionOptions::new(hosts)).unwrap();
+    let err = session2.analyse_incident(ask).await.unwrap_err();
+    assert!(matches!(err, IncidentOpError::Analysis(_)), "{err:?}");
+    assert!(
+        err.to_string().contains("the runbook's hint stands"),
+        "{err}"
+    );
+    let book = Book::for_home(&home, &settings.store).unwrap();
+    let analyses = book
+        .find(&id)
+        .unwrap()
+        .timeline
+        .iter()
+        .filter(|e| e.event == "analysis")
+        .count();
+    assert_eq!(analyses, 1);
+    session.shutdown(Duration::from_secs(5)).await;
+    session2.shutdown(Duration::from_secs(5)).await;
+}
