@@ -428,3 +428,86 @@ fn the_demo_opens_with_two_incidents_that_the_runbook_action_fixes() {
         wait_until(&format!("process {pid} to end"), || !alive(*pid));
     }
 }
+
+/// README's tour in the console: view 4 shows the demo's two incidents (and nothing for the
+/// healthy demo01); the detail shows the runbook; `x` opens its action for both hosts, enter
+/// and the confirmation run it; the run is written on both timelines and the incidents
+/// resolve by themselves.
+#[test]
+fn in_the_console_the_runbook_key_fixes_the_demo_incidents() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(tmux) = start_in_tmux(tmp.path(), "--hosts 3") else {
+        return;
+    };
+    tmux.wait_for("every agent connected", |s| {
+        s.contains("3/3 hosts") && s.contains("3 pooled")
+    });
+    let home = demo_roots(tmp.path())[0].join("home");
+    let rows = |s: &str, state: &str| {
+        s.lines()
+            .filter(|l| l.contains(&format!(" {state} ")))
+            .filter(|l| l.contains("demo02") || l.contains("demo03"))
+            .count()
+    };
+    tmux.keys(&["4"]);
+    let list = tmux.wait_for("the two incidents", |s| rows(s, "open") == 2);
+    assert!(
+        list.contains("incidents 2/2"),
+        "only demo02 and demo03:\n{list}"
+    );
+    assert!(!list.contains("demo01"), "{list}");
+
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the runbook in the detail", |s| {
+        s.contains("restart-demo-web") && s.contains("x opens it")
+    });
+    tmux.keys(&["x"]);
+    tmux.wait_for("the action's form for both hosts", |s| {
+        s.contains("action restart-demo-web") && s.contains("2 host(s) demo[02-03]")
+    });
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the confirmation", |s| s.contains("run action?"));
+    tmux.keys(&["Enter"]);
+    let written = tmux.wait_for("the run written on the incidents", |s| {
+        s.contains("written on incidents")
+    });
+    assert!(written.contains("ok on demo[02-03]"), "{written}");
+
+    // The detail opened before is shown again: resolved, with the run on its timeline.
+    tmux.keys(&["4"]);
+    tmux.wait_for("the incident resolved, the run on its timeline", |s| {
+        s.contains("resolved") && s.contains("action_run") && s.contains("cleared at the source")
+    });
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("both incidents resolved", |s| rows(s, "resolved") == 2);
+
+    // The book says the same: each incident has the run and resolved after it.
+    let (code, out, err) = fleetdeck(&home, &["incidents", "--all", "--json", "--offline"]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    let ids: Vec<String> = out
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|i| i["labels"]["watcher"] == "web")
+        .map(|i| i["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids.len(), 2, "{out}");
+    for id in &ids {
+        let (code, out, err) = fleetdeck(&home, &["incidents", "show", id, "--json"]);
+        assert_eq!(code, Some(0), "{out}{err}");
+        let shown: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+        let events: Vec<&str> = shown["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["event"].as_str().unwrap())
+            .collect();
+        assert_eq!(events, ["opened", "action_run", "resolved"], "{out}");
+        assert_eq!(shown["state"], "resolved");
+    }
+
+    tmux.keys(&["Q"]);
+    tmux.wait_gone();
+    wait_until("the temporary home to go", || {
+        demo_roots(tmp.path()).is_empty()
+    });
+}

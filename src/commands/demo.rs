@@ -184,7 +184,6 @@ pub fn run(args: &DemoArgs, verbose: u8) -> Result<ExitCode, Error> {
     let home = Home::under(&root.join("home"));
     let agents = start_agents(&exe, &root, args.hosts, &fleet.started)?;
     write_home(&home, &agents)?;
-    start_services(&agents, &fleet.started)?;
     let settings = Settings::load(&home.config_file()).map_err(|d| Error::Config(vec![d]))?;
 
     if args.print_home {
@@ -195,22 +194,6 @@ pub fn run(args: &DemoArgs, verbose: u8) -> Result<ExitCode, Error> {
     let result = super::tui::run(&home, &settings, super::tui::ConsoleOptions::default());
     drop(fleet);
     result
-}
-
-/// Starts each host's demo service, except on the hosts whose incident the demo is about.
-fn start_services(agents: &[Agent], started: &Arc<Mutex<Started>>) -> Result<(), Error> {
-    for (i, agent) in agents.iter().enumerate() {
-        if demo_story::starts_stopped(i, agents.len()) {
-            continue;
-        }
-        let pid = demo_story::start_service(&agent.name, &agent.dir)?;
-        started
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .pids
-            .push(pid);
-    }
-    Ok(())
 }
 
 /// Appends `text` to the file at `path` (the agent's own config, just written by init).
@@ -249,6 +232,16 @@ fn start_agents(
             )));
         }
         append(&dir.join("agent.toml"), &demo_story::watcher_toml(&name))?;
+        // The service runs before its agent starts: its watcher's first look finds it (no
+        // incident opened and resolved at once on a healthy host).
+        if !demo_story::starts_stopped(usize::try_from(i - 1).unwrap_or(0), count as usize) {
+            let pid = demo_story::start_service(&name, &dir)?;
+            started
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .pids
+                .push(pid);
+        }
         let log = std::fs::File::create(dir.join("agent.log"))
             .map_err(|e| Error::Invalid(format!("demo: cannot create {}: {e}", dir.display())))?;
         let log_err = log

@@ -111,7 +111,7 @@ actions! {
     ResolveIncident = "resolve_incident" in [Incidents]: "resolve the incident by hand, with a comment";
     NoteIncident = "note_incident" in [Incidents]: "add a note to the incident's timeline";
     CycleGrouping = "cycle_grouping" in [Incidents]: "group incidents by title, source or host";
-    RunRunbook = "run_runbook" in [Incidents]: "open the runbook's action for the incident's hosts (and its group's, same fix), prefilled; it asks before running";
+    RunRunbook = "run_runbook" in [Incidents]: "open the runbook's action for the incident's hosts (and those of the incidents shown that it fixes the same way), prefilled; it asks before running";
     AnalyseIncident = "analyse_incident" in [Incidents]: "ask the [analysis] endpoint about the incident (a suggestion, added to its timeline; nothing is run)";
     Refresh = "refresh" in [History, HistoryRun, HistoryOutput, Actions]: "read the list again from disk (history, actions)";
     Help = "help" in EVERYWHERE: "show this help";

@@ -1,7 +1,8 @@
 //! `x`: the runbook's fix. The first runbooks.toml rule matching the incident names an action
 //! and fills its parameters from the incident; its form opens on exactly the incident's hosts,
-//! and those of the active incidents in the same group that the same rule fixes the same way
-//! (forty hosts with the same service down are one run, not forty). The form, its validation
+//! and those of the other active incidents shown (`/` narrows them) that the same rule fixes
+//! the same way: forty hosts with the same service down are one run, not forty. The form's
+//! title names the incidents. The form, its validation
 //! and the confirmation are the usual ones. When the run ends (or cannot start), how it ended
 //! is written on each of those incidents' timelines; a fix that worked then shows as the
 //! alerts resolving by themselves.
@@ -48,9 +49,10 @@ pub fn run_runbook(model: &mut Model) {
         ));
         return;
     };
-    // The same fix for the group's other active incidents: same action, same parameters.
+    // The same fix for the other active incidents shown: same action, same parameters.
     let mut incidents = vec![incident];
-    incidents.extend(s.group_of(&incident.id).into_iter().filter(|i| {
+    let shown = s.shown_incidents().filter_map(|i| s.frame.incidents.get(i));
+    incidents.extend(shown.filter(|i| {
         i.id != incident.id
             && i.state.is_active()
             && suggestion(&s.runbooks, i)

@@ -55,9 +55,9 @@ fn message(m: &Model) -> String {
 }
 
 #[test]
-fn x_opens_the_fix_for_the_group_s_active_incidents_prefilled() {
+fn x_opens_the_fix_for_the_active_incidents_shown_with_the_same_fix_prefilled() {
     let mut m = on_view(RUNBOOKS);
-    // The first row: nginx down on web[01-03] (a1b2); the acked c3d4 on web07 is in its group.
+    // The first row: nginx down on web[01-03] (a1b2); the acked c3d4 on web07 has the same fix.
     assert_eq!(m.incidents.selected().unwrap().id, "a1b2");
     press(&mut m, "x");
     assert_eq!(m.shell.view, View::Actions);
@@ -293,4 +293,18 @@ fn outcome_of_a_run_that_worked_everywhere_is_short() {
     r.hosts.truncate(3);
     r.status = RunStatus::Ok;
     assert_eq!(outcome(&r), "ok on web[01-03]");
+}
+
+#[test]
+fn the_filter_narrows_the_fix_to_the_incidents_shown() {
+    let mut m = on_view(RUNBOOKS);
+    press(&mut m, "/");
+    type_text(&mut m, "web07");
+    press(&mut m, "enter");
+    assert_eq!(m.incidents.selected().unwrap().id, "c3d4");
+    press(&mut m, "x");
+    let form = m.actions.form.as_ref().expect("the form opened");
+    let hosts: Vec<&str> = form.hosts.iter().map(|h| h.name.as_str()).collect();
+    assert_eq!(hosts, ["web07"]);
+    assert_eq!(form.for_incidents, ["c3d4"]);
 }

@@ -152,29 +152,6 @@ impl IncidentsState {
         0
     }
 
-    /// The incidents shown in the same group as the incident `id` (itself included), in row
-    /// order; just that one when it is not shown (filtered out while opened).
-    pub fn group_of(&self, id: &str) -> Vec<&Incident> {
-        let mut group: Vec<&Incident> = Vec::new();
-        let mut found = false;
-        for e in &self.entries {
-            match e {
-                Entry::Group { .. } if found => break,
-                Entry::Group { .. } => group.clear(),
-                Entry::Incident(i) => {
-                    if let Some(incident) = self.frame.incidents.get(*i) {
-                        found |= incident.id == id;
-                        group.push(incident);
-                    }
-                }
-            }
-        }
-        if found {
-            return group;
-        }
-        self.frame.incidents.iter().filter(|i| i.id == id).collect()
-    }
-
     /// The incident opened, if still in the frame.
     pub fn opened(&self) -> Option<&Incident> {
         let id = self.open.as_deref()?;

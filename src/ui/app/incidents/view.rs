@@ -274,7 +274,8 @@ fn render_detail(frame: &mut Frame, area: Rect, model: &Model, i: &Incident) {
             text.push_str(&format!(" {}", clean(who)));
         }
         if let Some(t) = &e.text {
-            text.push_str(&format!(": {}", clean(t)));
+            let sep = if e.who.is_some() { ": " } else { " " };
+            text.push_str(&format!("{sep}{}", clean(t)));
         }
         if let Some(run) = &e.run_id {
             text.push_str(&format!(" (run {})", clean(run)));
