@@ -416,3 +416,65 @@ async fn the_secret_url_stays_out_of_logs_and_errors() {
     })
     .await;
 }
+
+/// A session that writes incidents sends through `[notify]` and tells its front end how the
+/// sinks are doing: an ack's notice refused with 400 makes the webhook show as failing.
+#[tokio::test]
+async fn the_session_reports_a_failing_sink() {
+    use fleetdeck::config::{Home, Settings};
+    use fleetdeck::engine::{FleetSession, SessionOptions};
+    use fleetdeck::incident::{Book, Observation, Severity, Source};
+    bounded(async {
+        let refusing = Receiver::start(Vec::new(), Reply::Status(400)).await;
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::under(dir.path());
+        home.ensure_writable_dirs().unwrap();
+        let config = format!("[notify.webhook]\nurl = \"{}\"\n", refusing.url("/hook"));
+        let settings = Settings::parse(std::path::Path::new("config.toml"), &config).unwrap();
+        let mut book = Book::for_home(&home, &settings.store).unwrap();
+        let opened = book
+            .observe(&Observation {
+                source: Source::Check,
+                fingerprint: "web/web01".into(),
+                title: "web down".into(),
+                severity: Severity::Critical,
+                hosts: vec!["web01".into()],
+                labels: Default::default(),
+                annotations: Default::default(),
+                firing: true,
+                ts: "2026-12-07T10:00:00Z".into(),
+            })
+            .unwrap()
+            .unwrap();
+        let session = FleetSession::open(
+            &home,
+            &settings,
+            SessionOptions {
+                record_incidents: true,
+                ..SessionOptions::new(Vec::new())
+            },
+        )
+        .unwrap();
+        let before = session.notify_status();
+        assert_eq!(before.len(), 1, "{before:?}");
+        assert!(!before[0].failing());
+        session
+            .ack_incident(&opened.id, Some("on it"))
+            .await
+            .unwrap();
+        let deadline = tokio::time::Instant::now() + WAIT;
+        let status = loop {
+            let status = session.notify_status();
+            if status[0].failing() {
+                break status;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "{status:?}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        assert_eq!(status[0].sink, "webhook");
+        assert!(status[0].summary().contains("HTTP 400"), "{status:?}");
+        assert_eq!(refusing.received().len(), 1);
+        session.shutdown(Duration::from_secs(5)).await;
+    })
+    .await;
+}

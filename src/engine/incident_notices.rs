@@ -77,6 +77,12 @@ impl Notices {
         }
     }
 
+    /// Each sink's delivery record so far (none without sinks), for front ends to show.
+    pub fn status(&self) -> Vec<crate::incident::notify::SinkStatus> {
+        let guard = self.notifier.lock().unwrap_or_else(PoisonError::into_inner);
+        guard.as_ref().map(Notifier::status).unwrap_or_default()
+    }
+
     /// Delivers what is queued, waiting at most `grace`; later events go nowhere.
     pub async fn flush(&self, grace: Duration) {
         let notifier = self

@@ -192,6 +192,12 @@ impl FleetSession {
         })
     }
 
+    /// How the `[notify]` sinks of this session are doing (empty without sinks): a failing
+    /// sink is shown, not only logged.
+    pub fn notify_status(&self) -> Vec<crate::incident::notify::SinkStatus> {
+        self.inner.recorder.notices().status()
+    }
+
     /// The incidents as the session's follower last read the book.
     pub fn incidents(&self) -> Arc<super::incident_feed::IncidentsFrame> {
         self.inner.view.incidents()

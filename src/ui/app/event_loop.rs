@@ -153,7 +153,13 @@ pub async fn run(
                 }
                 Some(Msg::PassphraseWanted(key))
             }
-            _ = clock.tick() => Some(tick()),
+            _ = clock.tick() => {
+                let notify = session.notify_status();
+                if notify != model.incidents.notify {
+                    update(model, Msg::NotifyStatus(notify));
+                }
+                Some(tick())
+            }
             _ = sigterm.recv() => {
                 stop_runs(session, engine_rx).await;
                 return Ok(());

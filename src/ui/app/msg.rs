@@ -76,6 +76,8 @@ pub enum Msg {
     Incidents(Arc<crate::engine::IncidentsFrame>),
     /// runbooks.toml as read (the Incidents view's hints and suggested actions).
     Runbooks(Arc<crate::incident::runbook::Runbooks>),
+    /// The `[notify]` sinks' delivery records, when they changed (taken by the loop on ticks).
+    NotifyStatus(Vec<crate::incident::notify::SinkStatus>),
     /// The answer to [`Effect::WriteIncident`]: what was done, or why not.
     IncidentWritten(Result<String, String>),
     /// The action catalog as read (`Catalog::load_partial`), its problems, and its folder.

@@ -74,6 +74,10 @@ fn handle(model: &mut Model, msg: Msg) -> Vec<Effect> {
             incidents::keys::on_frame(&mut model.incidents, frame);
             Vec::new()
         }
+        Msg::NotifyStatus(status) => {
+            model.incidents.notify = status;
+            Vec::new()
+        }
         Msg::Runbooks(runbooks) => {
             model.incidents.runbooks = runbooks;
             Vec::new()

@@ -71,6 +71,8 @@ pub struct IncidentsState {
     /// Runs started from a runbook (`x`) and the incidents each is a fix for: when one ends,
     /// how it ended is written on their timelines.
     pub fixes: std::collections::BTreeMap<crate::engine::RunId, Vec<String>>,
+    /// The `[notify]` sinks' delivery records (a failing one is shown under the list).
+    pub notify: Vec<crate::incident::notify::SinkStatus>,
 }
 
 impl IncidentsState {

@@ -360,3 +360,29 @@ fn detail_with_a_runbook_hint_80x24() {
     assert!(shown.contains("runbooks.toml:1 (disk)"), "{shown}");
     insta::assert_snapshot!(shown);
 }
+
+#[test]
+fn a_failing_notification_sink_is_shown_under_the_list_and_in_the_status_bar() {
+    use crate::incident::notify::SinkStatus;
+    let mut m = on_view();
+    let mut ok = SinkStatus::new("webhook", "http://127.0.0.1:9");
+    ok.sent = 4;
+    ok.last_sent_at = Some(time::OffsetDateTime::UNIX_EPOCH);
+    update(&mut m, Msg::NotifyStatus(vec![ok.clone()]));
+    let shown = text(&draw(&m, 120, 24));
+    assert!(!shown.contains("notify"), "{shown}");
+
+    let mut failing = SinkStatus::new("slack", "https://hooks.slack.com/…");
+    failing.failed = 2;
+    failing.last_error = Some("HTTP 500".into());
+    failing.last_error_at = Some(time::OffsetDateTime::UNIX_EPOCH);
+    update(&mut m, Msg::NotifyStatus(vec![ok, failing]));
+    let shown = text(&draw(&m, 120, 24));
+    assert!(
+        shown.contains(
+            "notify slack https://hooks.slack.com/…: 0 sent, 2 failed (last error: HTTP 500)"
+        ),
+        "{shown}"
+    );
+    assert!(shown.contains("notify failing (4)"), "{shown}");
+}

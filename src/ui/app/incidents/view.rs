@@ -76,7 +76,13 @@ fn render_list(frame: &mut Frame, area: Rect, model: &Model) {
     if !s.filter.is_empty() {
         title.push_str(&format!("/{} ", clean(s.filter.text())));
     }
-    let block = view_block(theme, title);
+    let mut block = view_block(theme, title);
+    if let Some(warning) = warnings(s) {
+        block = block.title_bottom(Line::styled(
+            format!(" {} ", clean(&warning)),
+            theme.style(scope::UI_MESSAGE_ERROR),
+        ));
+    }
     if s.entries.is_empty() {
         let note = match (&s.frame.problem, s.frame.incidents.is_empty()) {
             (Some(p), _) => format!("The incident book cannot be read: {}", clean(p)),
@@ -312,6 +318,22 @@ pub fn render_prompt(frame: &mut Frame, screen: Rect, model: &Model, p: &Inciden
     if x < area.right().saturating_sub(1) {
         frame.set_cursor_position(ratatui::layout::Position::new(x, area.y + 3));
     }
+}
+
+/// What is wrong behind the list, under it: the book's problem (damaged lines, unreadable) and
+/// each `[notify]` sink whose last delivery failed.
+pub fn warnings(s: &IncidentsState) -> Option<String> {
+    let mut parts: Vec<String> = Vec::new();
+    if let Some(p) = &s.frame.problem {
+        parts.push(format!("book: {p}"));
+    }
+    parts.extend(
+        s.notify
+            .iter()
+            .filter(|n| n.failing())
+            .map(|n| format!("notify {}", n.summary())),
+    );
+    (!parts.is_empty()).then(|| parts.join(" · "))
 }
 
 /// The status bar's incident counts: `2 crit 1 warn` (active only), or nothing.

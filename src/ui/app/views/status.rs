@@ -77,6 +77,13 @@ pub fn render(frame: &mut Frame, area: Rect, model: &Model) {
         };
         left.push(Span::styled(format!(" │ {counts}"), style));
     }
+    // A notification sink that fails is said everywhere: the page it should send is not going out.
+    if model.incidents.notify.iter().any(|n| n.failing()) {
+        left.push(Span::styled(
+            " │ notify failing (4)",
+            theme.style(scope::UI_MESSAGE_ERROR),
+        ));
+    }
     if let Some(t) = &model.fleet.target {
         left.push(Span::raw(format!(" │ target {}", t.selector)));
     }
