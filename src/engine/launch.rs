@@ -117,6 +117,28 @@ pub fn transports(
     })
 }
 
+/// The SSH transport of a read-only front end: it can run the fixed metrics probe and nothing
+/// else (`ProbeOnly`), never passes `--accept-new` (only the user's ssh config can accept a
+/// first-seen key), and asks for no passphrase (a key that needs one is skipped, as with
+/// `BatchMode=yes`).
+pub fn probe_only_ssh(
+    home: &Home,
+    settings: &Settings,
+    flags: &SshFlags,
+) -> Result<crate::engine::sampling::ProbeOnly, Error> {
+    crate::transport::rate::configure(settings.run.handshakes_per_second);
+    let ssh = SshTransport::new(SshOptions {
+        ssh_config: flags.ssh_config.clone(),
+        extra_known_hosts: flags.known_hosts.clone(),
+        fleetdeck_known_hosts: home.known_hosts_file(),
+        accept_new: false,
+        max_handshakes: settings.run.max_handshakes as usize,
+        max_channels_per_connection: DEFAULT_MAX_CHANNELS,
+        passphrase: None,
+    })?;
+    Ok(crate::engine::sampling::ProbeOnly::ssh(ssh))
+}
+
 /// The context runs of a front end share: the fan-out budget and host slots from
 /// config.toml, the circuit breaker saved in the state folder (breakers.json, so consecutive
 /// `fleetdeck run`s skip dead hosts fast), and the lock manager of this home.

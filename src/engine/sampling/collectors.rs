@@ -13,13 +13,13 @@ use tokio_util::sync::CancellationToken;
 use super::exporter;
 use super::log::{MetricsLog, read_back};
 use super::plan::{Plan, plan_for};
+use super::probe_only::ProbeOnly;
 use super::ssh::{self, SshSampling};
 use crate::config::{Home, Settings};
 use crate::engine::session::view::SharedView;
 use crate::inventory::Host;
 use crate::metrics::Availability;
 use crate::store::Rotation;
-use crate::transport::Transport;
 
 /// How often new samples become visible (one change for readers, however many arrived).
 pub const PUBLISH_EVERY: Duration = Duration::from_secs(1);
@@ -30,7 +30,46 @@ pub(crate) fn start(
     home: &Home,
     settings: &Settings,
     hosts: &[Host],
-    ssh_transport: impl Fn() -> Option<Arc<dyn Transport>> + Send + Sync + 'static,
+    ssh_transport: impl Fn() -> Option<ProbeOnly> + Send + Sync + 'static,
+    stop: &CancellationToken,
+) -> Vec<JoinHandle<()>> {
+    let mut tasks = vec![publisher(view, home, settings, stop.clone())];
+    tasks.extend(samplers(view, settings, hosts, ssh_transport, stop));
+    tasks
+}
+
+/// A read-only front end's collection (`FleetReader`): the last day read back for its charts,
+/// then the same samplers, SSH hosts through `probe` only. Nothing is written: the metrics log
+/// is the sessions' (a console or watcher of the same home), and the reader publishes frames
+/// itself.
+pub(crate) fn start_readonly(
+    view: &Arc<SharedView>,
+    home: &Home,
+    settings: &Settings,
+    hosts: &[Host],
+    probe: Option<ProbeOnly>,
+    stop: &CancellationToken,
+) -> Vec<JoinHandle<()>> {
+    let back = Arc::clone(view);
+    let home = home.clone();
+    let mut tasks = vec![tokio::spawn(async move {
+        if let Ok(points) =
+            tokio::task::spawn_blocking(move || read_back(&home, SystemTime::now())).await
+        {
+            back.restore_metrics(points);
+        }
+    })];
+    tasks.extend(samplers(view, settings, hosts, move || probe.clone(), stop));
+    tasks
+}
+
+/// Applies each host's plan (hosts nothing samples are marked once) and starts the SSH probe
+/// sampler and the exporter scraper for the hosts that need them.
+fn samplers(
+    view: &Arc<SharedView>,
+    settings: &Settings,
+    hosts: &[Host],
+    ssh_transport: impl Fn() -> Option<ProbeOnly> + Send + Sync + 'static,
     stop: &CancellationToken,
 ) -> Vec<JoinHandle<()>> {
     let metrics = &settings.metrics;
@@ -49,7 +88,7 @@ pub(crate) fn start(
             Plan::Agent => {}
         }
     }
-    let mut tasks = vec![publisher(view, home, settings, stop.clone())];
+    let mut tasks = Vec::new();
     if let Some(every) = metrics.ssh_interval()
         && !probe_hosts.is_empty()
     {

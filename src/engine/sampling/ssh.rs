@@ -12,12 +12,12 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::probe_run::{ProbeFailure, probe};
+use super::probe_only::ProbeOnly;
+use super::probe_run::ProbeFailure;
 use super::rounds;
 use crate::engine::session::view::SharedView;
 use crate::inventory::Host;
 use crate::metrics::{Availability, Reading, Sample, Source, sample_between};
-use crate::transport::Transport;
 
 /// Probes in flight at once (each is one channel on an existing connection, or a handshake
 /// the transport itself paces with `max_handshakes`).
@@ -40,10 +40,10 @@ pub struct SshSampling {
 }
 
 /// Samples `cfg.hosts` until `stop`, through the transport `transport()` gives (none yet:
-/// the tick is skipped, e.g. while an ssh config does not parse).
+/// the tick is skipped, e.g. while an ssh config does not parse). It can only probe.
 pub(crate) fn spawn(
     cfg: SshSampling,
-    transport: impl Fn() -> Option<Arc<dyn Transport>> + Send + Sync + 'static,
+    transport: impl Fn() -> Option<ProbeOnly> + Send + Sync + 'static,
     view: Arc<SharedView>,
     stop: CancellationToken,
 ) -> JoinHandle<()> {
@@ -65,13 +65,12 @@ pub(crate) fn spawn(
                         _ => true,
                     };
                     let (host, transport, permits) =
-                        (host.clone(), Arc::clone(&transport), Arc::clone(&permits));
+                        (host.clone(), transport.clone(), Arc::clone(&permits));
                     let connect_timeout = cfg.connect_timeout;
                     Some(async move {
                         let read = async |host: &Host| {
                             let _permit = permits.acquire().await;
-                            let r = probe(transport.as_ref(), host, connect_timeout, PROBE_TIMEOUT)
-                                .await;
+                            let r = transport.probe(host, connect_timeout, PROBE_TIMEOUT).await;
                             (r, Instant::now())
                         };
                         let mut readings = vec![read(&host).await];

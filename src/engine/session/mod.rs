@@ -395,10 +395,10 @@ impl FleetSession {
     /// Metric collectors over the session's transports (see `sampling::collectors`).
     fn start_metrics(&self, settings: &Settings) {
         let weak = Arc::downgrade(&self.inner);
-        let ssh = move || -> Option<Arc<dyn crate::transport::Transport>> {
+        let ssh = move || -> Option<super::sampling::ProbeOnly> {
             let inner = weak.upgrade()?;
             let ssh = lock(&inner.links).ssh()?;
-            Some(Arc::new(ssh))
+            Some(super::sampling::ProbeOnly::ssh(ssh))
         };
         let tasks = super::sampling::collectors::start(
             &self.inner.view,

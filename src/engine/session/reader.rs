@@ -6,8 +6,10 @@
 //! Taken from a session (`FleetSession::reader`), it shares the session's picture and feeds.
 //! Opened on its own (`FleetReader::open`, the wallboard), it contacts agents with read-scope
 //! tokens only (`AgentWatcher`; a host without `read_token_file` is shown as failed with "no
-//! read token" and never contacted), opens no SSH connection at all, and follows
-//! history.jsonl for the runs other fleetdeck processes of the same home record.
+//! read token" and never contacted), samples SSH hosts through the fixed metrics probe only
+//! (`ProbeOnly`: a transport that can run nothing else; `--accept-new` is never passed and no
+//! passphrase is asked), and follows history.jsonl and incidents.jsonl for what other fleetdeck
+//! processes of the same home record.
 //!
 //! A reader cannot start a run; this does not compile (no such method, E0599):
 //!
@@ -77,12 +79,14 @@ use super::collect;
 use super::feed::Subscription;
 use super::view::{FleetSnapshot, RECENT_RUNS, SharedView};
 use crate::config::{Home, Settings, current_user};
+use crate::engine::launch::{SshFlags, probe_only_ssh};
 use crate::engine::records::Records;
+use crate::engine::sampling::ProbeOnly;
 use crate::engine::types::RunResult;
 use crate::inventory::{Host, TransportKind};
 use crate::store::read_newest_as;
-use crate::transport::ConnState;
 use crate::transport::agent::{AgentAlert, AgentHeartbeat, AgentWatcher};
+use crate::transport::{ConnState, ErrorKind};
 
 /// How often a standalone reader looks at history.jsonl for runs recorded by others.
 const HISTORY_POLL: Duration = Duration::from_secs(2);
@@ -97,6 +101,7 @@ pub struct FleetReader {
 
 struct Standalone {
     watcher: AgentWatcher,
+    probe: Option<ProbeOnly>,
     stop: CancellationToken,
 }
 
@@ -104,6 +109,10 @@ impl Drop for Standalone {
     fn drop(&mut self) {
         self.stop.cancel();
         self.watcher.shutdown();
+        // Say goodbye to the SSH servers when a runtime is still there to do it.
+        if let (Some(probe), Ok(rt)) = (self.probe.take(), tokio::runtime::Handle::try_current()) {
+            rt.spawn(async move { probe.shutdown().await });
+        }
     }
 }
 
@@ -112,10 +121,35 @@ impl FleetReader {
         FleetReader { view, _own: None }
     }
 
-    /// A reader of its own on `hosts` of `home`: agents over read tokens, SSH hosts not
-    /// contacted, runs from history.jsonl. Inside the tokio runtime.
+    /// A reader of its own on `hosts` of `home`: agents over read tokens, SSH hosts through
+    /// the fixed probe (the default ssh config and known_hosts), runs from history.jsonl.
+    /// Inside the tokio runtime.
     pub fn open(home: &Home, settings: &Settings, hosts: Vec<Host>) -> FleetReader {
+        Self::open_with_ssh(home, settings, hosts, &SshFlags::default())
+    }
+
+    /// As [`FleetReader::open`], SSH hosts reached with `ssh`'s config and known_hosts files
+    /// (its `accept_new` is ignored: a reader accepts a new host key only where the user's ssh
+    /// config says so, as ssh would).
+    pub fn open_with_ssh(
+        home: &Home,
+        settings: &Settings,
+        hosts: Vec<Host>,
+        ssh: &SshFlags,
+    ) -> FleetReader {
         let view = SharedView::new(hosts);
+        let any_ssh = view
+            .hosts()
+            .iter()
+            .any(|h| h.transport == TransportKind::Ssh);
+        let (probe, ssh_problem) = match any_ssh.then(|| probe_only_ssh(home, settings, ssh)) {
+            Some(Ok(probe)) => (Some(probe), None),
+            Some(Err(e)) => {
+                tracing::warn!(error = %e, "SSH hosts not sampled");
+                (None, Some(e.to_string()))
+            }
+            None => (None, None),
+        };
         // Acknowledged alerts are per consumer: a reader must not take the console's.
         let watcher = AgentWatcher::new(&home.config_dir, format!("{}/reader", current_user()));
         let stop = CancellationToken::new();
@@ -141,16 +175,22 @@ impl FleetReader {
             Arc::clone(&view),
             stop.clone(),
         );
-        let (hosts, poll_watcher) = (Arc::clone(view.hosts()), watcher.clone());
+        let (hosts, poll_watcher, poll_probe) =
+            (Arc::clone(view.hosts()), watcher.clone(), probe.clone());
         let poll = move || {
             hosts
                 .iter()
                 .map(|h| {
                     let state = match h.transport {
                         TransportKind::Local => ConnState::Local,
-                        // Never contacted by a reader (its metrics come with a later issue,
-                        // through a fixed probe only).
-                        TransportKind::Ssh => ConnState::NotTracked,
+                        TransportKind::Ssh => match (&poll_probe, &ssh_problem) {
+                            (Some(p), _) => p.connection(h),
+                            (None, Some(why)) => ConnState::Failed {
+                                kind: ErrorKind::Io,
+                                reason: why.clone(),
+                            },
+                            (None, None) => ConnState::NotTracked,
+                        },
                         TransportKind::Agent => refused
                             .get(&h.name)
                             .cloned()
@@ -163,6 +203,15 @@ impl FleetReader {
         view.set_connections(poll());
         collect::connections(poll, Arc::clone(&view), stop.clone());
         collect::publisher(Arc::clone(&view), stop.clone());
+        let all: Vec<Host> = view.hosts().to_vec();
+        crate::engine::sampling::collectors::start_readonly(
+            &view,
+            home,
+            settings,
+            &all,
+            probe.clone(),
+            &stop,
+        );
         let history = Records::new(home, &settings.store).history_path();
         tokio::spawn(follow_history(history, Arc::clone(&view), stop.clone()));
         super::incident_feed::follow(
@@ -174,7 +223,11 @@ impl FleetReader {
         );
         FleetReader {
             view,
-            _own: Some(Arc::new(Standalone { watcher, stop })),
+            _own: Some(Arc::new(Standalone {
+                watcher,
+                probe,
+                stop,
+            })),
         }
     }
 
