@@ -47,18 +47,15 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Hosts(args) => {
-            let settings = load_settings(&home)?;
-            let _log = start_logging(&home, cli.verbose, &settings);
+            let (settings, _log) = open_home(&home, cli.verbose)?;
             hosts::run(&home, &settings, &args)
         }
         Command::Metrics(args) => {
-            let settings = load_settings(&home)?;
-            let _log = start_logging(&home, cli.verbose, &settings);
+            let (settings, _log) = open_home(&home, cli.verbose)?;
             metrics::run(&home, &settings, &args)
         }
         Command::Run(args) => {
-            let settings = load_settings(&home)?;
-            let _log = start_logging(&home, cli.verbose, &settings);
+            let (settings, _log) = open_home(&home, cli.verbose)?;
             // `run --action NAME` is an action's run; `run -- COMMAND` an ad-hoc one.
             if args.action.is_some() {
                 actions::run_action(&home, &settings, &args)
@@ -67,47 +64,55 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
             }
         }
         Command::Actions(args) => {
-            let settings = load_settings(&home)?;
-            let _log = start_logging(&home, cli.verbose, &settings);
+            let (_settings, _log) = open_home(&home, cli.verbose)?;
             actions::run(&home, &args)
         }
         Command::Locks(args) => {
-            let settings = load_settings(&home)?;
-            let _log = start_logging(&home, cli.verbose, &settings);
+            let (settings, _log) = open_home(&home, cli.verbose)?;
             locks::run(&home, &settings, &args)
         }
         Command::History(args) => {
-            let settings = load_settings(&home)?;
-            let _log = start_logging(&home, cli.verbose, &settings);
+            let (settings, _log) = open_home(&home, cli.verbose)?;
             history::run(&home, &settings, &args)
         }
         Command::Incidents(args) => {
-            let settings = load_settings(&home)?;
-            let _log = start_logging(&home, cli.verbose, &settings);
+            let (settings, _log) = open_home(&home, cli.verbose)?;
             incidents::run(&home, &settings, &args)
         }
         Command::Export(args) => {
-            let settings = load_settings(&home)?;
-            let _log = start_logging(&home, cli.verbose, &settings);
+            let (settings, _log) = open_home(&home, cli.verbose)?;
             export::run(&home, &settings, &args)
         }
         Command::Stats(args) => {
-            let settings = load_settings(&home)?;
-            let _log = start_logging(&home, cli.verbose, &settings);
+            let (settings, _log) = open_home(&home, cli.verbose)?;
             stats::run(&home, &settings, &args)
         }
         Command::Agent(cmd) => agent::run(&home, cli.verbose, &cmd),
         // Its own temporary home, whatever --home says.
         Command::Demo(args) => demo::run(&args, cli.verbose),
         Command::Tui(args) => {
-            let settings = load_settings(&home)?;
-            let _log = start_logging(&home, cli.verbose, &settings);
+            let (settings, _log) = open_home(&home, cli.verbose)?;
             let options = tui::ConsoleOptions {
                 ssh: args.ssh_flags(),
             };
             tui::run(&home, &settings, options)
         }
     }
+}
+
+/// What every command that works with the home does first: config.toml, logging, and the
+/// runs whose process died mid-run recorded as interrupted (once, by whoever comes first).
+fn open_home(home: &Home, verbose: u8) -> Result<(Settings, Option<logging::LogGuard>), Error> {
+    let settings = load_settings(home)?;
+    let log = start_logging(home, verbose, &settings);
+    let records = crate::engine::Records::new(home, &settings.store);
+    for id in crate::engine::interrupted::recover(&records) {
+        eprintln!(
+            "fleetdeck: run {id} was interrupted (its fleetdeck process died mid-run); recorded \
+             in history as interrupted: fleetdeck history show {id}"
+        );
+    }
+    Ok((settings, log))
 }
 
 fn load_settings(home: &Home) -> Result<Settings, Error> {
