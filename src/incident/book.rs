@@ -312,6 +312,26 @@ impl Book {
         ) -> Result<Option<(Option<String>, What)>, BookError>,
     ) -> Result<Option<Event>, BookError> {
         let _held = writing.lock.exclusive()?;
+        let Some(event) = self.append_one(&mut writing.writer, decide)? else {
+            return Ok(None);
+        };
+        if let Some(writer) = &mut writing.writer {
+            writer.sync()?;
+        }
+        // Read back through the fold, like any other process's line.
+        self.catch_up()?;
+        Ok(Some(event))
+    }
+
+    /// Under the book lock: catches up, decides, appends (not synced yet). The caller syncs.
+    fn append_one(
+        &mut self,
+        slot: &mut Option<JsonlWriter>,
+        decide: impl FnOnce(
+            &Folded,
+            OffsetDateTime,
+        ) -> Result<Option<(Option<String>, What)>, BookError>,
+    ) -> Result<Option<Event>, BookError> {
         self.catch_up()?;
         let now = OffsetDateTime::now_utc();
         let Some((id, what)) = decide(&self.folded, now)? else {
@@ -324,9 +344,9 @@ impl Book {
             id,
             what,
         };
-        let writer = match &mut writing.writer {
+        let writer = match slot {
             Some(w) => w,
-            None => writing.writer.insert(JsonlWriter::open(
+            None => slot.insert(JsonlWriter::open(
                 &self.path,
                 Rotation::NEVER,
                 BOOK_VERSION,
@@ -334,10 +354,80 @@ impl Book {
         };
         self.rotate_if_needed(writer, &event, now)?;
         writer.append(&event)?;
-        writer.sync()?;
-        // Read back through the fold, like any other process's line.
-        self.catch_up()?;
         Ok(Some(event))
+    }
+
+    /// Records a source's observations in one transaction: one lock and one sync for the
+    /// batch (an Alertmanager poll brings thousands), each decided on the fold as the ones
+    /// before it left it. One result per observation, in order; when the final sync fails,
+    /// every line written is reported failed (its source tries again; redeliveries change
+    /// nothing).
+    pub fn observe_all(&mut self, batch: &[Observation]) -> Vec<Result<Option<Event>, BookError>> {
+        let mut writing = match self.writing.take() {
+            Some(w) => w,
+            None => match create_lock(&self.path) {
+                Ok(lock) => Writing { lock, writer: None },
+                Err(e) => {
+                    let text = e.to_string();
+                    return batch
+                        .iter()
+                        .map(|_| Err(BookError::Invalid(text.clone())))
+                        .collect();
+                }
+            },
+        };
+        let results = self.observe_all_with(&mut writing, batch);
+        self.writing = Some(writing);
+        results
+    }
+
+    fn observe_all_with(
+        &mut self,
+        writing: &mut Writing,
+        batch: &[Observation],
+    ) -> Vec<Result<Option<Event>, BookError>> {
+        let held = match writing.lock.exclusive() {
+            Ok(held) => held,
+            Err(e) => {
+                let text = e.to_string();
+                return batch
+                    .iter()
+                    .map(|_| Err(BookError::Invalid(text.clone())))
+                    .collect();
+            }
+        };
+        let mut results: Vec<Result<Option<Event>, BookError>> = batch
+            .iter()
+            .map(|obs| {
+                if obs.fingerprint.trim().is_empty() {
+                    return Err(BookError::Invalid(format!(
+                        "a {} observation needs a fingerprint",
+                        obs.source
+                    )));
+                }
+                let obs = bounded(obs);
+                self.append_one(&mut writing.writer, |folded, now| {
+                    Ok(decide::observe(folded, &obs, now))
+                })
+            })
+            .collect();
+        let wrote = results.iter().any(|r| matches!(r, Ok(Some(_))));
+        if wrote
+            && let Some(writer) = &mut writing.writer
+            && let Err(e) = writer.sync()
+        {
+            let text = format!("not synced to disk: {e}");
+            for r in &mut results {
+                if matches!(r, Ok(Some(_))) {
+                    *r = Err(BookError::Invalid(text.clone()));
+                }
+            }
+        }
+        if let Err(e) = self.catch_up() {
+            tracing::warn!(error = %e, "incident book: cannot read back the batch just written");
+        }
+        drop(held);
+        results
     }
 
     /// Rotates (see the module doc) when `event` would take the file past the limit and

@@ -190,6 +190,7 @@ impl FleetSession {
         let locks = ctx.locks.clone();
         let records = Records::new(home, &settings.store);
         let queue = RunQueue::new(ctx, Some(records.clone()), &settings.queue);
+        let incidents_wake = Arc::new(tokio::sync::Notify::new());
         let session = FleetSession {
             inner: Arc::new(Inner {
                 view,
@@ -201,7 +202,8 @@ impl FleetSession {
                 requests: Mutex::new(requests),
                 watch_agents: options.watch_agents,
                 recorder: {
-                    let recorder = super::incidents::AlertRecorder::new(home, &settings.store);
+                    let recorder = super::incidents::AlertRecorder::new(home, &settings.store)
+                        .with_wake(Arc::clone(&incidents_wake));
                     // Only sessions that write incidents need the sinks (a run's does not:
                     // no webhook URL file read, no delivery task per `fleetdeck run`).
                     if options.watch_agents || options.record_incidents {
@@ -211,7 +213,7 @@ impl FleetSession {
                         recorder
                     }
                 },
-                incidents_wake: Arc::new(tokio::sync::Notify::new()),
+                incidents_wake,
                 store: settings.store.clone(),
                 alertmanager: settings.alertmanager.clone(),
                 analysis: settings.analysis.clone(),
