@@ -3,6 +3,7 @@
 //! touches the terminal: front ends receive `EngineEvent`s.
 
 pub mod alertmanager_feed;
+pub mod alertmanager_hook;
 pub mod audit;
 pub mod breaker;
 pub mod checks;
@@ -12,6 +13,7 @@ mod execution;
 pub mod fd_limit;
 mod forwarder;
 pub mod host_slots;
+pub(crate) mod http_serve;
 pub mod incident_notices;
 pub mod incidents;
 pub mod interrupted;

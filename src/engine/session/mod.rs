@@ -258,10 +258,24 @@ impl FleetSession {
                 that ended while no fleetdeck ran stay open until seen again"),
         }
         let hosts = host_index(self.inner.view.hosts());
+        let poke = Arc::new(tokio::sync::Notify::new());
+        if let Some(addr) = settings.alertmanager.listen() {
+            let (addr, poke, stop) = (addr.to_string(), Arc::clone(&poke), self.inner.stop.clone());
+            tokio::spawn(async move {
+                match super::alertmanager_hook::listen(&addr, poke, stop).await {
+                    Ok(bound) => {
+                        tracing::info!(%bound, "taking Alertmanager's webhook on /alertmanager")
+                    }
+                    // A second console or watcher on the same address: polling still works.
+                    Err(e) => tracing::warn!(error = %e, "Alertmanager is polled only"),
+                }
+            });
+        }
         let task = spawn_loop(
             source,
             hosts,
             self.inner.recorder.clone(),
+            poke,
             self.inner.stop.clone(),
         );
         lock(&self.inner.tasks).push(task);
