@@ -37,7 +37,8 @@
 #
 # Knobs (environment): ALERTS=2000 AGENT_ALERTS=200 AGENTS=$AGENT_ALERTS IDLE_SECS=60
 #   POLL_SECS=1 (`[alertmanager] poll_interval`, whole seconds; fleetdeck's floor is 1s, its
-#   default 15s) WATCH_MS=250 (the agents' watcher interval) SHOW_SECS=180 (longest wait for the
+#   default 15s) WEBHOOK=0 (1: Alertmanager's receiver POSTs to fleetdeck's `[alertmanager]
+#   listen`, group_wait 0s, and each notification makes the console poll at once) WATCH_MS=250 (the agents' watcher interval) SHOW_SECS=180 (longest wait for the
 #   screen) WORK=/tmp/fleetdeck-bench-incidents
 #   FLEETDECK_BIN=path (skip `cargo build --release --locked` and use this binary)
 # Report: $WORK/results.md (printed at the end); raw figures in $WORK/phases.tsv and
@@ -55,6 +56,7 @@ AGENT_ALERTS=${AGENT_ALERTS:-200}
 AGENTS=${AGENTS:-$AGENT_ALERTS}
 IDLE_SECS=${IDLE_SECS:-60}
 POLL_SECS=${POLL_SECS:-1}
+WEBHOOK=${WEBHOOK:-0}
 WATCH_MS=${WATCH_MS:-250}
 SHOW_SECS=${SHOW_SECS:-180}
 WORK=${WORK:-/tmp/fleetdeck-bench-incidents}
@@ -71,6 +73,7 @@ bad() { echo "bench-incidents: $*" >&2; exit 2; }
 (((AGENT_ALERTS + AGENTS - 1) / AGENTS <= 1000)) || bad "more than 1000 hosts per agent; raise AGENTS"
 [[ $IDLE_SECS =~ ^[1-9][0-9]*$ && $IDLE_SECS -le 3600 ]] || bad "IDLE_SECS must be 1..3600 seconds, got '$IDLE_SECS'"
 [[ $POLL_SECS =~ ^[1-9][0-9]*$ && $POLL_SECS -le 300 ]] || bad "POLL_SECS must be 1..300 whole seconds (fleetdeck refuses less than 1s), got '$POLL_SECS'"
+[[ $WEBHOOK == 0 || $WEBHOOK == 1 ]] || bad "WEBHOOK must be 0 or 1, got '$WEBHOOK'"
 [[ $WATCH_MS =~ ^[1-9][0-9]*$ && $WATCH_MS -ge 100 && $WATCH_MS -le 60000 ]] || bad "WATCH_MS must be 100..60000 (the agents' floor is 100ms), got '$WATCH_MS'"
 [[ $SHOW_SECS =~ ^[1-9][0-9]*$ && $SHOW_SECS -le 1800 ]] || bad "SHOW_SECS must be 1..1800, got '$SHOW_SECS'"
 
@@ -125,7 +128,19 @@ http() { curl -sS --noproxy '*' "$@"; }
 # ---------------------------------------------------------------------------------------------
 # Alertmanager on a free loopback port: its config (one receiver that sends nothing) and
 # storage under $WORK/am. A port taken between the check and the start makes it exit: retry.
-printf 'route:\n  receiver: "null"\nreceivers:\n  - name: "null"\n' >"$WORK/am/alertmanager.yml"
+HOOK_PORT=""
+if [[ $WEBHOOK == 1 ]]; then
+  for _ in $(seq 50); do
+    p=$((20000 + RANDOM % 40000))
+    if ! fleet_port_in_use "$p"; then HOOK_PORT=$p; break; fi
+  done
+  [[ -n $HOOK_PORT ]] || die "no free loopback port for fleetdeck's webhook"
+  # One group for all alerts: one notification per change, at once.
+  printf 'route:\n  receiver: fleetdeck\n  group_wait: 0s\n  group_interval: 1s\nreceivers:\n  - name: fleetdeck\n    webhook_configs:\n      - url: http://127.0.0.1:%s/alertmanager\n        send_resolved: true\n' \
+    "$HOOK_PORT" >"$WORK/am/alertmanager.yml"
+else
+  printf 'route:\n  receiver: "null"\nreceivers:\n  - name: "null"\n' >"$WORK/am/alertmanager.yml"
+fi
 AM_URL=""
 for _ in $(seq 5); do
   port=""
@@ -202,6 +217,7 @@ H=$WORK/home
   done
 } >"$H/config/hosts.toml"
 printf '[alertmanager]\nurl = "%s"\npoll_interval = "%ss"\n' "$AM_URL" "$POLL_SECS" >"$H/config/config.toml"
+[[ -n $HOOK_PORT ]] && printf 'listen = "127.0.0.1:%s"\n' "$HOOK_PORT" >>"$H/config/config.toml"
 "$FD" --home "$H" check >"$WORK/check.txt" 2>&1 || die "fleetdeck check refuses the generated config: $(tail -5 "$WORK/check.txt")"
 BOOK=$H/data/incidents.jsonl
 
@@ -394,7 +410,7 @@ OPEN=$("$FD" --home "$H" incidents --offline --json 2>/dev/null | grep -c .)
   [[ -n $FLEETDECK_BIN ]] && echo "Binary: FLEETDECK_BIN=$FLEETDECK_BIN, modified $(date -u -r "$FLEETDECK_BIN" '+%Y-%m-%d %H:%M UTC') (its source may differ from this checkout)." && echo
   echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), $(uname -sr);" \
     "Alertmanager $("$AM_BIN" --version 2>&1 | head -1 | awk '{print $3}'); console at ${COLS}x${ROWS} in tmux;" \
-    "\`[alertmanager] poll_interval = \"${POLL_SECS}s\"\`; agent watcher interval ${WATCH_MS} ms, heartbeat 5 s."
+    "\`[alertmanager] poll_interval = \"${POLL_SECS}s\"\`$([[ $WEBHOOK == 1 ]] && echo ", Alertmanager's webhook to \`[alertmanager] listen\` (group_wait 0s)"); agent watcher interval ${WATCH_MS} ms, heartbeat 5 s."
   echo
   echo "## Time to the console"
   echo

@@ -187,13 +187,7 @@ impl AlertRecorder {
             Some(book) => book,
             None => match Book::open(&self.path, self.rotation) {
                 Ok(book) => guard.insert(book),
-                Err(e) => {
-                    let text = e.to_string();
-                    return observations
-                        .iter()
-                        .map(|_| Err(BookError::Invalid(text.clone())))
-                        .collect();
-                }
+                Err(e) => return crate::incident::book::all_failed(observations.len(), &e),
             },
         };
         let results = book.observe_all(observations);

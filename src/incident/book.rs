@@ -291,6 +291,14 @@ impl Book {
             OffsetDateTime,
         ) -> Result<Option<(Option<String>, What)>, BookError>,
     ) -> Result<Option<Event>, BookError> {
+        self.with_writing(|book, writing| book.write_with(writing, decide))?
+    }
+
+    /// Runs `f` with this book's writing side (its lock file opened at the first write).
+    fn with_writing<R>(
+        &mut self,
+        f: impl FnOnce(&mut Self, &mut Writing) -> R,
+    ) -> Result<R, BookError> {
         let mut writing = match self.writing.take() {
             Some(w) => w,
             None => Writing {
@@ -298,9 +306,9 @@ impl Book {
                 writer: None,
             },
         };
-        let result = self.write_with(&mut writing, decide);
+        let result = f(self, &mut writing);
         self.writing = Some(writing);
-        result
+        Ok(result)
     }
 
     fn write_with(
@@ -363,22 +371,8 @@ impl Book {
     /// every line written is reported failed (its source tries again; redeliveries change
     /// nothing).
     pub fn observe_all(&mut self, batch: &[Observation]) -> Vec<Result<Option<Event>, BookError>> {
-        let mut writing = match self.writing.take() {
-            Some(w) => w,
-            None => match create_lock(&self.path) {
-                Ok(lock) => Writing { lock, writer: None },
-                Err(e) => {
-                    let text = e.to_string();
-                    return batch
-                        .iter()
-                        .map(|_| Err(BookError::Invalid(text.clone())))
-                        .collect();
-                }
-            },
-        };
-        let results = self.observe_all_with(&mut writing, batch);
-        self.writing = Some(writing);
-        results
+        self.with_writing(|book, writing| book.observe_all_with(writing, batch))
+            .unwrap_or_else(|e| all_failed(batch.len(), &e))
     }
 
     fn observe_all_with(
@@ -388,13 +382,7 @@ impl Book {
     ) -> Vec<Result<Option<Event>, BookError>> {
         let held = match writing.lock.exclusive() {
             Ok(held) => held,
-            Err(e) => {
-                let text = e.to_string();
-                return batch
-                    .iter()
-                    .map(|_| Err(BookError::Invalid(text.clone())))
-                    .collect();
-            }
+            Err(e) => return all_failed(batch.len(), &e.into()),
         };
         let mut results: Vec<Result<Option<Event>, BookError>> = batch
             .iter()
@@ -644,6 +632,14 @@ fn clip_text(text: &str) -> String {
 }
 
 /// `obs` with every text and list cut to the book's bounds.
+/// `n` results, each the failure `e` (a batch that could not be written at all).
+pub fn all_failed(n: usize, e: &BookError) -> Vec<Result<Option<Event>, BookError>> {
+    let text = e.to_string();
+    (0..n)
+        .map(|_| Err(BookError::Invalid(text.clone())))
+        .collect()
+}
+
 fn bounded(obs: &Observation) -> Observation {
     let map = |m: &std::collections::BTreeMap<String, String>| {
         m.iter()
