@@ -2,9 +2,11 @@
 //! agent writes status.json (host up, then an incident when the agent's process watcher fires),
 //! serves `[metrics] listen`, turns a second watcher away naming itself, and stops on SIGTERM
 //! with exit 0 and its lock released; `status` without a file, with a stale one, as tmux
-//! markup and as JSON. Every process is the test's own, ended by pid; loopback only.
+//! markup and as JSON; the console (in tmux) writes it too. Every process is the test's own, ended by pid; loopback only.
 
 mod support;
+#[path = "support/tmux.rs"]
+mod tmux;
 
 use std::fs;
 use std::os::fd::AsRawFd;
@@ -83,7 +85,10 @@ fn status_without_a_file_says_so_and_exits_0() {
     let (code, line) = status(home.path(), &["--tmux"], "C.UTF-8");
     assert_eq!(code, 0);
     assert_eq!(line, "#[fg=colour244]fleetdeck: no status#[default]");
-    assert_eq!(status_json(home.path()), serde_json::json!({ "state": "none" }));
+    assert_eq!(
+        status_json(home.path()),
+        serde_json::json!({ "state": "none" })
+    );
     // Nothing was created by asking.
     assert!(!home.path().join("data").exists());
 }
@@ -92,7 +97,11 @@ fn status_without_a_file_says_so_and_exits_0() {
 fn a_live_file_is_one_line_plain_ascii_tmux_and_json() {
     let home = tempfile::tempdir().unwrap();
     // This test's own process: alive for the whole test.
-    write_status(home.path(), &rfc3339_ago(Duration::from_secs(1)), std::process::id());
+    write_status(
+        home.path(),
+        &rfc3339_ago(Duration::from_secs(1)),
+        std::process::id(),
+    );
     let (code, line) = status(home.path(), &[], "C.UTF-8");
     assert_eq!((code, line.as_str()), (0, "✖2 ▲5 · 498/500 up · 1 running"));
     let (_, line) = status(home.path(), &[], "C");
@@ -112,17 +121,28 @@ fn a_live_file_is_one_line_plain_ascii_tmux_and_json() {
 #[test]
 fn a_file_of_a_dead_writer_or_an_old_one_is_stale() {
     let home = tempfile::tempdir().unwrap();
-    write_status(home.path(), &rfc3339_ago(Duration::from_secs(301)), dead_pid());
+    write_status(
+        home.path(),
+        &rfc3339_ago(Duration::from_secs(301)),
+        dead_pid(),
+    );
     let (code, line) = status(home.path(), &[], "C.UTF-8");
     assert_eq!(code, 0);
     assert_eq!(line, "stale 5m · ✖2 ▲5 · 498/500 up · 1 running");
     let (_, line) = status(home.path(), &["--tmux"], "C.UTF-8");
-    assert!(line.starts_with("#[fg=yellow]stale 5m#[default] · "), "{line}");
+    assert!(
+        line.starts_with("#[fg=yellow]stale 5m#[default] · "),
+        "{line}"
+    );
     let v = status_json(home.path());
     assert_eq!(v["state"], "stale");
     assert_eq!(v["writer_gone"], true);
     // A live writer whose file stopped being refreshed is stale as well.
-    write_status(home.path(), &rfc3339_ago(Duration::from_secs(45)), std::process::id());
+    write_status(
+        home.path(),
+        &rfc3339_ago(Duration::from_secs(45)),
+        std::process::id(),
+    );
     let (_, line) = status(home.path(), &[], "C.UTF-8");
     assert!(line.starts_with("stale 45s · "), "{line}");
     // A damaged file: a short line for the status bar, exit 1.
@@ -243,7 +263,11 @@ fn status_until(home: &Path, watcher: &mut Watcher, done: impl Fn(&Value) -> boo
         if done(&v) {
             return v;
         }
-        assert!(start.elapsed() < PATIENCE, "never came: {v}\n{}", watcher.log());
+        assert!(
+            start.elapsed() < PATIENCE,
+            "never came: {v}\n{}",
+            watcher.log()
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
 }
@@ -286,9 +310,9 @@ fn watch_collects_writes_status_holds_the_home_and_stops_on_sigterm() {
          interval = \"100ms\"\nseverity = \"critical\"\n",
         marker.replace('.', "\\\\.")
     );
-    let _agent = Agent::start(&dir.path().join("a1"), "a1", &watcher_toml);
+    let agent = Agent::start(&dir.path().join("a1"), "a1", &watcher_toml);
     let home = tempfile::tempdir().unwrap();
-    write_config(home.path(), "hosts.toml", _agent.hosts_entry("a1"));
+    write_config(home.path(), "hosts.toml", agent.hosts_entry("a1"));
     let (_port, mut watcher) = watcher_serving_metrics(home.path(), dir.path());
 
     // The agent's heartbeats make it up; nothing is open yet.
@@ -333,4 +357,47 @@ fn watch_collects_writes_status_holds_the_home_and_stops_on_sigterm() {
     drop(lock);
     assert_eq!(status_json(home.path())["state"], "stale");
     assert!(watcher.log().contains("fleetdeck watch stopped"));
+}
+
+#[test]
+fn the_console_writes_status_while_it_runs() {
+    let home = support::cli::home_with("[[hosts]]\nname = \"lab[1-2]\"\ntransport = \"local\"\n");
+    let command = tmux::fleetdeck_command(home.path(), "tui");
+    let Some(tmux) = tmux::Tmux::start("fdstatus", home.path(), &command, 100, 30) else {
+        return;
+    };
+    tmux.wait_for("the fleet table", |s| s.contains("lab1"));
+    let start = Instant::now();
+    let v = loop {
+        let v = status_json(home.path());
+        if v["state"] == "live" {
+            break v;
+        }
+        assert!(
+            start.elapsed() < PATIENCE,
+            "no status from the console: {v}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(v["writer"], "console");
+    // Local hosts are up: they run as processes here.
+    assert_eq!(
+        v["hosts"],
+        serde_json::json!({"up": 2, "down": 0, "unknown": 0, "total": 2})
+    );
+    let (_, line) = status(home.path(), &[], "C.UTF-8");
+    assert_eq!(line, "✔ · 2/2 up");
+    tmux.keys(&["Q"]);
+    tmux.wait_gone();
+    // The console is gone: its counts are not kept any more (once its process is reaped).
+    let start = Instant::now();
+    loop {
+        let v = status_json(home.path());
+        if v["state"] == "stale" {
+            assert_eq!(v["writer_gone"], true, "{v}");
+            break;
+        }
+        assert!(start.elapsed() < PATIENCE, "still live: {v}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }

@@ -131,8 +131,8 @@ fn load_settings(home: &Home) -> Result<Settings, Error> {
 /// JSON lines to stderr (a systemd unit's journal), best effort like the file logs.
 fn start_stderr_logging(verbose: u8, settings: &Settings) -> Option<logging::LogGuard> {
     let env = std::env::var("FLEETDECK_LOG").ok();
-    let started = logging::filter(env.as_deref(), verbose, settings.log.level)
-        .and_then(logging::init_stderr);
+    let started =
+        logging::filter(env.as_deref(), verbose, settings.log.level).and_then(logging::init_stderr);
     match started {
         Ok(guard) => Some(guard),
         Err(e) => {

@@ -295,7 +295,10 @@ mod tests {
         assert!(doc.same_content(&later));
         let json = serde_json::to_string(&doc).unwrap();
         assert!(json.contains(r#""writer":"watch""#), "{json}");
-        assert!(json.contains(r#""ts":"1970-01-01T00:16:40.000Z""#), "{json}");
+        assert!(
+            json.contains(r#""ts":"1970-01-01T00:16:40.000Z""#),
+            "{json}"
+        );
         assert_eq!(serde_json::from_str::<StatusDoc>(&json).unwrap(), doc);
     }
 }

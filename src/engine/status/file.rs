@@ -83,7 +83,8 @@ pub fn freshness(doc: &StatusDoc, now: SystemTime, writer_alive: bool) -> Freshn
     }
 }
 
-/// Whether process `pid` exists (on this machine, in this pid namespace).
+/// Whether process `pid` exists (on this machine, in this pid namespace) and has not ended: a
+/// zombie nobody reaped yet (an orphan under a pid 1 that reaps late) counts as gone.
 pub fn pid_alive(pid: u32) -> bool {
     let Ok(pid) = libc::pid_t::try_from(pid) else {
         return false;
@@ -95,14 +96,27 @@ pub fn pid_alive(pid: u32) -> bool {
     // sent.
     let rc = unsafe { libc::kill(pid, 0) };
     // EPERM: it exists, as another user.
-    rc == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    let exists = rc == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+    exists && !is_zombie(pid)
+}
+
+/// `/proc/PID/stat`'s state is Z (or X); false where there is no /proc.
+fn is_zombie(pid: libc::pid_t) -> bool {
+    let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    // The command name in parentheses may hold spaces and parentheses: the state follows the
+    // last `)`.
+    stat.rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .is_some_and(|state| state == "Z" || state == "X")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::status::{HostCounts, IncidentCounts, RunCounts, STATUS_VERSION};
     use crate::engine::status::WriterKind;
+    use crate::engine::status::{HostCounts, IncidentCounts, RunCounts, STATUS_VERSION};
 
     fn doc(ts: SystemTime) -> StatusDoc {
         StatusDoc {
@@ -148,7 +162,10 @@ mod tests {
     fn stale_when_old_or_orphaned() {
         let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000);
         let d = doc(t);
-        assert_eq!(freshness(&d, t + Duration::from_secs(29), true), Freshness::Live);
+        assert_eq!(
+            freshness(&d, t + Duration::from_secs(29), true),
+            Freshness::Live
+        );
         assert_eq!(
             freshness(&d, t + Duration::from_secs(31), true),
             Freshness::Stale {
@@ -164,7 +181,10 @@ mod tests {
             }
         );
         // A clock gone backwards.
-        assert_eq!(freshness(&d, t - Duration::from_secs(5), true), Freshness::Live);
+        assert_eq!(
+            freshness(&d, t - Duration::from_secs(5), true),
+            Freshness::Live
+        );
     }
 
     #[test]
@@ -172,5 +192,19 @@ mod tests {
         assert!(pid_alive(std::process::id()));
         assert!(!pid_alive(0));
         assert!(!pid_alive(u32::MAX));
+    }
+
+    #[test]
+    fn an_unreaped_child_counts_as_gone() {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        // Not reaped yet: a zombie once it exits.
+        let start = std::time::Instant::now();
+        while pid_alive(pid) {
+            assert!(start.elapsed() < Duration::from_secs(30), "still alive");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        child.wait().unwrap();
+        assert!(!pid_alive(pid));
     }
 }
