@@ -56,11 +56,15 @@ pub fn status_line(doc: &StatusDoc, fresh: Freshness, style: LineStyle) -> Strin
     }
     parts.push(incidents.join(" "));
     let h = doc.hosts;
-    let hosts = if h.total == 0 {
+    let mut hosts = if h.total == 0 {
         "no hosts".to_string()
     } else {
         format!("{}/{} up", h.up, h.total)
     };
+    // Said, so that a watcher just started (nothing heard yet) does not read as an outage.
+    if h.unknown > 0 {
+        hosts.push_str(&format!(", {} unknown", h.unknown));
+    }
     parts.push(if h.down > 0 {
         style.paint("red", &hosts)
     } else {
@@ -211,7 +215,7 @@ mod tests {
         };
         assert_eq!(
             status_line(&d, stale, LineStyle::default()),
-            "stale 5m · ✔ · 3/4 up · 2 running, 1 paused, 3 queued"
+            "stale 5m · ✔ · 3/4 up, 1 unknown · 2 running, 1 paused, 3 queued"
         );
         let v = status_json(&d, stale, Duration::from_secs(300));
         assert_eq!(v["state"], "stale");
