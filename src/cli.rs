@@ -19,7 +19,7 @@ pub struct Cli {
     pub home: Option<PathBuf>,
 
     /// More detail in the log files (-v debug, -vv trace). FLEETDECK_LOG (a tracing filter)
-    /// overrides it; nothing is ever logged to the terminal.
+    /// overrides it; nothing is ever logged to the terminal (`fleetdeck watch` logs to stderr).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 
