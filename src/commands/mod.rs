@@ -17,7 +17,10 @@ mod paths;
 mod prompt;
 mod run;
 mod stats;
+mod status;
 mod tui;
+mod watch;
+mod watch_lock;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -87,6 +90,17 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
             let (settings, _log) = open_home(&home, cli.verbose)?;
             stats::run(&home, &settings, &args)
         }
+        // Reads one small file: no config, no logging, nothing that could slow a status bar.
+        Command::Status(args) => status::run(&home, &args),
+        Command::Watch(args) => {
+            let settings = load_settings(&home)?;
+            let _log = if args.log_file {
+                start_logging(&home, cli.verbose, &settings)
+            } else {
+                start_stderr_logging(cli.verbose, &settings)
+            };
+            watch::run(&home, &settings, &args)
+        }
         Command::Agent(cmd) => agent::run(&home, cli.verbose, &cmd),
         // Its own temporary home, whatever --home says.
         Command::Demo(args) => demo::run(&args, cli.verbose),
@@ -117,6 +131,20 @@ fn open_home(home: &Home, verbose: u8) -> Result<(Settings, Option<logging::LogG
 
 fn load_settings(home: &Home) -> Result<Settings, Error> {
     Settings::load(&home.config_file()).map_err(|d| Error::Config(vec![d]))
+}
+
+/// JSON lines to stderr (a systemd unit's journal), best effort like the file logs.
+fn start_stderr_logging(verbose: u8, settings: &Settings) -> Option<logging::LogGuard> {
+    let env = std::env::var("FLEETDECK_LOG").ok();
+    let started =
+        logging::filter(env.as_deref(), verbose, settings.log.level).and_then(logging::init_stderr);
+    match started {
+        Ok(guard) => Some(guard),
+        Err(e) => {
+            eprintln!("fleetdeck: warning: logging is off: {e}");
+            None
+        }
+    }
 }
 
 /// Logging is best effort: a read-only home must not stop an engineer from running a command.

@@ -30,6 +30,7 @@ mod run_stats;
 pub mod sampling;
 pub mod scheduler;
 pub mod session;
+pub mod status;
 pub mod threshold_feed;
 pub mod transports;
 pub mod types;
