@@ -99,6 +99,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
             } else {
                 start_stderr_logging(cli.verbose, &settings)
             };
+            recover_interrupted(&home, &settings);
             watch::run(&home, &settings, &args)
         }
         Command::Agent(cmd) => agent::run(&home, cli.verbose, &cmd),
@@ -119,6 +120,12 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
 fn open_home(home: &Home, verbose: u8) -> Result<(Settings, Option<logging::LogGuard>), Error> {
     let settings = load_settings(home)?;
     let log = start_logging(home, verbose, &settings);
+    recover_interrupted(home, &settings);
+    Ok((settings, log))
+}
+
+/// Records the runs whose process died mid-run, and says so on stderr.
+fn recover_interrupted(home: &Home, settings: &Settings) {
     let records = crate::engine::Records::new(home, &settings.store);
     for id in crate::engine::interrupted::recover(&records) {
         eprintln!(
@@ -126,7 +133,6 @@ fn open_home(home: &Home, verbose: u8) -> Result<(Settings, Option<logging::LogG
              in history as interrupted: fleetdeck history show {id}"
         );
     }
-    Ok((settings, log))
 }
 
 fn load_settings(home: &Home) -> Result<Settings, Error> {
