@@ -425,7 +425,7 @@ OPEN=$("$FD" --home "$H" incidents --offline --json 2>/dev/null | grep -c .)
   echo
   echo "Split (Alertmanager): poll wait and fetch (POST answered → first written) $(ms_or_dash "$AM_T1" "$AM_B0") ms;" \
     "recording $AM_BN incidents (first → last written) $(ms_or_dash "$AM_B0" "$AM_B1") ms;" \
-    "book → all on screen $(ms_or_dash "$AM_B1" "${AM_SHOWN:--}") ms. The poll wait alone is between 0 and ${POLL_SECS} s, by chance."
+    "book → all on screen $(ms_or_dash "$AM_B1" "${AM_SHOWN:--}") ms. $(if [[ $WEBHOOK == 1 ]]; then echo "The wait is Alertmanager's notification to the webhook, then one poll."; else echo "The poll wait alone is between 0 and ${POLL_SECS} s, by chance."; fi)"
   echo
   echo "Split (agents): raising ($AG_JN journals, last write → last raised) $(ms_or_dash "$AG_T1" "$AG_J1") ms;" \
     "raised → in the book (first raised → first written, last raised → last written) $(ms_or_dash "$AG_J0" "$AG_B0") / $(ms_or_dash "$AG_J1" "$AG_B1") ms;" \

@@ -516,7 +516,18 @@ fn jump_hops_resolve_through_the_config_like_ssh() {
     let looped = source.resolve(&Host::ad_hoc("loop-a")).unwrap();
     let err = source.jump_chain(&looped).unwrap_err().to_string();
     assert!(
-        err.contains("loop-a") && err.contains("ProxyJump chain"),
+        err.contains("host `loop-a`: ProxyJump loop via `loop-a` (loop-a → loop-b → loop-a)"),
+        "{err}"
+    );
+
+    // The usual cause: `Host *` with a ProxyJump also applies to the jump host.
+    let (_dir, path) = config_file("Host *\n    ProxyJump gw\n");
+    let star = SshConfigSource::load(Some(&path)).unwrap();
+    let web = star.resolve(&Host::ad_hoc("web01")).unwrap();
+    let err = star.jump_chain(&web).unwrap_err().to_string();
+    assert!(
+        err.contains("host `web01`: ProxyJump loop via `gw` (web01 → gw → gw)")
+            && err.contains("ProxyJump none"),
         "{err}"
     );
 }

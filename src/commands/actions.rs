@@ -7,7 +7,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use super::prompt::{ask, read_hidden};
-use super::run::{check_known_hosts_files, run_request};
+use super::run::{check_jump_chains, check_known_hosts_files, run_request};
 use crate::action::plan::{self, Inputs, Overrides, Plan, Problem};
 use crate::action::secret::{self, SecretValue};
 use crate::action::{Catalog, Confirm, FormKind, ParamType, Template};
@@ -359,6 +359,7 @@ pub(super) fn launch(
     plan: Plan,
     how: &Launch,
 ) -> Result<ExitCode, Error> {
+    check_jump_chains(&plan.request.targets, how.options)?;
     if how.options.dry_run {
         write_stdout(&render_preview(template, &plan))?;
         return Ok(ExitCode::SUCCESS);

@@ -118,6 +118,7 @@ pub fn execute(
     let envs = TargetEnvs::of(&plan.hosts, &settings.safety.protected_envs).protected;
 
     check_known_hosts_files(options)?;
+    check_jump_chains(&plan.hosts, options)?;
     if options.dry_run {
         let limits = dry_run_limits(&spec, fanout, options);
         let destinations = ssh_destinations(&plan.hosts, options)?;
@@ -231,6 +232,37 @@ pub(super) fn check_known_hosts_files(options: &RunOptions) -> Result<(), Error>
 }
 
 /// For `--dry-run`: where the ssh config sends each ssh host (`user@host:port via jumps`).
+/// A ProxyJump chain that loops or runs too deep is invalid input, found before anything runs
+/// (exit 2, naming the hosts), not a failure of every host at run time.
+pub(super) fn check_jump_chains(hosts: &[Host], options: &RunOptions) -> Result<(), Error> {
+    let jumping = |h: &&Host| h.transport == TransportKind::Ssh;
+    if !hosts.iter().any(|h| jumping(&h)) {
+        return Ok(());
+    }
+    let config = SshConfigSource::load(options.ssh_config.as_deref())?;
+    let mut problems: Vec<String> = Vec::new();
+    for host in hosts.iter().filter(jumping) {
+        // Other resolution problems are each host's own, reported when it runs.
+        let Ok(resolved) = config.resolve(host) else {
+            continue;
+        };
+        if resolved.proxy_jump.is_empty() {
+            continue;
+        }
+        if let Err(e) = config.jump_chain(&resolved) {
+            problems.push(e.to_string());
+        }
+    }
+    match problems.as_slice() {
+        [] => Ok(()),
+        [one] => Err(Error::Invalid(format!("{one}; nothing was run"))),
+        [first, rest @ ..] => Err(Error::Invalid(format!(
+            "{first} (and {} more host(s) with a broken ProxyJump chain); nothing was run",
+            rest.len()
+        ))),
+    }
+}
+
 fn ssh_destinations(hosts: &[Host], options: &RunOptions) -> Result<Vec<Option<String>>, Error> {
     if !hosts.iter().any(|h| h.transport == TransportKind::Ssh) {
         return Ok(vec![None; hosts.len()]);

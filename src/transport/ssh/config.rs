@@ -262,33 +262,48 @@ impl SshConfigSource {
     /// or a chain deeper than [`MAX_JUMP_DEPTH`].
     pub fn jump_chain(&self, target: &ResolvedHost) -> Result<Vec<ResolvedHost>, Error> {
         let mut chain = Vec::new();
-        self.chain_into(&target.alias, &target.proxy_jump, 0, &mut chain)?;
+        let mut via = vec![target.alias.clone()];
+        self.chain_into(&target.alias, &target.proxy_jump, &mut via, &mut chain)?;
         Ok(chain)
     }
 
+    /// `via`: the hosts this chain went through so far (the target first), to name a loop.
     fn chain_into(
         &self,
         of: &str,
         hops: &[JumpHop],
-        depth: usize,
+        via: &mut Vec<String>,
         out: &mut Vec<ResolvedHost>,
     ) -> Result<(), Error> {
         let Some((last, before)) = hops.split_last() else {
             return Ok(());
         };
-        if depth >= MAX_JUMP_DEPTH {
+        if via.len() > MAX_JUMP_DEPTH {
             return Err(Error::Invalid(format!(
-                "host `{of}`: ProxyJump chain longer than {MAX_JUMP_DEPTH} hops (a loop?): \
-                 reached `{last}`"
+                "host `{}`: ProxyJump chain longer than {MAX_JUMP_DEPTH} hops: reached `{last}`",
+                via[0]
             )));
         }
         let mut resolved = self.resolve_jump(last)?;
+        if via.contains(&resolved.alias) {
+            // OpenSSH says "jumphost loop via HOST"; say how, and the usual cause.
+            via.push(resolved.alias.clone());
+            return Err(Error::Invalid(format!(
+                "host `{}`: ProxyJump loop via `{}` ({}); a `Host *` block's ProxyJump applies to \
+                 the jump host too: give it `ProxyJump none` in a `Host {}` block above",
+                via[0],
+                resolved.alias,
+                via.join(" → "),
+                resolved.alias
+            )));
+        }
+        via.push(resolved.alias.clone());
         if before.is_empty() {
             let own = std::mem::take(&mut resolved.proxy_jump);
-            self.chain_into(&resolved.alias, &own, depth + 1, out)?;
+            self.chain_into(&resolved.alias, &own, via, out)?;
         } else {
             resolved.proxy_jump.clear();
-            self.chain_into(of, before, depth + 1, out)?;
+            self.chain_into(of, before, via, out)?;
         }
         out.push(resolved);
         Ok(())

@@ -50,12 +50,50 @@ pub(super) fn parse_flag(text: &str) -> Result<bool, String> {
     }
 }
 
-/// OpenSSH `a2port` for numbers: 1..=65535 (service names are not looked up).
+/// OpenSSH `a2port`: 1..=65535, or a TCP service name from /etc/services (`Port ssh`).
 pub(super) fn parse_port(text: &str) -> Result<u16, String> {
     match text.parse::<u16>() {
         Ok(p) if p > 0 => Ok(p),
-        _ => Err(format!("invalid port `{text}` (1 to 65535)")),
+        Ok(_) => Err(format!("invalid port `{text}` (1 to 65535)")),
+        Err(_) => service_port(text).ok_or_else(|| {
+            format!("invalid port `{text}`: not a number (1 to 65535) nor a TCP service in /etc/services")
+        }),
     }
+}
+
+/// The TCP port /etc/services gives `name` (or one of its aliases), as getservbyname(3) would;
+/// read once per process.
+fn service_port(name: &str) -> Option<u16> {
+    static SERVICES: std::sync::OnceLock<std::collections::HashMap<String, u16>> =
+        std::sync::OnceLock::new();
+    let services = SERVICES.get_or_init(|| {
+        std::fs::read_to_string("/etc/services")
+            .map(|text| services_of(&text))
+            .unwrap_or_default()
+    });
+    services.get(name).copied()
+}
+
+/// `name port/tcp alias…` lines (comments and other protocols skipped); the first wins.
+fn services_of(text: &str) -> std::collections::HashMap<String, u16> {
+    let mut map = std::collections::HashMap::new();
+    for line in text.lines() {
+        let line = line.split('#').next().unwrap_or("");
+        let mut words = line.split_whitespace();
+        let (Some(name), Some(port_proto)) = (words.next(), words.next()) else {
+            continue;
+        };
+        let Some((port, "tcp")) = port_proto.split_once('/') else {
+            continue;
+        };
+        let Some(port) = port.parse::<u16>().ok().filter(|&p| p > 0) else {
+            continue;
+        };
+        for n in std::iter::once(name).chain(words) {
+            map.entry(n.to_string()).or_insert(port);
+        }
+    }
+    map
 }
 
 pub(super) fn parse_count(text: &str) -> Result<u32, String> {
@@ -81,6 +119,25 @@ pub(super) fn parse_strict(text: &str) -> Result<StrictMode, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ports_are_numbers_or_tcp_services() {
+        let services = services_of(
+            "# comment\nssh\t\t22/tcp\t\t\t# SSH Remote Login Protocol\n\
+             domain 53/udp\nhttp 80/tcp www # WorldWideWeb\nbad x/tcp\n",
+        );
+        assert_eq!(services.get("ssh"), Some(&22));
+        assert_eq!(services.get("www"), Some(&80));
+        assert_eq!(services.get("domain"), None, "udp only");
+        assert_eq!(services.get("bad"), None);
+        assert_eq!(parse_port("2222"), Ok(2222));
+        assert!(parse_port("0").is_err());
+        assert!(parse_port("70000").is_err());
+        assert!(parse_port("no-such-service-here").is_err());
+        if std::fs::read_to_string("/etc/services").is_ok_and(|t| t.contains("22/tcp")) {
+            assert_eq!(parse_port("ssh"), Ok(22));
+        }
+    }
 
     #[test]
     fn times_follow_openssh_convtime() {
