@@ -729,3 +729,29 @@ fn ssh_ctrl_c_kills_the_remote_command_and_exits_130() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// A ProxyJump loop (`Host *` with `ProxyJump gw` also applies to gw) is invalid input found
+/// before anything runs: exit 2 naming the hosts, nothing recorded, `--dry-run` included.
+#[test]
+fn a_proxyjump_loop_is_refused_before_anything_runs() {
+    let home = home_with("[[hosts]]\nname = \"web[01-02]\"\n");
+    let config = home.path().join("ssh_config");
+    fs::write(&config, "Host *\n    ProxyJump gw\n").unwrap();
+    let config = config.to_string_lossy().to_string();
+    for extra in [&["--dry-run"][..], &["--yes"][..]] {
+        let mut args = vec!["run", "-t", "web[01-02]", "--ssh-config", &config];
+        args.extend_from_slice(extra);
+        args.extend(["--", "true"]);
+        let out = run(home.path(), &args);
+        assert_eq!(out.code, 2, "{extra:?}: {}", out.stderr);
+        assert!(
+            out.stderr
+                .contains("ProxyJump loop via `gw` (web01 → gw → gw)"),
+            "{}",
+            out.stderr
+        );
+        assert!(out.stderr.contains("1 more host(s)"), "{}", out.stderr);
+        assert!(out.stderr.contains("nothing was run"), "{}", out.stderr);
+    }
+    assert!(!history_file(home.path()).exists());
+}
