@@ -263,14 +263,13 @@ impl SshConfigSource {
     pub fn jump_chain(&self, target: &ResolvedHost) -> Result<Vec<ResolvedHost>, Error> {
         let mut chain = Vec::new();
         let mut via = vec![target.alias.clone()];
-        self.chain_into(&target.alias, &target.proxy_jump, &mut via, &mut chain)?;
+        self.chain_into(&target.proxy_jump, &mut via, &mut chain)?;
         Ok(chain)
     }
 
     /// `via`: the hosts this chain went through so far (the target first), to name a loop.
     fn chain_into(
         &self,
-        of: &str,
         hops: &[JumpHop],
         via: &mut Vec<String>,
         out: &mut Vec<ResolvedHost>,
@@ -300,10 +299,10 @@ impl SshConfigSource {
         via.push(resolved.alias.clone());
         if before.is_empty() {
             let own = std::mem::take(&mut resolved.proxy_jump);
-            self.chain_into(&resolved.alias, &own, via, out)?;
+            self.chain_into(&own, via, out)?;
         } else {
             resolved.proxy_jump.clear();
-            self.chain_into(of, before, via, out)?;
+            self.chain_into(before, via, out)?;
         }
         out.push(resolved);
         Ok(())
