@@ -18,6 +18,7 @@ mod prompt;
 mod run;
 mod stats;
 mod tui;
+mod wallboard;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -95,6 +96,11 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
             let settings = load_settings(&home)?;
             let _log = start_logging(&home, cli.verbose, &settings);
             stats::run(&home, &settings, &args)
+        }
+        Command::Wallboard(args) => {
+            let settings = load_settings(&home)?;
+            let _log = start_logging(&home, cli.verbose, &settings);
+            wallboard::run(&home, &settings, &args)
         }
         Command::Agent(cmd) => agent::run(&home, cli.verbose, &cmd),
         // Its own temporary home, whatever --home says.

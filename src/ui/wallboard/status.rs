@@ -1,0 +1,193 @@
+//! What the wallboard says of a host and of the fleet, before any drawing: each host's one
+//! status (symbol, word, theme scope; never colour alone) and the counts line
+//! (`✖2 ▲5 · 498/500 up · 3 stale · 1 running`). Pure functions of the model.
+
+use std::time::SystemTime;
+
+use crate::engine::ConnState;
+use crate::incident::Severity;
+use crate::inventory::Host;
+use crate::metrics::{Availability, HostNow};
+use crate::ui::app::connections;
+use crate::ui::theme::scope;
+
+use super::state::Wallboard;
+
+/// A host's status, worst first (the order the fleet page lists hosts in).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum HostStatus {
+    /// The link failed (agent down, refused, auth…): the kind of failure.
+    Down(String),
+    /// The newest sample is older than three intervals.
+    Stale,
+    /// A link being made again (or for the first time).
+    Connecting { again: bool },
+    /// An agent host without `read_token_file`: never contacted by a read-only view.
+    NoReadToken,
+    /// Sampled, but its metrics are unavailable (not Linux, no source, sampling fails).
+    NoMetrics,
+    /// Nothing known yet.
+    Waiting,
+    /// Live: the link's own label (`● open`, `local`).
+    Ok(String),
+}
+
+/// The reader says "no read token" in the link's reason: it is not a failure of the host.
+fn is_no_read_token(state: &ConnState) -> bool {
+    matches!(state, ConnState::Failed { reason, .. } if reason.contains("no read token"))
+}
+
+impl HostStatus {
+    pub fn of(conn: Option<&ConnState>, metrics: Option<&HostNow>, now: SystemTime) -> HostStatus {
+        let sampled = metrics.is_some_and(|m| m.latest.is_some());
+        match conn {
+            Some(s) if is_no_read_token(s) => return HostStatus::NoReadToken,
+            Some(ConnState::Failed { kind, .. }) => return HostStatus::Down(kind.to_string()),
+            Some(ConnState::Connecting) => return HostStatus::Connecting { again: sampled },
+            _ => {}
+        }
+        match metrics {
+            Some(m) if m.latest.is_some() && m.is_stale(now) => HostStatus::Stale,
+            Some(m) if m.latest.is_none() => match m.availability {
+                Availability::NoMetrics(_) | Availability::Failing(_) => HostStatus::NoMetrics,
+                _ => HostStatus::Waiting,
+            },
+            None => HostStatus::Waiting,
+            Some(_) => HostStatus::Ok(conn.map_or_else(
+                || "live".to_string(),
+                |s| match s {
+                    ConnState::NotTracked => "live".to_string(),
+                    s => connections::label(s, false),
+                },
+            )),
+        }
+    }
+
+    /// Symbol and word (ASCII when `ascii`), and the theme scope that colours them.
+    pub fn look(&self, ascii: bool) -> (String, &'static str) {
+        let pick = |u: &str, a: &str| if ascii { a.to_string() } else { u.to_string() };
+        match self {
+            HostStatus::Down(kind) => (
+                format!("{} down {kind}", pick("✘", "x")),
+                scope::STATE_UNREACHABLE,
+            ),
+            HostStatus::Stale => (
+                format!("{} stale", pick("⌛", "~")),
+                scope::METRIC_HIGH,
+            ),
+            HostStatus::Connecting { again } => (
+                format!(
+                    "{} {}",
+                    pick("↻", "~"),
+                    if *again { "reconnecting" } else { "connecting" }
+                ),
+                scope::STATE_RUNNING_CONNECTING,
+            ),
+            HostStatus::NoReadToken => (
+                format!("{} no read token", pick("⊘", "-")),
+                scope::METRIC_MISSING,
+            ),
+            HostStatus::NoMetrics => (
+                format!("{} no metrics", pick("—", "-")),
+                scope::METRIC_MISSING,
+            ),
+            HostStatus::Waiting => (format!("{} waiting", pick("·", ".")), scope::METRIC_STALE),
+            HostStatus::Ok(label) if ascii => (label.replace('●', "*"), scope::STATE_OK),
+            HostStatus::Ok(label) => (label.clone(), scope::STATE_OK),
+        }
+    }
+
+    /// Counted as up: a live link with fresh (or no expected) metrics.
+    pub fn is_up(&self) -> bool {
+        matches!(self, HostStatus::Ok(_) | HostStatus::NoMetrics)
+    }
+}
+
+/// Each shown host with its status, worst first, then in inventory order.
+pub fn by_trouble(wb: &Wallboard) -> Vec<(&Host, HostStatus)> {
+    let mut hosts: Vec<(usize, &Host, HostStatus)> = wb
+        .hosts
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (i, h, host_status(wb, h)))
+        .collect();
+    hosts.sort_by(|a, b| a.2.rank().cmp(&b.2.rank()).then(a.0.cmp(&b.0)));
+    hosts.into_iter().map(|(_, h, s)| (h, s)).collect()
+}
+
+impl HostStatus {
+    fn rank(&self) -> u8 {
+        match self {
+            HostStatus::Down(_) => 0,
+            HostStatus::Stale => 1,
+            HostStatus::Connecting { .. } => 2,
+            HostStatus::NoReadToken => 3,
+            HostStatus::NoMetrics => 4,
+            HostStatus::Waiting => 5,
+            HostStatus::Ok(_) => 6,
+        }
+    }
+}
+
+pub fn host_status(wb: &Wallboard, host: &Host) -> HostStatus {
+    HostStatus::of(
+        wb.picture.connections.get(&host.name),
+        wb.picture.metrics.host(&host.name),
+        wb.now,
+    )
+}
+
+/// The fleet in numbers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub critical: usize,
+    pub warning: usize,
+    pub up: usize,
+    pub hosts: usize,
+    pub stale: usize,
+    pub down: usize,
+    pub running: usize,
+}
+
+impl Counts {
+    pub fn of(wb: &Wallboard) -> Counts {
+        let mut c = Counts {
+            hosts: wb.hosts.len(),
+            running: wb.picture.queue.running.len(),
+            ..Counts::default()
+        };
+        for i in wb.picture.incidents.incidents.iter().filter(|i| i.state.is_active()) {
+            match i.severity {
+                Severity::Critical => c.critical += 1,
+                Severity::Warning => c.warning += 1,
+                Severity::Info => {}
+            }
+        }
+        for h in wb.hosts.iter() {
+            match host_status(wb, h) {
+                s if s.is_up() => c.up += 1,
+                HostStatus::Stale => c.stale += 1,
+                HostStatus::Down(_) => c.down += 1,
+                _ => {}
+            }
+        }
+        c
+    }
+
+    /// `✖2 ▲5 · 498/500 up · 3 stale · 1 down · 1 running` (ASCII: `!!2 !5 …`).
+    pub fn line(&self, ascii: bool) -> String {
+        let (crit, warn) = if ascii { ("!!", "!") } else { ("✖", "▲") };
+        let mut parts = vec![
+            format!("{crit}{} {warn}{}", self.critical, self.warning),
+            format!("{}/{} up", self.up, self.hosts),
+        ];
+        if self.stale > 0 {
+            parts.push(format!("{} stale", self.stale));
+        }
+        if self.down > 0 {
+            parts.push(format!("{} down", self.down));
+        }
+        parts.push(format!("{} running", self.running));
+        parts.join(" · ")
+    }
+}
