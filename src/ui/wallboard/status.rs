@@ -72,7 +72,7 @@ impl HostStatus {
                 scope::STATE_UNREACHABLE,
             ),
             HostStatus::Stale => (
-                format!("{} stale", pick("⌛", "~")),
+                format!("{} stale", pick("◷", "~")),
                 scope::METRIC_HIGH,
             ),
             HostStatus::Connecting { again } => (

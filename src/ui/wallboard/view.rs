@@ -65,14 +65,27 @@ fn rotation_text(wb: &Wallboard) -> Option<String> {
 
 fn render_header(frame: &mut Frame, area: Rect, wb: &Wallboard) {
     let theme = &wb.theme;
+    let mut right = Vec::new();
+    if let Some(text) = rotation_text(wb) {
+        right.push(text);
+    }
+    if !wb.clock.is_empty() {
+        right.push(wb.clock.clone());
+    }
+    let right = format!("{} ", right.join("  "));
+    let right_w = right.chars().count() as u16;
+    let tabs: Vec<String> = wb
+        .pages
+        .iter()
+        .enumerate()
+        .map(|(i, page)| format!(" {} {} ", i + 1, page.name()))
+        .collect();
+    const NAME: &str = "fleetdeck wallboard ";
+    let tabs_w = (NAME.len() + tabs.iter().map(|t| t.chars().count()).sum::<usize>()) as u16;
     let mut left: Vec<Span> = Vec::new();
-    if area.width >= WIDE {
-        left.push(Span::styled(
-            "fleetdeck wallboard ",
-            theme.style(scope::UI_STATUSLINE_VIEW),
-        ));
-        for (i, page) in wb.pages.iter().enumerate() {
-            let text = format!(" {} {} ", i + 1, page.name());
+    if area.width >= WIDE && tabs_w + right_w < area.width {
+        left.push(Span::styled(NAME, theme.style(scope::UI_STATUSLINE_VIEW)));
+        for (i, text) in tabs.into_iter().enumerate() {
             left.push(Span::styled(text, theme.tab(i == wb.page)));
         }
     } else {
@@ -81,22 +94,14 @@ fn render_header(frame: &mut Frame, area: Rect, wb: &Wallboard) {
             theme.tab(true),
         ));
     }
-    let mut right = Vec::new();
-    if let Some(text) = rotation_text(wb) {
-        right.push(text);
-    }
-    if !wb.clock.is_empty() {
-        right.push(wb.clock.clone());
-    }
-    let right = right.join("  ");
     let line = Line::from(left).style(theme.style(scope::UI_STATUSLINE));
     frame.render_widget(Paragraph::new(line).style(theme.style(scope::UI_STATUSLINE)), area);
-    let width = (right.chars().count() as u16 + 1).min(area.width);
-    let at = Rect::new(area.right().saturating_sub(width), area.y, width, 1);
-    frame.render_widget(
-        Line::styled(format!("{right} "), theme.style(scope::UI_STATUSLINE)).right_aligned(),
-        at,
-    );
+    let left_w = Line::from(Span::raw(format!(" {} {}/{} ", wb.current().name(), wb.page + 1, wb.pages.len()))).width() as u16;
+    // What does not fit beside the page's name is left out rather than drawn over it.
+    if left_w + right_w <= area.width {
+        let at = Rect::new(area.right() - right_w, area.y, right_w, 1);
+        frame.render_widget(Line::styled(right, theme.style(scope::UI_STATUSLINE)), at);
+    }
 }
 
 fn render_counts(frame: &mut Frame, area: Rect, wb: &Wallboard) {

@@ -117,7 +117,7 @@ pub fn render(frame: &mut Frame, area: Rect, wb: &Wallboard) {
     } else {
         rows_room
     };
-    let mut rows: Vec<Row> = hosts
+    let rows: Vec<Row> = hosts
         .iter()
         .take(shown)
         .map(|(h, status)| {
@@ -147,12 +147,20 @@ pub fn render(frame: &mut Frame, area: Rect, wb: &Wallboard) {
             Row::new(cells.collect::<Vec<_>>()).style(theme.text())
         })
         .collect();
+    let mut table_area = inner;
     if hidden > 0 {
-        let more = hidden + rows_room - shown;
-        rows.push(Row::new(vec![Cell::from(Line::styled(
-            format!("+{more} more"),
-            theme.dim(),
-        ))]));
+        // A line of its own under the table: a row's first cell is only a name wide.
+        let more = hosts.len() - shown;
+        table_area.height = table_area.height.saturating_sub(1);
+        let at = Rect {
+            y: inner.bottom().saturating_sub(1),
+            height: 1,
+            ..inner
+        };
+        frame.render_widget(
+            Line::styled(format!("+{more} more (worst first above)"), theme.dim()),
+            at,
+        );
     }
     let widths: Vec<Constraint> = cols
         .iter()
@@ -175,5 +183,5 @@ pub fn render(frame: &mut Frame, area: Rect, wb: &Wallboard) {
     }))
     .style(theme.style(scope::UI_TABLE_HEADER));
     let table = Table::new(rows, widths).header(header).column_spacing(1);
-    frame.render_widget(table, inner);
+    frame.render_widget(table, table_area);
 }

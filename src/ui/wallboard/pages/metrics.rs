@@ -59,8 +59,8 @@ fn heatmap(frame: &mut Frame, area: Rect, wb: &Wallboard, metric: Metric) {
     let title = format!(
         " {} · {} · {} ",
         metric.name(),
-        summary(wb, metric),
-        ago(wb.picture.metrics.at, wb.now)
+        ago(wb.picture.metrics.at, wb.now),
+        summary(wb, metric)
     );
     let inner = panel(frame, area, wb, title);
     let ascii = wb.graphics == Graphics::Ascii;

@@ -29,7 +29,7 @@ pub fn render(frame: &mut Frame, area: Rect, wb: &Wallboard) {
 
 /// Below this many rows or columns a page draws without borders (a small tmux split).
 const BOXED_MIN_ROWS: u16 = 8;
-const BOXED_MIN_COLS: u16 = 50;
+const BOXED_MIN_COLS: u16 = 36;
 
 /// A page's panel: a bordered box with `title`, or in a small area only the title on the
 /// first line; returns the area left for the content.
