@@ -23,13 +23,6 @@ use crate::ui::theme::Graphics;
 use crate::ui::wallboard::{Wallboard, event_loop};
 
 pub fn run(home: &Home, settings: &Settings, args: &WallboardArgs) -> Result<ExitCode, Error> {
-    if !std::io::stdout().is_terminal() {
-        return Err(Error::Invalid(
-            "the wallboard needs a terminal, and stdout is not one; for a status line use \
-             `fleetdeck incidents` or `fleetdeck history`"
-                .to_string(),
-        ));
-    }
     // Metric terms would need a sample taken through an exec-capable session to choose hosts.
     for text in &args.targets {
         if Selector::parse(text).is_ok_and(|s| s.has_metric_terms()) {
@@ -41,6 +34,14 @@ pub fn run(home: &Home, settings: &Settings, args: &WallboardArgs) -> Result<Exi
     }
     let inventory = load::load(&home.hosts_file()).map_err(Error::Config)?;
     let hosts = resolve_targets(&inventory, &args.targets)?;
+    // After the selector and hosts.toml: their errors are worth more than this one.
+    if !std::io::stdout().is_terminal() {
+        return Err(Error::Invalid(
+            "the wallboard needs a terminal, and stdout is not one; for a status line use \
+             `fleetdeck incidents` or `fleetdeck history`"
+                .to_string(),
+        ));
+    }
     let theme = load_theme(home, &settings.ui.theme).map_err(|e| {
         Error::Invalid(format!(
             "{e}\nfix the theme or set [ui] theme in {} to a built-in one (dark, light, high-contrast)",

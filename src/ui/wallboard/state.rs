@@ -42,7 +42,11 @@ impl Picture {
             || snap.queue != self.queue
             || snap.problem != self.problem
             || snap.recent.len() != self.recent.len()
-            || snap.recent.iter().zip(&self.recent).any(|(a, b)| a.id != b.id);
+            || snap
+                .recent
+                .iter()
+                .zip(&self.recent)
+                .any(|(a, b)| a.id != b.id);
         if incidents_moved {
             self.incidents_changed = Some(now);
         }

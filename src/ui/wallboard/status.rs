@@ -71,10 +71,7 @@ impl HostStatus {
                 format!("{} down {kind}", pick("✘", "x")),
                 scope::STATE_UNREACHABLE,
             ),
-            HostStatus::Stale => (
-                format!("{} stale", pick("◷", "~")),
-                scope::METRIC_HIGH,
-            ),
+            HostStatus::Stale => (format!("{} stale", pick("◷", "~")), scope::METRIC_HIGH),
             HostStatus::Connecting { again } => (
                 format!(
                     "{} {}",
@@ -156,7 +153,13 @@ impl Counts {
             running: wb.picture.queue.running.len(),
             ..Counts::default()
         };
-        for i in wb.picture.incidents.incidents.iter().filter(|i| i.state.is_active()) {
+        for i in wb
+            .picture
+            .incidents
+            .incidents
+            .iter()
+            .filter(|i| i.state.is_active())
+        {
             match i.severity {
                 Severity::Critical => c.critical += 1,
                 Severity::Warning => c.warning += 1,

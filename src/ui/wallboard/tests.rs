@@ -15,11 +15,11 @@ use super::page::Page;
 use super::state::Wallboard;
 use super::status::{Counts, HostStatus};
 use super::update::{Msg, Outcome, update};
+use crate::engine::queue::RunningRun;
 use crate::engine::{
     ConnState, ErrorKind, FleetSnapshot, HostResult, HostState, IncidentsFrame, QueueSnapshot,
     RunResult, RunStatus,
 };
-use crate::engine::queue::RunningRun;
 use crate::incident::{Incident, Severity, Source as IncidentSource, State};
 use crate::inventory::Host;
 use crate::metrics::{Availability, HostNow, MetricsFrame, Sample, Source};
@@ -142,7 +142,13 @@ fn snapshot() -> FleetSnapshot {
     metrics.insert("web06".into(), sampled(3, 70.0, 75.0, 40.0, 2.0));
     let incidents = IncidentsFrame {
         incidents: vec![
-            incident("w1", "disk almost full", Severity::Warning, &["web05"], State::Open),
+            incident(
+                "w1",
+                "disk almost full",
+                Severity::Warning,
+                &["web05"],
+                State::Open,
+            ),
             incident(
                 "c1",
                 "nginx down",
@@ -150,7 +156,13 @@ fn snapshot() -> FleetSnapshot {
                 &["web01", "web02"],
                 State::Acked,
             ),
-            incident("r1", "old thing", Severity::Critical, &["db01"], State::Resolved),
+            incident(
+                "r1",
+                "old thing",
+                Severity::Critical,
+                &["db01"],
+                State::Resolved,
+            ),
         ],
         problem: None,
     };
@@ -168,7 +180,12 @@ fn snapshot() -> FleetSnapshot {
             }],
         },
         recent: vec![
-            run("01A", "2027-01-15T07:41:30Z", RunStatus::Failed, "systemctl restart nginx"),
+            run(
+                "01A",
+                "2027-01-15T07:41:30Z",
+                RunStatus::Failed,
+                "systemctl restart nginx",
+            ),
             run("01B", "2027-01-15T07:58:00Z", RunStatus::Ok, "uptime"),
         ],
         heartbeats: HashMap::new(),
@@ -239,12 +256,19 @@ fn every_status_is_a_symbol_and_a_word_and_the_counts_add_up() {
     assert_eq!(status("lab1"), HostStatus::NoMetrics);
     assert!(status("web01").is_up());
     let c = Counts::of(&wb);
-    assert_eq!((c.critical, c.warning), (1, 1), "resolved ones are not counted");
+    assert_eq!(
+        (c.critical, c.warning),
+        (1, 1),
+        "resolved ones are not counted"
+    );
     assert_eq!(
         c.line(false),
         "✖1 ▲1 · 5/9 up · 1 stale · 1 down · 1 running"
     );
-    assert_eq!(c.line(true), "!!1 !1 · 5/9 up · 1 stale · 1 down · 1 running");
+    assert_eq!(
+        c.line(true),
+        "!!1 !1 · 5/9 up · 1 stale · 1 down · 1 running"
+    );
 }
 
 #[test]
@@ -339,7 +363,10 @@ fn under_lock_only_the_word_and_enter_quit() {
     }
     assert_eq!(update(&mut wb, key(KeyCode::Enter)), Outcome::Quit);
     let screen = draw(&board(&Page::ALL, 20, true), 80, 24);
-    assert!(screen.contains("locked: type unlock + enter to quit"), "{screen}");
+    assert!(
+        screen.contains("locked: type unlock + enter to quit"),
+        "{screen}"
+    );
 }
 
 #[test]
@@ -348,12 +375,18 @@ fn a_snapshot_that_shows_nothing_new_asks_for_no_redraw() {
     let mut same = snapshot();
     same.metrics = Arc::clone(&wb.picture.metrics);
     same.incidents = Arc::clone(&wb.picture.incidents);
-    assert_eq!(update(&mut wb, Msg::Snapshot(Box::new(same))), Outcome::Unchanged);
+    assert_eq!(
+        update(&mut wb, Msg::Snapshot(Box::new(same))),
+        Outcome::Unchanged
+    );
     let mut moved = snapshot();
     moved.metrics = Arc::clone(&wb.picture.metrics);
     moved.incidents = Arc::clone(&wb.picture.incidents);
     moved.connections.insert("web01".into(), ConnState::Closed);
-    assert_eq!(update(&mut wb, Msg::Snapshot(Box::new(moved))), Outcome::Redraw);
+    assert_eq!(
+        update(&mut wb, Msg::Snapshot(Box::new(moved))),
+        Outcome::Redraw
+    );
 }
 
 #[test]

@@ -17,7 +17,10 @@ pub enum Msg {
     /// The terminal changed size: everything is drawn again.
     Resize,
     /// The clock (once a second): ages move, pages rotate.
-    Tick { now: SystemTime, clock: String },
+    Tick {
+        now: SystemTime,
+        clock: String,
+    },
     /// The reader's picture changed.
     Snapshot(Box<FleetSnapshot>),
 }

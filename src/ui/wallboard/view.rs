@@ -59,7 +59,9 @@ fn rotation_text(wb: &Wallboard) -> Option<String> {
     // Rounded up: `next in 0s` would be shown for most of the last second.
     Some(format!(
         "next in {}",
-        age_text(Duration::from_secs(left.as_secs() + u64::from(left.subsec_nanos() > 0)))
+        age_text(Duration::from_secs(
+            left.as_secs() + u64::from(left.subsec_nanos() > 0)
+        ))
     ))
 }
 
@@ -90,13 +92,27 @@ fn render_header(frame: &mut Frame, area: Rect, wb: &Wallboard) {
         }
     } else {
         left.push(Span::styled(
-            format!(" {} {}/{} ", wb.current().name(), wb.page + 1, wb.pages.len()),
+            format!(
+                " {} {}/{} ",
+                wb.current().name(),
+                wb.page + 1,
+                wb.pages.len()
+            ),
             theme.tab(true),
         ));
     }
     let line = Line::from(left).style(theme.style(scope::UI_STATUSLINE));
-    frame.render_widget(Paragraph::new(line).style(theme.style(scope::UI_STATUSLINE)), area);
-    let left_w = Line::from(Span::raw(format!(" {} {}/{} ", wb.current().name(), wb.page + 1, wb.pages.len()))).width() as u16;
+    frame.render_widget(
+        Paragraph::new(line).style(theme.style(scope::UI_STATUSLINE)),
+        area,
+    );
+    let left_w = Line::from(Span::raw(format!(
+        " {} {}/{} ",
+        wb.current().name(),
+        wb.page + 1,
+        wb.pages.len()
+    )))
+    .width() as u16;
     // What does not fit beside the page's name is left out rather than drawn over it.
     if left_w + right_w <= area.width {
         let at = Rect::new(area.right() - right_w, area.y, right_w, 1);
@@ -135,15 +151,35 @@ fn render_footer(frame: &mut Frame, area: Rect, wb: &Wallboard) {
     let dim = theme.dim();
     let n = wb.pages.len();
     let arrows = if ascii(wb) { "<-/->" } else { "←/→" };
+    if wb.lock.is_some() && area.width < WIDE {
+        // A small split has room for one thing: how to get out.
+        let line = Line::from(vec![
+            Span::styled("locked: type ", theme.style(scope::UI_MESSAGE_ERROR)),
+            Span::styled(format!("{UNLOCK_WORD} + enter"), key),
+            Span::styled(" to quit", dim),
+        ]);
+        frame.render_widget(line, area);
+        return;
+    }
     let mut spans = vec![
         Span::styled(format!("{arrows} 1-{n}"), key),
         Span::styled(" page · ", dim),
         Span::styled("space", key),
-        Span::styled(if wb.paused { " resume · " } else { " pause · " }, dim),
+        Span::styled(
+            if wb.paused {
+                " resume · "
+            } else {
+                " pause · "
+            },
+            dim,
+        ),
     ];
     match &wb.lock {
         Some(_) => {
-            spans.push(Span::styled("locked: ", theme.style(scope::UI_MESSAGE_ERROR)));
+            spans.push(Span::styled(
+                "locked: ",
+                theme.style(scope::UI_MESSAGE_ERROR),
+            ));
             spans.push(Span::styled(format!("type {UNLOCK_WORD} + enter"), key));
             spans.push(Span::styled(" to quit", dim));
         }

@@ -74,7 +74,9 @@ fn heatmap(frame: &mut Frame, area: Rect, wb: &Wallboard, metric: Metric) {
         };
         let reading = Reading::of(wb.picture.metrics.host(&host.name), metric, wb.now);
         let (glyph, style) = cell(theme, reading, metric, ascii);
-        buf[(x + grid.cell_w - 1, y)].set_symbol(glyph).set_style(style);
+        buf[(x + grid.cell_w - 1, y)]
+            .set_symbol(glyph)
+            .set_style(style);
     }
     if wb.hosts.len() > room && inner.height > 0 {
         // Said on the last line of the box rather than hidden.

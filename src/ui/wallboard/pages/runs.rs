@@ -35,9 +35,10 @@ pub fn render(frame: &mut Frame, area: Rect, wb: &Wallboard) {
     let theme = &wb.theme;
     let running = &wb.picture.queue.running;
     let recent = &wb.picture.recent;
-    let newest = recent
-        .last()
-        .map_or_else(|| "none yet".to_string(), |r| format!("{} ago", age_of(&r.finished, wb.now)));
+    let newest = recent.last().map_or_else(
+        || "none yet".to_string(),
+        |r| format!("{} ago", age_of(&r.finished, wb.now)),
+    );
     let title = format!(
         " runs · {} running · {} recent · newest ended {newest} ",
         running.len(),
@@ -73,7 +74,11 @@ pub fn render(frame: &mut Frame, area: Rect, wb: &Wallboard) {
     let done = recent.iter().rev().map(|r| {
         let mut cells = vec![
             Cell::from(Line::styled(
-                format!("{} {}", theme.run_status_symbol(r.status), r.status.as_str()),
+                format!(
+                    "{} {}",
+                    theme.run_status_symbol(r.status),
+                    r.status.as_str()
+                ),
                 theme.run_status(r.status),
             )),
             Cell::from(format!("{:>4}", age_of(&r.finished, wb.now))),
