@@ -34,7 +34,8 @@ fn agent_entry(name: &str, agent: &Agent, read: bool) -> String {
 }
 
 fn start(home: &Path, term: &str, args: &str, width: u16, height: u16) -> Option<Tmux> {
-    let command = format!("env TERM={term} {}", fleetdeck_command(home, args));
+    // `exec`: the pane's pid is the wallboard itself (signals reach it, not a shell).
+    let command = format!("exec env TERM={term} {}", fleetdeck_command(home, args));
     Tmux::start("fdwall", home, &command, width, height)
 }
 
@@ -210,7 +211,7 @@ fn a_locked_wallboard_in_a_small_split_quits_only_on_the_word() {
 }
 
 #[test]
-fn unknown_pages_and_bad_selectors_exit_2() {
+fn unknown_pages_bad_selectors_and_no_terminal_exit_2() {
     let home = cli::home_with("[[hosts]]\nname = \"lab1\"\ntransport = \"local\"\n");
     let out = cli::run(home.path(), &["wallboard", "--pages", "fleet,graphs"]);
     assert_eq!(out.code, 2, "{}", out.stderr);
@@ -227,6 +228,11 @@ fn unknown_pages_and_bad_selectors_exit_2() {
     assert!(out.stderr.contains("metric terms"), "{}", out.stderr);
     let out = cli::run(home.path(), &["wallboard", "--rotate", "fast"]);
     assert_eq!(out.code, 2, "{}", out.stderr);
+    // Into a pipe: said, nothing drawn.
+    let out = cli::run(home.path(), &["wallboard"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("needs a terminal"), "{}", out.stderr);
+    assert!(out.stdout.is_empty(), "{:?}", out.stdout);
 }
 
 #[test]
@@ -251,5 +257,54 @@ fn a_wide_wallboard_shows_every_page_tab_and_quits_on_q() {
     tmux.key("Right");
     tmux.wait_for("the runs page", |s| s.contains("No runs recorded"));
     tmux.key("q");
+    tmux.wait_gone();
+}
+
+#[test]
+fn an_agent_alert_shows_on_the_incidents_page_and_sigterm_ends_the_wallboard() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    std::fs::write(&log, "").unwrap();
+    let watcher = format!(
+        "[[watchers]]\nname = \"app-errors\"\nkind = \"log\"\npath = \"{}\"\npattern = \
+         \"ERROR\"\ninterval = \"100ms\"\n",
+        log.display()
+    );
+    let a1 = Agent::start(&dir.path().join("a1"), "a1", &watcher);
+    let home = tempfile::tempdir().unwrap();
+    write_config(home.path(), "hosts.toml", agent_entry("a1", &a1, true));
+    let Some(tmux) = start(
+        home.path(),
+        "screen",
+        "wallboard --pages incidents,fleet --rotate 0s",
+        120,
+        30,
+    ) else {
+        return;
+    };
+    tmux.wait_for("no incidents yet", |s| s.contains("No active incidents."));
+    tmux.key("2");
+    tmux.wait_for("a1 open", |s| row(s, "a1").contains("● open"));
+    tmux.key("1");
+    // Let the watcher see the empty file before anything is written to it.
+    std::thread::sleep(Duration::from_millis(500));
+    {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+        f.write_all(b"ERROR disk on fire\n").unwrap();
+    }
+    let s = tmux.wait_for("the incident", |s| {
+        !s.contains("No active incidents.") && s.lines().any(|l| l.contains("a1"))
+    });
+    assert!(s.contains("open"), "{s}");
+
+    // SIGTERM (what tmux kill-session or systemd sends): the wallboard ends by itself.
+    let pid = tmux.pane_pid();
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+    assert_eq!(comm.trim(), "fleetdeck", "the pane runs the wallboard itself");
+    // SAFETY: signalling the process this test started in its tmux pane.
+    unsafe {
+        libc::kill(pid as i32, libc::SIGTERM);
+    }
     tmux.wait_gone();
 }
