@@ -301,7 +301,11 @@ fn an_agent_alert_shows_on_the_incidents_page_and_sigterm_ends_the_wallboard() {
     // SIGTERM (what tmux kill-session or systemd sends): the wallboard ends by itself.
     let pid = tmux.pane_pid();
     let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-    assert_eq!(comm.trim(), "fleetdeck", "the pane runs the wallboard itself");
+    assert_eq!(
+        comm.trim(),
+        "fleetdeck",
+        "the pane runs the wallboard itself"
+    );
     // SAFETY: signalling the process this test started in its tmux pane.
     unsafe {
         libc::kill(pid as i32, libc::SIGTERM);

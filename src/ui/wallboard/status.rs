@@ -14,7 +14,7 @@ use crate::ui::theme::scope;
 use super::state::Wallboard;
 
 /// A host's status, worst first (the order the fleet page lists hosts in).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HostStatus {
     /// The link failed (agent down, refused, auth…): the kind of failure.
     Down(String),
@@ -28,8 +28,8 @@ pub enum HostStatus {
     NoMetrics,
     /// Nothing known yet.
     Waiting,
-    /// Live: the link's own label (`● open`, `local`).
-    Ok(String),
+    /// Live: drawn with the link's own label (`● open`, `local`; `live` when untracked).
+    Ok(Option<ConnState>),
 }
 
 /// The reader says "no read token" in the link's reason: it is not a failure of the host.
@@ -53,13 +53,7 @@ impl HostStatus {
                 _ => HostStatus::Waiting,
             },
             None => HostStatus::Waiting,
-            Some(_) => HostStatus::Ok(conn.map_or_else(
-                || "live".to_string(),
-                |s| match s {
-                    ConnState::NotTracked => "live".to_string(),
-                    s => connections::label(s, false),
-                },
-            )),
+            Some(_) => HostStatus::Ok(conn.cloned()),
         }
     }
 
@@ -89,8 +83,10 @@ impl HostStatus {
                 scope::METRIC_MISSING,
             ),
             HostStatus::Waiting => (format!("{} waiting", pick("·", ".")), scope::METRIC_STALE),
-            HostStatus::Ok(label) if ascii => (label.replace('●', "*"), scope::STATE_OK),
-            HostStatus::Ok(label) => (label.clone(), scope::STATE_OK),
+            HostStatus::Ok(None | Some(ConnState::NotTracked)) => {
+                ("live".to_string(), scope::STATE_OK)
+            }
+            HostStatus::Ok(Some(link)) => (connections::label(link, ascii), scope::STATE_OK),
         }
     }
 

@@ -134,15 +134,11 @@ fn render_counts(frame: &mut Frame, area: Rect, wb: &Wallboard) {
     let mut spans = vec![Span::styled(line, style)];
     if let Some(problem) = &wb.picture.problem {
         spans.push(Span::styled(
-            format!(" · {}", pages_clean(problem)),
+            format!(" · {}", pages::clean(problem)),
             theme.style(scope::UI_MESSAGE_ERROR),
         ));
     }
     frame.render_widget(Line::from(spans), area);
-}
-
-fn pages_clean(text: &str) -> String {
-    crate::ui::printers::sanitize::sanitize(text.as_bytes(), false).replace(['\n', '\r', '\t'], " ")
 }
 
 fn render_footer(frame: &mut Frame, area: Rect, wb: &Wallboard) {

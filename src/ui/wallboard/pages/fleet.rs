@@ -23,6 +23,15 @@ use crate::ui::wallboard::status::by_trouble;
 const STATUS_W: u16 = 15;
 const AGE_W: u16 = 4;
 
+/// A metric cell's width: value (4), a space, the trend (the console's Fleet table's widths).
+fn metric_w(trend: Trend) -> u16 {
+    match trend {
+        Trend::Glyphs8 => 13,
+        Trend::Glyphs4 => 9,
+        Trend::Arrow => 7,
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Col {
     Name,
@@ -35,17 +44,12 @@ enum Col {
 /// the widest trend that lets all of them fit.
 fn choose(inner: u16, name_w: u16) -> (Vec<Col>, Trend) {
     let width = |cols: &[Col], trend: Trend| -> u16 {
-        let metric_w = match trend {
-            Trend::Glyphs8 => 13,
-            Trend::Glyphs4 => 9,
-            Trend::Arrow => 7,
-        };
         let sum: u16 = cols
             .iter()
             .map(|c| match c {
                 Col::Name => name_w,
                 Col::Status => STATUS_W,
-                Col::Metric(_) => metric_w,
+                Col::Metric(_) => metric_w(trend),
                 Col::Age => AGE_W,
             })
             .sum();
@@ -167,11 +171,7 @@ pub fn render(frame: &mut Frame, area: Rect, wb: &Wallboard) {
         .map(|c| match c {
             Col::Name => Constraint::Length(name_w),
             Col::Status => Constraint::Length(STATUS_W),
-            Col::Metric(_) => Constraint::Length(match trend {
-                Trend::Glyphs8 => 13,
-                Trend::Glyphs4 => 9,
-                Trend::Arrow => 7,
-            }),
+            Col::Metric(_) => Constraint::Length(metric_w(trend)),
             Col::Age => Constraint::Length(AGE_W),
         })
         .collect();
