@@ -65,7 +65,7 @@ impl HostStatus {
                 format!("{} down {kind}", pick("✘", "x")),
                 scope::STATE_UNREACHABLE,
             ),
-            HostStatus::Stale => (format!("{} stale", pick("◷", "~")), scope::METRIC_HIGH),
+            HostStatus::Stale => (format!("{} stale", pick("◷", "?")), scope::METRIC_HIGH),
             HostStatus::Connecting { again } => (
                 format!(
                     "{} {}",

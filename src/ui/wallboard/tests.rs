@@ -431,3 +431,43 @@ page_snapshots! {
     runs_80x24: Page::Runs, 80, 24;
     runs_200x50: Page::Runs, 200, 50;
 }
+
+#[test]
+fn five_hundred_hosts_draw_at_every_size_from_a_sliver_to_300x80() {
+    let mut wb = board(&Page::ALL, 20, false);
+    wb.hosts = (0..500)
+        .map(|i| Host::ad_hoc(&format!("web{i:03}")))
+        .collect::<Vec<_>>()
+        .into();
+    for (w, h) in [(1, 1), (12, 4), (40, 10), (60, 15), (120, 40), (300, 80)] {
+        for page in 0..wb.pages.len() {
+            wb.show(page);
+            let screen = draw(&wb, w, h);
+            if (w, h) >= (40, 10) {
+                assert!(screen.contains("/500 up"), "{w}x{h}:\n{screen}");
+            }
+        }
+    }
+    wb.show(0);
+    let screen = draw(&wb, 80, 24);
+    assert!(screen.contains("more (worst first above)"), "{screen}");
+    wb.show(1);
+    let screen = draw(&wb, 40, 10);
+    assert!(screen.contains("not shown"), "{screen}");
+}
+
+#[test]
+fn without_unicode_every_mark_is_still_a_symbol_and_a_word() {
+    let mut wb = board(&Page::ALL, 20, false);
+    wb.theme = wb.theme.clone().with_ascii_symbols(true);
+    wb.graphics = crate::ui::theme::Graphics::Ascii;
+    let screen = draw(&wb, 80, 24);
+    // Borders and the `·` separators are drawn as the console draws them; every symbol that
+    // carries meaning is ASCII.
+    let marks: String = screen
+        .chars()
+        .filter(|c| *c != '·' && !('\u{2500}'..='\u{257f}').contains(c))
+        .collect();
+    assert!(marks.is_ascii(), "{screen}");
+    insta::assert_snapshot!(screen);
+}

@@ -63,6 +63,10 @@ fn heatmap(frame: &mut Frame, area: Rect, wb: &Wallboard, metric: Metric) {
         summary(wb, metric)
     );
     let inner = panel(frame, area, wb, title);
+    // Cells are written straight into the buffer: only inside a real area.
+    if inner.is_empty() {
+        return;
+    }
     let ascii = wb.graphics == Graphics::Ascii;
     let theme = &wb.theme;
     let grid = Grid::new(inner, wb.hosts.len());
@@ -78,7 +82,7 @@ fn heatmap(frame: &mut Frame, area: Rect, wb: &Wallboard, metric: Metric) {
             .set_symbol(glyph)
             .set_style(style);
     }
-    if wb.hosts.len() > room && inner.height > 0 {
+    if wb.hosts.len() > room {
         // Said on the last line of the box rather than hidden.
         let note = format!(" +{} not shown ", wb.hosts.len() - room);
         let width = note.chars().count() as u16;

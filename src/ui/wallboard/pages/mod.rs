@@ -35,6 +35,9 @@ const BOXED_MIN_COLS: u16 = 36;
 /// first line; returns the area left for the content.
 pub(super) fn panel(frame: &mut Frame, area: Rect, wb: &Wallboard, title: String) -> Rect {
     let theme = &wb.theme;
+    if area.is_empty() {
+        return area;
+    }
     if area.height < BOXED_MIN_ROWS || area.width < BOXED_MIN_COLS {
         let line = Line::styled(title.trim().to_string(), theme.title(true));
         frame.render_widget(line, Rect { height: 1, ..area });
