@@ -19,7 +19,7 @@ pub struct Cli {
     pub home: Option<PathBuf>,
 
     /// More detail in the log files (-v debug, -vv trace). FLEETDECK_LOG (a tracing filter)
-    /// overrides it; nothing is ever logged to the terminal.
+    /// overrides it; nothing is ever logged to the terminal (`fleetdeck watch` logs to stderr).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 
@@ -54,6 +54,14 @@ pub enum Command {
     Stats(StatsArgs),
     /// Host locks: list this console's, take hosts for manual work, release (or break) them.
     Locks(LocksArgs),
+    /// The console's collection without a screen, for a server or a systemd unit: samples
+    /// metrics, follows agents' alerts, Alertmanager and `[[checks]]`, writes incidents and
+    /// notifications, serves `[metrics] listen`; logs JSON to stderr; one per home (a second
+    /// one names the holder and exits 1); SIGTERM or SIGINT stops it (exit 0).
+    Watch(WatchArgs),
+    /// One line from the newest status a console, watcher or wallboard wrote in this home
+    /// (`✖2 ▲5 · 498/500 up · 1 running`), for tmux's status-right; never contacts a host.
+    Status(StatusArgs),
     /// Open the full-screen console on the inventory (fleet view, filter, marks, `:` commands);
     /// also what `fleetdeck` alone does.
     Tui(TuiArgs),
@@ -145,6 +153,35 @@ impl TuiArgs {
             accept_new: self.accept_new,
         }
     }
+}
+
+/// `fleetdeck watch`: the console's SSH choices, and where logs go.
+#[derive(Debug, Clone, Default, Args)]
+pub struct WatchArgs {
+    #[command(flatten)]
+    pub ssh: TuiArgs,
+
+    /// Log into the daily files of the logs folder (`fleetdeck paths`) instead of stderr.
+    #[arg(long)]
+    pub log_file: bool,
+}
+
+/// `fleetdeck status`.
+#[derive(Debug, Clone, Default, Args)]
+#[command(
+    after_help = "Reads only status.json in the data folder (written every few seconds by a running \
+        console, `fleetdeck watch` or wallboard). Exit 0 whenever a line is printed, also for \
+        `no status` and `stale`; 1 when the file cannot be read. Example for ~/.tmux.conf: \
+        set -g status-right '#(fleetdeck status --tmux)'"
+)]
+pub struct StatusArgs {
+    /// tmux colour markup (`#[fg=red]…#[default]`) for status-left/status-right.
+    #[arg(long, conflicts_with = "json")]
+    pub tmux: bool,
+
+    /// The file's object with `state` (live, stale) and `age_s`; `{"state":"none"}` without one.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `fleetdeck agent …` (docs/agent.md).

@@ -1,5 +1,6 @@
 //! Logging: tracing into daily-rotated JSON files under the logs folder, never the terminal
-//! (the console owns it, and CLI output is for people and pipes).
+//! (the console owns it, and CLI output is for people and pipes); `fleetdeck watch`, which has
+//! no terminal of its own, logs the same JSON to stderr for its service manager.
 
 use tracing_appender::non_blocking::WorkerGuard;
 use tracing_appender::rolling::{Builder, Rotation};
@@ -75,6 +76,20 @@ pub fn init(home: &Home, filter: EnvFilter) -> Result<LogGuard, Error> {
             ))
         })?;
     let (writer, guard) = tracing_appender::non_blocking(appender);
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_writer(writer)
+        .with_ansi(false)
+        .with_current_span(false)
+        .try_init()
+        .map_err(|e| Error::Invalid(format!("cannot start logging: {e}")))?;
+    Ok(LogGuard { _guard: guard })
+}
+
+/// Starts JSON logging to stderr (`fleetdeck watch` under systemd, whose journal keeps it).
+pub fn init_stderr(filter: EnvFilter) -> Result<LogGuard, Error> {
+    let (writer, guard) = tracing_appender::non_blocking(std::io::stderr());
     tracing_subscriber::fmt()
         .json()
         .with_env_filter(filter)

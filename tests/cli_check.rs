@@ -101,7 +101,7 @@ fn several_files_report_every_problem_with_a_summary() {
         2,
         &[
             "config/config.toml:2:1: unknown key `them`: did you mean `theme`?",
-            "config/hosts.toml:2:8: host `a`: tag `x y`",
+            "config/hosts.toml:3:8: host `a`: tag `x y`",
             "config/hosts.toml:6:8: host `b`: transport is `agent`",
         ],
         "3 problems in 2 file(s)",

@@ -139,3 +139,163 @@ fn theme_scopes_are_documented() {
         );
     }
 }
+
+/// The line of README's JSON events table that describes `event`.
+fn event_row<'a>(readme: &'a str, event: &str) -> &'a str {
+    let head = format!("| `{event}` |");
+    readme
+        .lines()
+        .find(|l| l.starts_with(&head))
+        .unwrap_or_else(|| panic!("README's events table lacks {event}"))
+}
+
+/// Every word that appears in JSON or in files for host states, run statuses, error kinds and
+/// exit outcomes is listed in README's events table, spelled as the code writes it. The
+/// matches are exhaustive: a new variant does not compile until it is listed here (and then
+/// fails until README lists it).
+#[test]
+fn readme_lists_every_state_status_kind_and_outcome_as_written() {
+    use fleetdeck::engine::{HostState, RunStatus};
+    use fleetdeck::transport::{ErrorKind, ExitOutcome};
+    let readme = include_str!("../README.md");
+    let state_row = event_row(readme, "state");
+    let finished_row = event_row(readme, "run_finished");
+
+    let kinds = [
+        ErrorKind::Dns,
+        ErrorKind::Connect,
+        ErrorKind::HostKey,
+        ErrorKind::Auth,
+        ErrorKind::Timeout,
+        ErrorKind::Io,
+        ErrorKind::Protocol,
+        ErrorKind::CircuitOpen,
+        ErrorKind::Locked,
+    ];
+    for kind in kinds {
+        match kind {
+            ErrorKind::Dns
+            | ErrorKind::Connect
+            | ErrorKind::HostKey
+            | ErrorKind::Auth
+            | ErrorKind::Timeout
+            | ErrorKind::Io
+            | ErrorKind::Protocol
+            | ErrorKind::CircuitOpen
+            | ErrorKind::Locked => {}
+        }
+        let written = serde_json::to_value(kind).unwrap();
+        assert_eq!(written, kind.as_str(), "one spelling for {kind:?}");
+        assert!(
+            state_row.contains(&format!("`{}`", kind.as_str())),
+            "README's state row lacks the kind `{}`",
+            kind.as_str()
+        );
+    }
+    // Records written with the old spelling still read.
+    let old: ErrorKind = serde_json::from_str("\"host_key\"").unwrap();
+    assert_eq!(old, ErrorKind::HostKey);
+
+    let outcome = |o: ExitOutcome| {
+        match &o {
+            ExitOutcome::Code { .. }
+            | ExitOutcome::Signal { .. }
+            | ExitOutcome::NoStatus
+            | ExitOutcome::TimedOut { .. }
+            | ExitOutcome::IdleTimedOut { .. }
+            | ExitOutcome::Cancelled => {}
+        }
+        serde_json::to_value(&o).unwrap()["outcome"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    for o in [
+        ExitOutcome::Code { code: 1 },
+        ExitOutcome::Signal {
+            signal: "KILL".into(),
+        },
+        ExitOutcome::NoStatus,
+        ExitOutcome::TimedOut { after_ms: 1 },
+        ExitOutcome::IdleTimedOut { after_ms: 1 },
+    ] {
+        let name = outcome(o);
+        assert!(
+            state_row.contains(&format!("\"outcome\":\"{name}\"")),
+            "README's state row lacks the outcome {name}"
+        );
+    }
+
+    let reason = || "r".to_string();
+    let states = [
+        HostState::Pending,
+        HostState::Connecting,
+        HostState::Running,
+        HostState::Ok,
+        HostState::Failed {
+            outcome: ExitOutcome::NoStatus,
+        },
+        HostState::Timeout {
+            outcome: ExitOutcome::NoStatus,
+        },
+        HostState::Unreachable {
+            kind: ErrorKind::Dns,
+            message: reason(),
+        },
+        HostState::Error {
+            kind: ErrorKind::Io,
+            message: reason(),
+        },
+        HostState::Cancelled,
+        HostState::Skipped { reason: reason() },
+        HostState::Unknown { reason: reason() },
+    ];
+    for state in &states {
+        match state {
+            HostState::Pending
+            | HostState::Connecting
+            | HostState::Running
+            | HostState::Ok
+            | HostState::Failed { .. }
+            | HostState::Timeout { .. }
+            | HostState::Unreachable { .. }
+            | HostState::Error { .. }
+            | HostState::Cancelled
+            | HostState::Skipped { .. }
+            | HostState::Unknown { .. } => {}
+        }
+        let written = serde_json::to_value(state).unwrap()["state"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert_eq!(written, state.label(), "one spelling for {state:?}");
+        assert!(
+            state_row.contains(&format!("`{written}`")),
+            "README's state row lacks the state `{written}`"
+        );
+    }
+
+    for status in [
+        RunStatus::Ok,
+        RunStatus::Failed,
+        RunStatus::Unreachable,
+        RunStatus::Cancelled,
+        RunStatus::Interrupted,
+    ] {
+        match status {
+            RunStatus::Ok
+            | RunStatus::Failed
+            | RunStatus::Unreachable
+            | RunStatus::Cancelled
+            | RunStatus::Interrupted => {}
+        }
+        let written = serde_json::to_value(status).unwrap();
+        assert_eq!(written, status.as_str());
+        assert_eq!(status.as_str().parse::<RunStatus>().unwrap(), status);
+        assert!(
+            finished_row.contains(&format!("`{}`", status.as_str())),
+            "README's run_finished row lacks the status `{}`",
+            status.as_str()
+        );
+    }
+}

@@ -198,6 +198,21 @@ fn a_locked_wallboard_in_a_small_split_quits_only_on_the_word() {
     });
     assert!(s.contains("fleet 1/4"), "{s}");
     assert!(s.contains("unlock"), "{s}");
+    // It keeps status.json for `fleetdeck status` (tmux's status bar) current.
+    let deadline = std::time::Instant::now() + tmux::PATIENCE;
+    loop {
+        let out = cli::run(home.path(), &["status", "--json"]);
+        if out.code == 0 && out.stdout.contains("wallboard") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no status from the wallboard: {} {}",
+            out.stdout,
+            out.stderr
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
     tmux.key("q");
     tmux.key("Escape");
     tmux.key("C-c");

@@ -111,6 +111,16 @@ pub fn run(home: &Home, settings: &Settings, options: ConsoleOptions) -> Result<
             Err(e) => model.shell.error(e),
         }
     }
+    // status.json for `fleetdeck status` (tmux's status bar), for the console's life.
+    let status = {
+        let _entered = runtime.enter();
+        crate::engine::status::spawn_status_writer(
+            session.reader(),
+            home.status_file(),
+            crate::engine::status::WriterKind::Console,
+            serving.clone(),
+        )
+    };
     let mut guard = TerminalGuard::enter();
     let result = runtime.block_on(event_loop::run(
         &mut guard.terminal,
@@ -121,6 +131,7 @@ pub fn run(home: &Home, settings: &Settings, options: ConsoleOptions) -> Result<
     ));
     drop(guard);
     serving.cancel();
+    status.abort();
     // After the terminal is back: the goodbyes may take a moment on slow links.
     runtime.block_on(session.shutdown(DISCONNECT_GRACE));
     result.map_err(|e| Error::Invalid(format!("the console's terminal failed: {e}")))?;

@@ -1,8 +1,9 @@
 //! `fleetdeck wallboard`: resolves the hosts (`-t`, no metric terms: nothing is sampled to
 //! choose them) and the theme before the screen is taken, opens a standalone `FleetReader`
 //! (agents over read tokens, SSH hosts through the fixed probe, history.jsonl and
-//! incidents.jsonl followed) and runs the wallboard on it. No `FleetSession` is made: nothing
-//! in this process can run, cancel or lock anything.
+//! incidents.jsonl followed) and runs the wallboard on it, with the status.json writer of
+//! `fleetdeck status` on the same reader. No `FleetSession` is made: nothing in this process
+//! can run, cancel or lock anything, and status.json is the only file it writes.
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -71,6 +72,17 @@ pub fn run(home: &Home, settings: &Settings, args: &WallboardArgs) -> Result<Exi
         let _entered = runtime.enter();
         FleetReader::open_with_ssh(home, settings, hosts, &ssh)
     };
+    // status.json for `fleetdeck status` (tmux's status bar): the one file a wallboard writes.
+    let stop = tokio_util::sync::CancellationToken::new();
+    let status = {
+        let _entered = runtime.enter();
+        crate::engine::status::spawn_status_writer(
+            reader.clone(),
+            home.status_file(),
+            crate::engine::status::WriterKind::Wallboard,
+            stop.clone(),
+        )
+    };
     let mut guard = TerminalGuard::enter();
     let result = runtime.block_on(event_loop::run(
         &mut guard.terminal,
@@ -79,6 +91,8 @@ pub fn run(home: &Home, settings: &Settings, args: &WallboardArgs) -> Result<Exi
         settings.ui.max_fps,
     ));
     drop(guard);
+    stop.cancel();
+    status.abort();
     // The reader's links close with the runtime's tasks.
     runtime.shutdown_timeout(std::time::Duration::from_secs(2));
     result.map_err(|e| Error::Invalid(format!("the wallboard's terminal failed: {e}")))?;

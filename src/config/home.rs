@@ -99,6 +99,15 @@ impl Home {
     pub fn metrics_dir(&self) -> PathBuf {
         self.data_dir.join("metrics")
     }
+    /// The newest counts a running console, watcher or wallboard wrote (`fleetdeck status`).
+    pub fn status_file(&self) -> PathBuf {
+        self.data_dir.join("status.json")
+    }
+    /// Held (flock) by the one `fleetdeck watch` of this home, with its pid, user@host and
+    /// start time inside.
+    pub fn watch_lock_file(&self) -> PathBuf {
+        self.state_dir.join("watch.lock")
+    }
     /// `fleetdeck agent`'s folder (certificate, key, tokens, policy, alert journal).
     pub fn agent_dir(&self) -> PathBuf {
         self.data_dir.join("agent")

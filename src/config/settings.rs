@@ -323,7 +323,7 @@ fn de_fanout<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
     }
 }
 
-fn de_listen<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+pub(crate) fn de_listen<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     let text = String::deserialize(d)?;
     let trimmed = text.trim();
     if trimmed.is_empty() || trimmed.parse::<std::net::SocketAddr>().is_ok() {

@@ -5,6 +5,7 @@
 //! poll, so one that ended while no fleetdeck ran is resolved by it.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -120,6 +121,7 @@ pub fn spawn_loop(
     source: AlertmanagerSource,
     hosts: HostIndex,
     recorder: AlertRecorder,
+    poke: Arc<tokio::sync::Notify>,
     stop: CancellationToken,
 ) -> JoinHandle<()> {
     let every = source
@@ -133,6 +135,9 @@ pub fn spawn_loop(
             tokio::select! {
                 () = stop.cancelled() => return,
                 _ = tick.tick() => {}
+                // Alertmanager's webhook (`[alertmanager] listen`): poll now, and count the
+                // interval from here.
+                () = poke.notified() => tick.reset(),
             }
             match poll_once(&mut source, &hosts, &recorder).await {
                 Ok(report) => {

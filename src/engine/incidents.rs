@@ -73,6 +73,8 @@ pub struct AlertRecorder {
     book: Arc<Mutex<Option<Book>>>,
     /// Told of every event this recorder writes (`[notify]`).
     notices: Notices,
+    /// Woken after each write (the session's book follower), so it shows at once.
+    wake: Option<Arc<tokio::sync::Notify>>,
 }
 
 impl AlertRecorder {
@@ -83,7 +85,14 @@ impl AlertRecorder {
             rotation: rotation_of(store),
             book: Arc::new(Mutex::new(None)),
             notices: Notices::default(),
+            wake: None,
         }
+    }
+
+    /// Wakes `wake` after every write (the session's book follower).
+    pub fn with_wake(mut self, wake: Arc<tokio::sync::Notify>) -> AlertRecorder {
+        self.wake = Some(wake);
+        self
     }
 
     /// Sends the events it writes to `notices` too.
@@ -120,8 +129,10 @@ impl AlertRecorder {
         let this = self.clone();
         tokio::task::spawn_blocking(move || {
             let mut recorded = Recorded::default();
-            for o in &batch {
-                match this.record_now(o) {
+            // One transaction for the batch: one lock, one sync.
+            let results = this.observe_all(&batch);
+            for (o, result) in batch.iter().zip(results) {
+                match result {
                     Ok(Some(_)) => recorded.written += 1,
                     Ok(None) => {}
                     Err(e) => recorded.failures.push(format!("{}: {e}", o.fingerprint)),
@@ -159,11 +170,51 @@ impl AlertRecorder {
         }
         if let Ok(w) = &written
             && let Some(event) = w.clone().into()
-            && let Some(incident) = book.get(&event.id)
         {
-            self.notices.event(&event, incident);
+            if let Some(incident) = book.get(&event.id) {
+                self.notices.event(&event, incident);
+            }
+            self.wake();
         }
         written
+    }
+
+    /// `observations` in one transaction of this recorder's book (`Book::observe_all`): one
+    /// result each, in order; the `[notify]` sinks are told each one written.
+    fn observe_all(&self, observations: &[Observation]) -> Vec<Result<Option<Event>, BookError>> {
+        let mut guard = self.book.lock().unwrap_or_else(PoisonError::into_inner);
+        let book = match guard.as_mut() {
+            Some(book) => book,
+            None => match Book::open(&self.path, self.rotation) {
+                Ok(book) => guard.insert(book),
+                Err(e) => return crate::incident::book::all_failed(observations.len(), &e),
+            },
+        };
+        let results = book.observe_all(observations);
+        for damaged in book.take_damaged() {
+            tracing::warn!(%damaged, "incident book: skipped a damaged line");
+        }
+        let written: Vec<&Event> = results
+            .iter()
+            .filter_map(|r| r.as_ref().ok().and_then(Option::as_ref))
+            .collect();
+        for event in &written {
+            if let Some(incident) = book.get(&event.id) {
+                self.notices.event(event, incident);
+            }
+        }
+        if !written.is_empty() {
+            self.wake();
+        }
+        results
+    }
+
+    /// Tells the session's book follower that the book changed, so front ends show it now
+    /// rather than at the follower's next look.
+    fn wake(&self) {
+        if let Some(wake) = &self.wake {
+            wake.notify_one();
+        }
     }
 
     /// The incident a unique id prefix names, as the book has it after catching up.

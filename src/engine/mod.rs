@@ -3,6 +3,7 @@
 //! touches the terminal: front ends receive `EngineEvent`s.
 
 pub mod alertmanager_feed;
+pub mod alertmanager_hook;
 pub mod audit;
 pub mod breaker;
 pub mod checks;
@@ -12,8 +13,10 @@ mod execution;
 pub mod fd_limit;
 mod forwarder;
 pub mod host_slots;
+pub(crate) mod http_serve;
 pub mod incident_notices;
 pub mod incidents;
+pub mod interrupted;
 pub mod launch;
 pub mod locks;
 mod output;
@@ -21,11 +24,13 @@ pub mod prom_listen;
 pub mod queue;
 pub mod records;
 pub mod retry;
+pub mod run_marker;
 mod run_output;
 mod run_stats;
 pub mod sampling;
 pub mod scheduler;
 pub mod session;
+pub mod status;
 pub mod threshold_feed;
 pub mod transports;
 pub mod types;

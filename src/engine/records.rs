@@ -17,6 +17,8 @@ pub struct Records {
     history: PathBuf,
     audit: PathBuf,
     runs_dir: PathBuf,
+    /// Markers of the runs in flight (run_marker.rs).
+    running_dir: PathBuf,
     rotation: Rotation,
 }
 
@@ -45,6 +47,7 @@ impl Records {
             history: home.history_file(),
             audit: home.audit_file(),
             runs_dir: home.runs_dir(),
+            running_dir: home.state_dir.join("running"),
             rotation: Rotation {
                 max_bytes: store.rotate_at.0,
                 keep: usize::try_from(store.keep).unwrap_or(usize::MAX),
@@ -54,6 +57,11 @@ impl Records {
 
     pub fn history_path(&self) -> PathBuf {
         self.history.clone()
+    }
+
+    /// Where runs in flight keep their markers.
+    pub fn running_dir(&self) -> PathBuf {
+        self.running_dir.clone()
     }
 
     pub fn audit_path(&self) -> PathBuf {

@@ -150,9 +150,10 @@ fn host_outcome(state: &HostState) -> HostOutcome {
         HostState::Error { kind, .. } => (Outcome::Error, Some(kind.as_str())),
         HostState::Cancelled => (Outcome::Cancelled, None),
         HostState::Skipped { .. } => (Outcome::Skipped, None),
-        HostState::Pending | HostState::Connecting | HostState::Running => {
-            (Outcome::Unfinished, None)
-        }
+        HostState::Pending
+        | HostState::Connecting
+        | HostState::Running
+        | HostState::Unknown { .. } => (Outcome::Unfinished, None),
     };
     HostOutcome {
         outcome,

@@ -13,6 +13,7 @@ use super::execution::{HostJob, execute};
 use super::fd_limit::{fanout_for_fd_limit, raise_fd_limit};
 use super::forwarder::Hub;
 use super::records::{AuditRecord, Records};
+use super::run_marker::RunMarker;
 use super::run_output::{HostRecorder, RunOutput};
 use super::transports::Transports;
 use super::types::{EngineEvent, HostResult, HostState, RunId, RunRequest, RunResult, RunStatus};
@@ -64,6 +65,8 @@ pub async fn run_in(
         })
         .await;
     let audit = |result: &str| AuditRecord::run(&req, result);
+    // Written before anything runs: if this process dies mid-run, the next one records it.
+    let marker = records.and_then(|r| RunMarker::begin(&r.running_dir(), &req, &started));
     if let Some(records) = records {
         records.audit(&audit(super::audit::RUN_STARTED));
     }
@@ -78,7 +81,15 @@ pub async fn run_in(
         }
     });
 
-    let hosts = schedule(&req, ctx, &hub, run_output.as_ref(), &control).await;
+    let hosts = schedule(
+        &req,
+        ctx,
+        &hub,
+        run_output.as_ref(),
+        marker.as_ref(),
+        &control,
+    )
+    .await;
     let cancelled = cancel.is_cancelled();
     // The breaker's counts outlive the process: the next run skips dead hosts fast too.
     // (A small file, but written with fsync: kept off the runtime's workers.)
@@ -112,6 +123,9 @@ pub async fn run_in(
             tracing::warn!(run = %req.id, error = %e, "cannot append the run to history");
         }
         records.audit(&audit(result.status.as_str()));
+    }
+    if let Some(marker) = marker {
+        marker.finish();
     }
     let _ = events
         .send(EngineEvent::RunFinished {
@@ -147,6 +161,7 @@ async fn schedule(
     ctx: &RunContext,
     hub: &Arc<Hub>,
     run_output: Option<&RunOutput>,
+    marker: Option<&RunMarker>,
     control: &RunControl,
 ) -> Vec<HostResult> {
     let cancel = &control.cancel;
@@ -219,6 +234,9 @@ async fn schedule(
                 let Some(index) = index else { continue };
                 if result.state.is_failure() {
                     failures += 1;
+                }
+                if let Some(marker) = marker {
+                    marker.host_ended(&result);
                 }
                 results[index] = Some(result);
                 match max_fail {

@@ -244,6 +244,11 @@ pub enum HostState {
     Skipped {
         reason: String,
     },
+    /// The run's fleetdeck process ended (killed, crashed, the machine went down) before this
+    /// host finished: whether its command ran, and how it ended, is not known.
+    Unknown {
+        reason: String,
+    },
 }
 
 impl HostState {
@@ -275,6 +280,7 @@ impl HostState {
             HostState::Error { .. } => "error",
             HostState::Cancelled => "cancelled",
             HostState::Skipped { .. } => "skipped",
+            HostState::Unknown { .. } => "unknown",
         }
     }
 }
@@ -350,7 +356,8 @@ fn is_one_attempt(n: &u32) -> bool {
 }
 
 /// The run as a whole. history.jsonl, `--json` and export write the snake_case name (`"ok"`,
-/// `"failed"`, `"unreachable"`, `"cancelled"`), as they did when this was a string.
+/// `"failed"`, `"unreachable"`, `"cancelled"`, `"interrupted"`), as they did when this was a
+/// string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
@@ -358,6 +365,9 @@ pub enum RunStatus {
     Failed,
     Unreachable,
     Cancelled,
+    /// Its fleetdeck process died mid-run; recorded afterwards by the next fleetdeck process
+    /// that opened the home (engine::interrupted).
+    Interrupted,
 }
 
 impl RunStatus {
@@ -383,17 +393,18 @@ impl RunStatus {
             RunStatus::Failed => "failed",
             RunStatus::Unreachable => "unreachable",
             RunStatus::Cancelled => "cancelled",
+            RunStatus::Interrupted => "interrupted",
         }
     }
 
     /// DESIGN.md's exit codes: 0 all ok, 1 a host failed, 3 none failed but one unreachable,
-    /// 130 cancelled.
+    /// 130 cancelled or interrupted.
     pub fn exit_code(self) -> u8 {
         match self {
             RunStatus::Ok => 0,
             RunStatus::Failed => 1,
             RunStatus::Unreachable => 3,
-            RunStatus::Cancelled => 130,
+            RunStatus::Cancelled | RunStatus::Interrupted => 130,
         }
     }
 }
@@ -413,10 +424,13 @@ impl std::str::FromStr for RunStatus {
             RunStatus::Failed,
             RunStatus::Unreachable,
             RunStatus::Cancelled,
+            RunStatus::Interrupted,
         ]
         .into_iter()
         .find(|status| status.as_str() == s)
-        .ok_or_else(|| format!("unknown run status `{s}` (ok, failed, unreachable, cancelled)"))
+        .ok_or_else(|| {
+            format!("unknown run status `{s}` (ok, failed, unreachable, cancelled, interrupted)")
+        })
     }
 }
 

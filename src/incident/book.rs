@@ -291,6 +291,14 @@ impl Book {
             OffsetDateTime,
         ) -> Result<Option<(Option<String>, What)>, BookError>,
     ) -> Result<Option<Event>, BookError> {
+        self.with_writing(|book, writing| book.write_with(writing, decide))?
+    }
+
+    /// Runs `f` with this book's writing side (its lock file opened at the first write).
+    fn with_writing<R>(
+        &mut self,
+        f: impl FnOnce(&mut Self, &mut Writing) -> R,
+    ) -> Result<R, BookError> {
         let mut writing = match self.writing.take() {
             Some(w) => w,
             None => Writing {
@@ -298,9 +306,9 @@ impl Book {
                 writer: None,
             },
         };
-        let result = self.write_with(&mut writing, decide);
+        let result = f(self, &mut writing);
         self.writing = Some(writing);
-        result
+        Ok(result)
     }
 
     fn write_with(
@@ -312,6 +320,26 @@ impl Book {
         ) -> Result<Option<(Option<String>, What)>, BookError>,
     ) -> Result<Option<Event>, BookError> {
         let _held = writing.lock.exclusive()?;
+        let Some(event) = self.append_one(&mut writing.writer, decide)? else {
+            return Ok(None);
+        };
+        if let Some(writer) = &mut writing.writer {
+            writer.sync()?;
+        }
+        // Read back through the fold, like any other process's line.
+        self.catch_up()?;
+        Ok(Some(event))
+    }
+
+    /// Under the book lock: catches up, decides, appends (not synced yet). The caller syncs.
+    fn append_one(
+        &mut self,
+        slot: &mut Option<JsonlWriter>,
+        decide: impl FnOnce(
+            &Folded,
+            OffsetDateTime,
+        ) -> Result<Option<(Option<String>, What)>, BookError>,
+    ) -> Result<Option<Event>, BookError> {
         self.catch_up()?;
         let now = OffsetDateTime::now_utc();
         let Some((id, what)) = decide(&self.folded, now)? else {
@@ -324,9 +352,9 @@ impl Book {
             id,
             what,
         };
-        let writer = match &mut writing.writer {
+        let writer = match slot {
             Some(w) => w,
-            None => writing.writer.insert(JsonlWriter::open(
+            None => slot.insert(JsonlWriter::open(
                 &self.path,
                 Rotation::NEVER,
                 BOOK_VERSION,
@@ -334,10 +362,60 @@ impl Book {
         };
         self.rotate_if_needed(writer, &event, now)?;
         writer.append(&event)?;
-        writer.sync()?;
-        // Read back through the fold, like any other process's line.
-        self.catch_up()?;
         Ok(Some(event))
+    }
+
+    /// Records a source's observations in one transaction: one lock and one sync for the
+    /// batch (an Alertmanager poll brings thousands), each decided on the fold as the ones
+    /// before it left it. One result per observation, in order; when the final sync fails,
+    /// every line written is reported failed (its source tries again; redeliveries change
+    /// nothing).
+    pub fn observe_all(&mut self, batch: &[Observation]) -> Vec<Result<Option<Event>, BookError>> {
+        self.with_writing(|book, writing| book.observe_all_with(writing, batch))
+            .unwrap_or_else(|e| all_failed(batch.len(), &e))
+    }
+
+    fn observe_all_with(
+        &mut self,
+        writing: &mut Writing,
+        batch: &[Observation],
+    ) -> Vec<Result<Option<Event>, BookError>> {
+        let held = match writing.lock.exclusive() {
+            Ok(held) => held,
+            Err(e) => return all_failed(batch.len(), &e.into()),
+        };
+        let mut results: Vec<Result<Option<Event>, BookError>> = batch
+            .iter()
+            .map(|obs| {
+                if obs.fingerprint.trim().is_empty() {
+                    return Err(BookError::Invalid(format!(
+                        "a {} observation needs a fingerprint",
+                        obs.source
+                    )));
+                }
+                let obs = bounded(obs);
+                self.append_one(&mut writing.writer, |folded, now| {
+                    Ok(decide::observe(folded, &obs, now))
+                })
+            })
+            .collect();
+        let wrote = results.iter().any(|r| matches!(r, Ok(Some(_))));
+        if wrote
+            && let Some(writer) = &mut writing.writer
+            && let Err(e) = writer.sync()
+        {
+            let text = format!("not synced to disk: {e}");
+            for r in &mut results {
+                if matches!(r, Ok(Some(_))) {
+                    *r = Err(BookError::Invalid(text.clone()));
+                }
+            }
+        }
+        if let Err(e) = self.catch_up() {
+            tracing::warn!(error = %e, "incident book: cannot read back the batch just written");
+        }
+        drop(held);
+        results
     }
 
     /// Rotates (see the module doc) when `event` would take the file past the limit and
@@ -554,6 +632,14 @@ fn clip_text(text: &str) -> String {
 }
 
 /// `obs` with every text and list cut to the book's bounds.
+/// `n` results, each the failure `e` (a batch that could not be written at all).
+pub fn all_failed(n: usize, e: &BookError) -> Vec<Result<Option<Event>, BookError>> {
+    let text = e.to_string();
+    (0..n)
+        .map(|_| Err(BookError::Invalid(text.clone())))
+        .collect()
+}
+
 fn bounded(obs: &Observation) -> Observation {
     let map = |m: &std::collections::BTreeMap<String, String>| {
         m.iter()

@@ -191,3 +191,37 @@ fn damaged_lines_are_skipped_and_reported_with_file_and_line() {
     assert_eq!(lines, [4]);
     assert_eq!(b.get(&id).unwrap().timeline.len(), 2);
 }
+
+#[test]
+fn a_batch_is_one_transaction_each_decided_on_the_ones_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("incidents.jsonl");
+    let mut a = Book::open(&path, NEVER).unwrap();
+    let mut blank = obs("x", true, "2026-12-07T10:00:00Z");
+    blank.fingerprint = " ".into();
+    let batch = [
+        obs("disk", true, "2026-12-07T10:00:00Z"),
+        obs("load", true, "2026-12-07T10:00:00Z"),
+        // The same key again in the batch: seen, nothing new.
+        obs("disk", true, "2026-12-07T10:00:00Z"),
+        blank,
+        // Cleared later in the same batch: resolves what the first line opened.
+        obs("load", false, "2026-12-07T10:00:05Z"),
+    ];
+    let results = a.observe_all(&batch);
+    assert_eq!(results.len(), 5);
+    assert!(matches!(results[0], Ok(Some(_))));
+    assert!(matches!(results[1], Ok(Some(_))));
+    assert!(matches!(results[2], Ok(None)), "{:?}", results[2]);
+    assert!(matches!(results[3], Err(BookError::Invalid(_))));
+    assert!(matches!(results[4], Ok(Some(_))));
+    let disk = results[0].as_ref().unwrap().as_ref().unwrap().id.clone();
+    let load = results[1].as_ref().unwrap().as_ref().unwrap().id.clone();
+    assert_ne!(disk, load);
+    // Another process reads the same.
+    let b = Book::open(&path, NEVER).unwrap();
+    assert_eq!(b.get(&disk).unwrap().state, State::Open);
+    assert_eq!(b.get(&load).unwrap().state, State::Resolved);
+    assert_eq!(a.get(&load).unwrap().state, State::Resolved);
+    assert_eq!(b.events_read(), 3);
+}

@@ -42,7 +42,7 @@ pub fn parse(path: &Path, src: &str) -> Result<Inventory, Vec<Diagnostic>> {
             Err(e) => {
                 diags.push(at(
                     value_start + e.offset,
-                    format!("host name `{name_pattern}`: {e}"),
+                    format!("host name `{}`: {e}", name_pattern.escape_debug()),
                 ));
                 continue;
             }
@@ -57,8 +57,15 @@ pub fn parse(path: &Path, src: &str) -> Result<Inventory, Vec<Diagnostic>> {
         // An invalid entry still claims its names, so a later duplicate is reported too.
         let valid = match validate_entry(entry, &file.defaults) {
             Ok(()) => true,
-            Err(msg) => {
-                diags.push(at(name_start, format!("host `{name_pattern}`: {msg}")));
+            Err((key, msg)) => {
+                // At the offending key's value when it is in this entry, else at the name.
+                let offset = key
+                    .and_then(|k| key_offset(src, name_start, k))
+                    .unwrap_or(name_start);
+                diags.push(at(
+                    offset,
+                    format!("host `{}`: {msg}", name_pattern.escape_debug()),
+                ));
                 false
             }
         };
@@ -142,29 +149,82 @@ fn expand_addresses(
     Ok(addresses.into_iter().map(Some).collect())
 }
 
-fn validate_entry(entry: &HostEntry, defaults: &HostDefaults) -> Result<(), String> {
+/// Where the value of `key` is written in the `[[hosts]]` table holding the name at
+/// `name_start` (keys may come before or after `name`); `None` when it is not written there
+/// (inherited from `[defaults]`, or an inline-table entry).
+fn key_offset(src: &str, name_start: usize, key: &str) -> Option<usize> {
+    let table_start = src[..name_start].rfind("\n[").map_or(0, |i| i + 1);
+    let table_end = src[name_start..]
+        .find("\n[")
+        .map_or(src.len(), |i| name_start + i);
+    let mut offset = table_start;
+    for line in src[table_start..table_end].split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if let Some(rest) = trimmed.strip_prefix(key)
+            && let Some(value) = rest.trim_start().strip_prefix('=')
+        {
+            let value_at = line.len() - value.trim_start().len();
+            return Some(offset + value_at);
+        }
+        offset += line.len();
+    }
+    None
+}
+
+/// Checks an entry; on a problem, the key it is about (to point at its line) and what is wrong.
+fn validate_entry(
+    entry: &HostEntry,
+    defaults: &HostDefaults,
+) -> Result<(), (Option<&'static str>, String)> {
+    let whole = |msg: String| (None, msg);
     let transport = entry.transport.or(defaults.transport).unwrap_or_default();
     if entry.port == Some(0) || (entry.port.is_none() && defaults.port == Some(0)) {
-        return Err("port 0 is not a valid port".to_string());
+        return Err((Some("port"), "port 0 is not a valid port".to_string()));
+    }
+    if let Some(jump) = entry.jump.as_ref().or(defaults.jump.as_ref()) {
+        if jump.trim().is_empty() {
+            return Err((
+                Some("jump"),
+                "jump is empty; remove it, or name a host: [user@]host[:port]".to_string(),
+            ));
+        }
+        match crate::inventory::jump::parse_jump_list(jump) {
+            Ok(_) => {}
+            Err(why) => {
+                return Err((
+                    Some("jump"),
+                    format!(
+                        "jump `{}`: {why}; write [user@]host[:port], hops separated by commas",
+                        jump.escape_debug()
+                    ),
+                ));
+            }
+        }
     }
     match (transport, &entry.agent) {
         (TransportKind::Agent, None) => {
-            return Err(
+            return Err(whole(
                 "transport is `agent` but no `agent = { url = \"wss://…\" }` is given".to_string(),
-            );
+            ));
         }
         (TransportKind::Agent, Some(agent))
             if !(agent.url.starts_with("wss://") || agent.url.starts_with("ws://")) =>
         {
-            return Err(format!(
-                "agent url `{}` must start with wss:// (or ws:// for loopback demos)",
-                agent.url
+            return Err((
+                Some("agent"),
+                format!(
+                    "agent url `{}` must start with wss:// (or ws:// for loopback demos)",
+                    agent.url
+                ),
             ));
         }
         (TransportKind::Agent, Some(_)) => {}
         (other, Some(_)) => {
-            return Err(format!(
-                "`agent` settings are given but transport is `{other}`; set transport = \"agent\" or remove them"
+            return Err((
+                Some("agent"),
+                format!(
+                    "`agent` settings are given but transport is `{other}`; set transport = \"agent\" or remove them"
+                ),
             ));
         }
         _ => {}
@@ -175,8 +235,11 @@ fn validate_entry(entry: &HostEntry, defaults: &HostDefaults) -> Result<(), Stri
         .and_then(|m| m.node_exporter.as_ref())
         && !(url.starts_with("http://") || url.starts_with("https://"))
     {
-        return Err(format!(
-            "node_exporter `{url}` must be an http:// or https:// URL, e.g. \"http://{{address}}:9100/metrics\""
+        return Err((
+            Some("metrics"),
+            format!(
+                "node_exporter `{url}` must be an http:// or https:// URL, e.g. \"http://{{address}}:9100/metrics\""
+            ),
         ));
     }
     let words = entry
@@ -193,9 +256,20 @@ fn validate_entry(entry: &HostEntry, defaults: &HostDefaults) -> Result<(), Stri
         )
         .chain(entry.env.iter().chain(&defaults.env).map(|e| ("env", e)));
     for (kind, word) in words {
-        if word.is_empty() || word.contains(|c: char| c.is_whitespace() || ",&!^@~".contains(c)) {
-            return Err(format!(
-                "{kind} `{word}` must be non-empty, without spaces or any of , & ! ^ @ ~ (they are selector operators)"
+        if word.is_empty()
+            || word.contains(|c: char| c.is_whitespace() || c.is_control() || ",&!^@~".contains(c))
+        {
+            let key = match kind {
+                "tag" => "tags",
+                "group" => "groups",
+                _ => "env",
+            };
+            return Err((
+                Some(key),
+                format!(
+                    "{kind} `{}` must be non-empty, without spaces, control characters or any of , & ! ^ @ ~ (they are selector operators)",
+                    word.escape_debug()
+                ),
             ));
         }
     }
@@ -209,10 +283,13 @@ fn validate_name(name: &str) -> Result<(), String> {
         || name == "all"
         || name == "stale"
         || name.starts_with(['~', '@', '!'])
-        || name.contains(|c: char| c.is_whitespace() || ",&!^*?[]:<>=".contains(c));
+        || name
+            .contains(|c: char| c.is_whitespace() || c.is_control() || ",&!^*?[]:<>=".contains(c));
     if bad {
+        // Escaped: a control character in the name must not reach the terminal.
         return Err(format!(
-            "host name `{name}` is not usable in selectors: no spaces or any of , & ! ^ * ? [ ] : < > =, not `all` or `stale`, not starting with ~ or @"
+            "host name `{}` is not usable in selectors: no spaces, control characters or any of , & ! ^ * ? [ ] : < > =, not `all` or `stale`, not starting with ~ or @",
+            name.escape_debug()
         ));
     }
     Ok(())
@@ -348,5 +425,46 @@ mod tests {
         assert!(errs[0].starts_with("hosts.toml:3:8:"), "{errs:?}");
         let errs = parse_str("[[hosts]]\nname = \"a\"\ntransport = \"sshh\"\n").unwrap_err();
         assert!(errs[0].contains("did you mean `ssh`"), "{errs:?}");
+    }
+
+    #[test]
+    fn a_bad_jump_or_port_is_reported_at_its_own_line() {
+        for (jump, why) in [
+            ("bastion:0", "invalid port"),
+            ("a@b:notaport", "invalid port"),
+            ("", "jump is empty"),
+            ("a,,b", "missing host name"),
+        ] {
+            let src = format!("[[hosts]]\nname = \"a1\"\nuser = \"ops\"\njump = \"{jump}\"\n");
+            let err = parse_str(&src).unwrap_err();
+            assert_eq!(err.len(), 1, "{err:?}");
+            assert!(err[0].starts_with("hosts.toml:4:"), "{jump}: {}", err[0]);
+            assert!(err[0].contains(why), "{jump}: {}", err[0]);
+        }
+        // `host:` is accepted, as ssh accepts it; `none` means no jump.
+        assert!(parse_str("[[hosts]]\nname = \"a1\"\njump = \"u@h:\"\n").is_ok());
+        assert!(parse_str("[[hosts]]\nname = \"a1\"\njump = \"none\"\n").is_ok());
+        // Keys before the name are found too.
+        let err = parse_str("[[hosts]]\nport = 0\nname = \"p0\"\n").unwrap_err();
+        assert!(err[0].starts_with("hosts.toml:2:8:"), "{}", err[0]);
+        let err = parse_str("[[hosts]]\nname = \"p0\"\n\nport = 0\n").unwrap_err();
+        assert!(err[0].starts_with("hosts.toml:4:8:"), "{}", err[0]);
+    }
+
+    #[test]
+    fn control_characters_in_names_and_tags_are_refused_and_never_printed_raw() {
+        let err = parse_str("[[hosts]]\nname = \"db\\u001bc\\u0007x\"\n").unwrap_err();
+        assert_eq!(err.len(), 1, "{err:?}");
+        assert!(err[0].contains("control characters"), "{}", err[0]);
+        assert!(
+            !err[0].contains('\u{1b}') && !err[0].contains('\u{7}'),
+            "{:?}",
+            err[0]
+        );
+        assert!(err[0].contains("\\u{1b}"), "{:?}", err[0]);
+        let err = parse_str("[[hosts]]\nname = \"a\\nb\"\n").unwrap_err();
+        assert!(!err[0].contains('\n'), "one line: {:?}", err[0]);
+        let err = parse_str("[[hosts]]\nname = \"w1\"\ntags = [\"a\\u001b\"]\n").unwrap_err();
+        assert!(!err[0].contains('\u{1b}'), "{:?}", err[0]);
     }
 }

@@ -3,6 +3,7 @@
 pub mod file;
 pub mod host;
 pub mod import;
+pub mod jump;
 pub mod load;
 pub mod nodeset;
 pub mod selector;

@@ -130,7 +130,9 @@ pub enum ErrorKind {
     Dns,
     /// TCP refused, unreachable, reset before the handshake finished.
     Connect,
-    /// Unknown, changed or revoked host key.
+    /// Unknown, changed or revoked host key. Written `hostkey` everywhere (as README lists it);
+    /// `host_key`, which `--json` and history wrote before, is still read.
+    #[serde(rename = "hostkey", alias = "host_key")]
     HostKey,
     /// No accepted credential.
     Auth,

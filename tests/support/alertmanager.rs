@@ -49,6 +49,11 @@ impl Alertmanager {
     /// Starts Alertmanager on a free loopback port and waits (at most 20 s) until /-/ready
     /// answers 200.
     pub fn start() -> io::Result<Alertmanager> {
+        Self::start_with(CONFIG)
+    }
+
+    /// As [`Alertmanager::start`], with `config` as alertmanager.yml (routes, receivers).
+    pub fn start_with(config_text: &str) -> io::Result<Alertmanager> {
         if !Path::new(ALERTMANAGER_PATH).is_file() {
             return Err(io::Error::new(
                 io::ErrorKind::NotFound,
@@ -59,7 +64,7 @@ impl Alertmanager {
             .prefix("fleetdeck-alertmanager-")
             .tempdir()?;
         let config = dir.path().join("alertmanager.yml");
-        fs::write(&config, CONFIG)?;
+        fs::write(&config, config_text)?;
         let storage = dir.path().join("data");
         fs::create_dir_all(&storage)?;
         let log = dir.path().join("alertmanager.log");

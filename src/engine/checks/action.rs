@@ -147,6 +147,7 @@ fn host_error(state: &HostState, first_error: Option<&str>, exit: Option<i32>) -
             message.clone()
         }
         HostState::Skipped { reason } => format!("skipped: {reason}"),
+        HostState::Unknown { reason } => format!("unknown: {reason}"),
         HostState::Cancelled => "cancelled".to_string(),
         HostState::Pending | HostState::Connecting | HostState::Running | HostState::Ok => {
             "did not finish".to_string()

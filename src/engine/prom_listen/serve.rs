@@ -1,28 +1,19 @@
 //! The HTTP side of `/metrics` (hyper, HTTP/1.1).
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode, header};
-use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::engine::http_serve::{plain, serve};
 use crate::engine::session::FleetReader;
-
-/// Connections served at once; more wait in the kernel's backlog.
-const CONNECTIONS: usize = 16;
-/// A client that sends no complete request head in this time is dropped.
-const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A running `/metrics` server.
 pub struct Listening {
@@ -44,76 +35,26 @@ pub async fn listen(
         .local_addr()
         .map_err(|e| format!("[metrics] listen = \"{addr}\": {e}"))?;
     let reader = Arc::new(reader);
-    let permits = Arc::new(Semaphore::new(CONNECTIONS));
-    let task = tokio::spawn(async move {
-        loop {
-            let permit = tokio::select! {
-                () = stop.cancelled() => return,
-                p = Arc::clone(&permits).acquire_owned() => match p {
-                    Ok(p) => p,
-                    Err(_) => return,
-                },
-            };
-            let accepted = tokio::select! {
-                () = stop.cancelled() => return,
-                a = listener.accept() => a,
-            };
-            let (stream, _) = match accepted {
-                Ok(s) => s,
-                Err(e) => {
-                    tracing::warn!(error = %e, "/metrics: accept failed");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
-                }
-            };
-            let reader = Arc::clone(&reader);
-            let stop = stop.clone();
-            tokio::spawn(async move {
-                let _permit = permit;
-                let service = service_fn(move |req| answer(Arc::clone(&reader), req));
-                let conn = http1::Builder::new()
-                    .timer(TokioTimer::new())
-                    .header_read_timeout(HEADER_TIMEOUT)
-                    .serve_connection(TokioIo::new(stream), service);
-                tokio::select! {
-                    () = stop.cancelled() => {}
-                    r = conn => if let Err(e) = r {
-                        tracing::debug!(error = %e, "/metrics: connection ended");
-                    },
-                }
-            });
-        }
+    let task = serve(listener, "/metrics", stop, move |req| {
+        answer(Arc::clone(&reader), req)
     });
     Ok(Listening { addr, task })
 }
 
-fn plain(status: StatusCode, body: &str) -> Response<Full<Bytes>> {
-    let mut resp = Response::new(Full::new(Bytes::from(body.to_string())));
-    *resp.status_mut() = status;
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        header::HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    resp
-}
-
-async fn answer(
-    reader: Arc<FleetReader>,
-    req: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn answer(reader: Arc<FleetReader>, req: Request<Incoming>) -> Response<Full<Bytes>> {
     if req.uri().path() != "/metrics" {
-        return Ok(plain(
+        return plain(
             StatusCode::NOT_FOUND,
             "not found: fleetdeck serves /metrics\n",
-        ));
+        );
     }
     if req.method() != Method::GET && req.method() != Method::HEAD {
         let mut resp = plain(StatusCode::METHOD_NOT_ALLOWED, "use GET\n");
         resp.headers_mut()
             .insert(header::ALLOW, header::HeaderValue::from_static("GET, HEAD"));
-        return Ok(resp);
+        return resp;
     }
-    Ok(match super::render(&reader.snapshot(), SystemTime::now()) {
+    match super::render(&reader.snapshot(), SystemTime::now()) {
         Ok(text) => {
             let mut resp = plain(StatusCode::OK, "");
             *resp.body_mut() = Full::new(Bytes::from(text));
@@ -130,5 +71,5 @@ async fn answer(
                 "cannot render the fleet's metrics\n",
             )
         }
-    })
+    }
 }

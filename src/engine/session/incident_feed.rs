@@ -63,6 +63,9 @@ impl IncidentsFrame {
     }
 }
 
+/// After a wake, how long the follower waits for the rest of a burst before reading.
+const WAKE_COALESCE: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// Follows the book at `path` into `view` until `stop`; `wake` makes it look at once.
 pub(super) fn follow(
     path: PathBuf,
@@ -79,7 +82,10 @@ pub(super) fn follow(
             tokio::select! {
                 () = stop.cancelled() => return,
                 _ = tick.tick() => {}
-                () = wake.notified() => {}
+                () = wake.notified() => {
+                    // A burst of writes (agents' alerts one by one) becomes one read.
+                    tokio::time::sleep(WAKE_COALESCE).await;
+                }
             }
             let file = path.clone();
             let read = tokio::task::spawn_blocking(move || look(book, &file, rotation)).await;

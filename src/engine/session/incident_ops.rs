@@ -185,7 +185,7 @@ impl FleetSession {
             &incident.hosts,
             "ok",
         ));
-        self.inner.incidents_wake.notify_one();
+        // The recorder woke the book follower when it wrote.
         Ok(IncidentWritten {
             incident,
             silence: None,

@@ -190,6 +190,7 @@ impl FleetSession {
         let locks = ctx.locks.clone();
         let records = Records::new(home, &settings.store);
         let queue = RunQueue::new(ctx, Some(records.clone()), &settings.queue);
+        let incidents_wake = Arc::new(tokio::sync::Notify::new());
         let session = FleetSession {
             inner: Arc::new(Inner {
                 view,
@@ -201,7 +202,8 @@ impl FleetSession {
                 requests: Mutex::new(requests),
                 watch_agents: options.watch_agents,
                 recorder: {
-                    let recorder = super::incidents::AlertRecorder::new(home, &settings.store);
+                    let recorder = super::incidents::AlertRecorder::new(home, &settings.store)
+                        .with_wake(Arc::clone(&incidents_wake));
                     // Only sessions that write incidents need the sinks (a run's does not:
                     // no webhook URL file read, no delivery task per `fleetdeck run`).
                     if options.watch_agents || options.record_incidents {
@@ -211,7 +213,7 @@ impl FleetSession {
                         recorder
                     }
                 },
-                incidents_wake: Arc::new(tokio::sync::Notify::new()),
+                incidents_wake,
                 store: settings.store.clone(),
                 alertmanager: settings.alertmanager.clone(),
                 analysis: settings.analysis.clone(),
@@ -256,10 +258,24 @@ impl FleetSession {
                 that ended while no fleetdeck ran stay open until seen again"),
         }
         let hosts = host_index(self.inner.view.hosts());
+        let poke = Arc::new(tokio::sync::Notify::new());
+        if let Some(addr) = settings.alertmanager.listen() {
+            let (addr, poke, stop) = (addr.to_string(), Arc::clone(&poke), self.inner.stop.clone());
+            tokio::spawn(async move {
+                match super::alertmanager_hook::listen(&addr, poke, stop).await {
+                    Ok(bound) => {
+                        tracing::info!(%bound, "taking Alertmanager's webhook on /alertmanager")
+                    }
+                    // A second console or watcher on the same address: polling still works.
+                    Err(e) => tracing::warn!(error = %e, "Alertmanager is polled only"),
+                }
+            });
+        }
         let task = spawn_loop(
             source,
             hosts,
             self.inner.recorder.clone(),
+            poke,
             self.inner.stop.clone(),
         );
         lock(&self.inner.tasks).push(task);

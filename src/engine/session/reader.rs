@@ -168,9 +168,12 @@ impl FleetReader {
                 );
             }
         }
+        // Wakes the book follower below after the reader recorded an alert.
+        let wake = Arc::new(tokio::sync::Notify::new());
         collect::agents(
             watcher.subscribe_alerts_unacked(),
-            crate::engine::incidents::AlertRecorder::new(home, &settings.store),
+            crate::engine::incidents::AlertRecorder::new(home, &settings.store)
+                .with_wake(Arc::clone(&wake)),
             watcher.subscribe_heartbeats(),
             Arc::clone(&view),
             stop.clone(),
@@ -218,7 +221,7 @@ impl FleetReader {
             home.incidents_file(),
             crate::incident::book::rotation_of(&settings.store),
             Arc::clone(&view),
-            Arc::new(tokio::sync::Notify::new()),
+            wake,
             stop.clone(),
         );
         FleetReader {

@@ -25,6 +25,11 @@ pub struct AlertmanagerSettings {
     /// One request at most, connecting and reading the answer included.
     #[serde(deserialize_with = "de_at_least_a_second")]
     pub timeout: HumanDuration,
+    /// Where the console or `fleetdeck watch` takes Alertmanager's webhook
+    /// (`http://ADDR/alertmanager`): each notification makes it poll at once. Empty: off,
+    /// polled every `poll_interval` only.
+    #[serde(deserialize_with = "crate::config::settings::de_listen")]
+    pub listen: String,
 }
 
 impl Default for AlertmanagerSettings {
@@ -34,6 +39,7 @@ impl Default for AlertmanagerSettings {
             ack_silence: HumanDuration(Duration::from_secs(2 * 3600)),
             poll_interval: HumanDuration(Duration::from_secs(15)),
             timeout: HumanDuration(Duration::from_secs(10)),
+            listen: String::new(),
         }
     }
 }
@@ -42,6 +48,11 @@ impl AlertmanagerSettings {
     /// The base URL, `None` when the source is off.
     pub fn url(&self) -> Option<&str> {
         Some(self.url.trim()).filter(|u| !u.is_empty())
+    }
+
+    /// The webhook's listen address, `None` when off.
+    pub fn listen(&self) -> Option<&str> {
+        Some(self.listen.trim()).filter(|l| !l.is_empty())
     }
 }
 

@@ -45,7 +45,6 @@ pub(crate) mod lexer;
 mod reader;
 mod values;
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -84,26 +83,7 @@ pub enum StrictMode {
     Ask,
 }
 
-/// One ProxyJump hop: `[user@]host[:port]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JumpHop {
-    pub user: Option<String>,
-    pub host: String,
-    pub port: Option<u16>,
-}
-
-impl fmt::Display for JumpHop {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(user) = &self.user {
-            write!(f, "{user}@")?;
-        }
-        match (self.host.contains(':'), self.port) {
-            (true, Some(port)) => write!(f, "[{}]:{port}", self.host),
-            (false, Some(port)) => write!(f, "{}:{port}", self.host),
-            (_, None) => f.write_str(&self.host),
-        }
-    }
-}
+pub use crate::inventory::jump::JumpHop;
 
 /// Everything needed to connect to one host, as `ssh -G` would print it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -244,7 +224,7 @@ impl SshConfigSource {
         let proxy = match &host.jump {
             None => None,
             Some(text) => {
-                let hops = values::parse_jump_list(text).map_err(|msg| {
+                let hops = crate::inventory::jump::parse_jump_list(text).map_err(|msg| {
                     Error::Invalid(format!("host `{}`: jump `{text}`: {msg}", host.name))
                 })?;
                 Some(Proxy::Jump {

@@ -16,6 +16,7 @@ pub mod run_summary;
 pub mod sanitize;
 pub mod stats;
 pub mod stats_prom;
+pub mod status_line;
 
 use std::io::Write;
 

@@ -178,6 +178,7 @@ pub fn run_status_scope(status: RunStatus) -> &'static str {
         RunStatus::Failed => scope::STATE_FAILED,
         RunStatus::Unreachable => scope::STATE_UNREACHABLE,
         RunStatus::Cancelled => scope::STATE_CANCELLED,
+        RunStatus::Interrupted => scope::STATE_FAILED_ERROR,
     }
 }
 
@@ -195,5 +196,7 @@ pub fn state_scope(state: &HostState) -> &'static str {
         HostState::Error { .. } => scope::STATE_FAILED_ERROR,
         HostState::Cancelled => scope::STATE_CANCELLED,
         HostState::Skipped { .. } => scope::STATE_SKIPPED,
+        // fleetdeck lost track of it: shown like an error of its own.
+        HostState::Unknown { .. } => scope::STATE_FAILED_ERROR,
     }
 }

@@ -17,6 +17,7 @@ pub fn state_symbol(state: &HostState, ascii: bool) -> &'static str {
         HostState::Pending => ("·", "."),
         HostState::Cancelled => ("⊘", "-"),
         HostState::Skipped { .. } => ("»", "="),
+        HostState::Unknown { .. } => ("◌", "#"),
     };
     if ascii { plain } else { unicode }
 }
@@ -28,6 +29,8 @@ pub fn run_status_symbol(status: RunStatus, ascii: bool) -> &'static str {
         RunStatus::Failed => ("✘", "x"),
         RunStatus::Unreachable => ("⚠", "?"),
         RunStatus::Cancelled => ("⊘", "-"),
+        // Like its hosts that never finished.
+        RunStatus::Interrupted => ("◌", "#"),
     };
     if ascii { plain } else { unicode }
 }

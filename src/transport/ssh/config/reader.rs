@@ -11,11 +11,10 @@ use ssh2_config::{DefaultAlgorithms, Host as HostBlock, HostClause, HostParams};
 
 use super::glob::glob_paths;
 use super::lexer::{Line, tokenize};
-use super::values::{
-    parse_count, parse_flag, parse_jump_list, parse_port, parse_strict, parse_time,
-};
+use super::values::{parse_count, parse_flag, parse_port, parse_strict, parse_time};
 use super::{JumpHop, StrictMode};
 use crate::diag::{Diagnostic, Error};
+use crate::inventory::jump::parse_jump_list;
 
 /// OpenSSH refuses deeper `Include` nesting (READCONF_MAX_DEPTH).
 const MAX_INCLUDE_DEPTH: usize = 16;

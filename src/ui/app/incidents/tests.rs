@@ -386,3 +386,33 @@ fn a_failing_notification_sink_is_shown_under_the_list_and_in_the_status_bar() {
     );
     assert!(shown.contains("notify failing (4)"), "{shown}");
 }
+
+#[test]
+fn thousands_of_incidents_scroll_with_the_cursor() {
+    let mut f = (*frame()).clone();
+    f.incidents = (0..2_000)
+        .map(|n| {
+            incident(
+                &format!("id{n:04}"),
+                &format!("title {n:04}"),
+                Source::Alertmanager,
+                Severity::Warning,
+                &["db01"],
+            )
+        })
+        .collect();
+    let mut m = model();
+    update(&mut m, Msg::Incidents(Arc::new(f)));
+    press(&mut m, "4");
+    let shown = text(&draw(&m, 80, 24));
+    assert!(shown.contains("title 0000"), "{shown}");
+    press(&mut m, "G");
+    assert_eq!(selected(&m), "id1999");
+    let shown = text(&draw(&m, 80, 24));
+    assert!(shown.contains("title 1999"), "{shown}");
+    assert!(!shown.contains("title 0000"), "{shown}");
+    assert!(shown.contains("incidents 2000/2000"), "{shown}");
+    press(&mut m, "g g");
+    let shown = text(&draw(&m, 80, 24));
+    assert!(shown.contains("title 0000"), "{shown}");
+}

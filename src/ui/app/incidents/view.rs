@@ -97,7 +97,12 @@ fn render_list(frame: &mut Frame, area: Rect, model: &Model) {
     let narrow = area.width.saturating_sub(2) < NARROW;
     let now = model.shell.now;
     let columns = if narrow { 4 } else { 6 };
-    let rows = s.entries.iter().map(|e| match e {
+    // Only the rows that fit are built (thousands of incidents cost nothing to scroll past):
+    // the window ratatui itself would show, the cursor on its last line once it scrolls.
+    let height = usize::from(area.height.saturating_sub(3)).max(1);
+    let cursor = s.cursor_row();
+    let first = (cursor + 1).saturating_sub(height);
+    let rows = s.entries.iter().skip(first).take(height).map(|e| match e {
         // The heading's text goes in the widest column (a table has no spanning cells).
         Entry::Group { name, count } => {
             let mut cells = vec![Cell::from(if theme.ascii_symbols() { ">" } else { "▾" })];
@@ -135,7 +140,7 @@ fn render_list(frame: &mut Frame, area: Rect, model: &Model) {
     let table = Table::new(rows, widths)
         .header(Row::new(header).style(theme.style(scope::UI_TABLE_HEADER)))
         .block(block);
-    render_table(frame, area, table, theme, s.cursor_row());
+    render_table(frame, area, table, theme, cursor - first);
 }
 
 fn incident_row<'a>(theme: &Theme, i: &Incident, now: SystemTime, narrow: bool) -> Row<'a> {
