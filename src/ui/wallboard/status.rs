@@ -1,14 +1,16 @@
 //! What the wallboard says of a host and of the fleet, before any drawing: each host's one
-//! status (symbol, word, theme scope; never colour alone) and the counts line
-//! (`✖2 ▲5 · 498/500 up · 3 stale · 1 running`). Pure functions of the model.
+//! status (symbol, word, theme scope; never colour alone) and the counts line, which is
+//! `fleetdeck status`'s (`✖2 ▲5 · 498/500 up · 1 running`). Pure functions of the model.
 
+use std::sync::Arc;
 use std::time::SystemTime;
 
-use crate::engine::ConnState;
-use crate::incident::Severity;
+use crate::engine::status::{Freshness, StatusDoc, WriterKind};
+use crate::engine::{ConnState, FleetSnapshot};
 use crate::inventory::Host;
 use crate::metrics::{Availability, HostNow};
 use crate::ui::app::connections;
+use crate::ui::printers::status_line::{LineStyle, status_line};
 use crate::ui::theme::scope;
 
 use super::state::Wallboard;
@@ -130,63 +132,26 @@ pub fn host_status(wb: &Wallboard, host: &Host) -> HostStatus {
     )
 }
 
-/// The fleet in numbers.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Counts {
-    pub critical: usize,
-    pub warning: usize,
-    pub up: usize,
-    pub hosts: usize,
-    pub stale: usize,
-    pub down: usize,
-    pub running: usize,
+/// The fleet in the numbers `fleetdeck status` writes and prints (engine::status), so the
+/// wallboard and tmux's status bar never disagree: incidents by severity, hosts up, runs.
+pub fn status_doc(wb: &Wallboard) -> StatusDoc {
+    let snapshot = FleetSnapshot {
+        connections: wb.picture.connections.clone(),
+        queue: wb.picture.queue.clone(),
+        metrics: Arc::clone(&wb.picture.metrics),
+        incidents: Arc::clone(&wb.picture.incidents),
+        ..FleetSnapshot::default()
+    };
+    StatusDoc::of(
+        &snapshot,
+        wb.hosts.iter().map(|h| h.name.as_str()),
+        WriterKind::Wallboard,
+        std::process::id(),
+        wb.now,
+    )
 }
 
-impl Counts {
-    pub fn of(wb: &Wallboard) -> Counts {
-        let mut c = Counts {
-            hosts: wb.hosts.len(),
-            running: wb.picture.queue.running.len(),
-            ..Counts::default()
-        };
-        for i in wb
-            .picture
-            .incidents
-            .incidents
-            .iter()
-            .filter(|i| i.state.is_active())
-        {
-            match i.severity {
-                Severity::Critical => c.critical += 1,
-                Severity::Warning => c.warning += 1,
-                Severity::Info => {}
-            }
-        }
-        for h in wb.hosts.iter() {
-            match host_status(wb, h) {
-                s if s.is_up() => c.up += 1,
-                HostStatus::Stale => c.stale += 1,
-                HostStatus::Down(_) => c.down += 1,
-                _ => {}
-            }
-        }
-        c
-    }
-
-    /// `✖2 ▲5 · 498/500 up · 3 stale · 1 down · 1 running` (ASCII: `!!2 !5 …`).
-    pub fn line(&self, ascii: bool) -> String {
-        let (crit, warn) = if ascii { ("!!", "!") } else { ("✖", "▲") };
-        let mut parts = vec![
-            format!("{crit}{} {warn}{}", self.critical, self.warning),
-            format!("{}/{} up", self.up, self.hosts),
-        ];
-        if self.stale > 0 {
-            parts.push(format!("{} stale", self.stale));
-        }
-        if self.down > 0 {
-            parts.push(format!("{} down", self.down));
-        }
-        parts.push(format!("{} running", self.running));
-        parts.join(" · ")
-    }
+/// The counts line: `fleetdeck status`'s own (`✖2 ▲5 · 498/500 up · 1 running`).
+pub fn counts_line(doc: &StatusDoc, ascii: bool) -> String {
+    status_line(doc, Freshness::Live, LineStyle { ascii, tmux: false })
 }

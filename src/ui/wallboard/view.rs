@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! ┌ fleetdeck wallboard  [1 fleet] 2 metrics 3 incidents 4 runs   next in 12s  12:00:00 ┐ header
-//! ✖2 ▲5 · 498/500 up · 3 stale · 1 running                                             counts
+//! ✖2 ▲5 · 498/500 up · 1 running                                                      counts
 //! ┌ fleet · 500 hosts · worst first · sampled 1s ago ──────────────────────────────┐
 //! │ …                                                                                │ page
 //! └──────────────────────────────────────────────────────────────────────────────────┘
@@ -22,7 +22,7 @@ use ratatui::widgets::{Block, Paragraph};
 
 use super::pages;
 use super::state::{UNLOCK_WORD, Wallboard};
-use super::status::Counts;
+use super::status::{counts_line, status_doc};
 use crate::ui::app::widgets::metric::age_text;
 use crate::ui::theme::{Graphics, scope};
 
@@ -122,16 +122,15 @@ fn render_header(frame: &mut Frame, area: Rect, wb: &Wallboard) {
 
 fn render_counts(frame: &mut Frame, area: Rect, wb: &Wallboard) {
     let theme = &wb.theme;
-    let c = Counts::of(wb);
-    let line = c.line(ascii(wb));
-    let style = if c.critical > 0 {
+    let doc = status_doc(wb);
+    let style = if doc.incidents.crit > 0 {
         theme.style(scope::METRIC_CRITICAL)
-    } else if c.warning > 0 || c.down > 0 || c.stale > 0 {
+    } else if doc.incidents.warn > 0 || doc.hosts.down > 0 {
         theme.style(scope::METRIC_HIGH)
     } else {
         theme.text()
     };
-    let mut spans = vec![Span::styled(line, style)];
+    let mut spans = vec![Span::styled(counts_line(&doc, ascii(wb)), style)];
     if let Some(problem) = &wb.picture.problem {
         spans.push(Span::styled(
             format!(" · {}", pages::clean(problem)),
