@@ -65,6 +65,9 @@ pub enum Command {
     /// Open the full-screen console on the inventory (fleet view, filter, marks, `:` commands);
     /// also what `fleetdeck` alone does.
     Tui(TuiArgs),
+    /// A read-only team screen for a tmux pane: fleet, metrics, incidents and runs pages that
+    /// rotate; agents are read with read tokens only and nothing can be run from it.
+    Wallboard(WallboardArgs),
     /// Start N local agents on 127.0.0.1 (temporary home, TLS, generated inventory and sample
     /// actions) and open the console on them; everything is stopped and removed on exit.
     Demo(DemoArgs),
@@ -92,6 +95,37 @@ pub struct DemoArgs {
     /// then keep them running until stdin closes or a signal comes (for scripts and tests).
     #[arg(long)]
     pub print_home: bool,
+}
+
+/// `fleetdeck wallboard`: which hosts and pages, how fast they rotate, whether `q` quits.
+#[derive(Debug, Args)]
+pub struct WallboardArgs {
+    /// Which hosts (e.g. 'env:prod', 'web[01-20]'); several -t are joined as a union.
+    /// Default: all hosts in hosts.toml. Metric terms (cpu>90, stale) are not accepted: the
+    /// fleet page lists the worst hosts first anyway.
+    #[arg(short = 't', long = "target", value_name = "SELECTOR")]
+    pub targets: Vec<String>,
+
+    /// The pages to show, in this order (fleet, metrics, incidents, runs).
+    #[arg(long, value_name = "PAGE,…", default_value = "fleet,metrics,incidents,runs",
+          value_parser = crate::ui::wallboard::Pages::parse)]
+    pub pages: crate::ui::wallboard::Pages,
+
+    /// How long each page stays before the next (0s: no rotation).
+    #[arg(long, value_name = "DUR", default_value = "20s", value_parser = parse_duration)]
+    pub rotate: Duration,
+
+    /// `q` does not quit: only typing `unlock` then enter does (for a shared screen).
+    #[arg(long)]
+    pub lock: bool,
+
+    /// For SSH hosts' probe: the ssh config and known_hosts files (never --accept-new).
+    #[arg(long, value_name = "FILE")]
+    pub ssh_config: Option<PathBuf>,
+
+    /// Also trust the host keys in this known_hosts file (repeatable).
+    #[arg(long = "known-hosts", value_name = "FILE")]
+    pub known_hosts: Vec<PathBuf>,
 }
 
 /// `fleetdeck tui`: the SSH client choices `fleetdeck run` has.

@@ -19,6 +19,7 @@ mod run;
 mod stats;
 mod status;
 mod tui;
+mod wallboard;
 mod watch;
 mod watch_lock;
 
@@ -89,6 +90,13 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Stats(args) => {
             let (settings, _log) = open_home(&home, cli.verbose)?;
             stats::run(&home, &settings, &args)
+        }
+        // Not `open_home`: recording others' interrupted runs is a write, and a wallboard
+        // writes nothing.
+        Command::Wallboard(args) => {
+            let settings = load_settings(&home)?;
+            let _log = start_logging(&home, cli.verbose, &settings);
+            wallboard::run(&home, &settings, &args)
         }
         // Reads one small file: no config, no logging, nothing that could slow a status bar.
         Command::Status(args) => status::run(&home, &args),

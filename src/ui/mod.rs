@@ -5,3 +5,4 @@ pub mod keymap;
 pub mod pane;
 pub mod printers;
 pub mod theme;
+pub mod wallboard;

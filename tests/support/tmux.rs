@@ -129,6 +129,24 @@ impl Tmux {
         }
     }
 
+    /// The pid of the program in the pane (the command tmux started).
+    pub fn pane_pid(&self) -> u32 {
+        let out = Command::new("tmux")
+            .args([
+                "-L",
+                &self.socket,
+                "display-message",
+                "-p",
+                "-t",
+                "0",
+                "#{pane_pid}",
+            ])
+            .output()
+            .expect("display-message");
+        let text = String::from_utf8_lossy(&out.stdout);
+        text.trim().parse().expect("a pane pid")
+    }
+
     /// Whether the session (the program in it) still runs.
     pub fn alive(&self) -> bool {
         Command::new("tmux")

@@ -353,7 +353,7 @@ fn tick() -> Msg {
 
 /// Local wall-clock time, HH:MM:SS (UTC when the offset is unknown, as `time` requires in
 /// multi-threaded programs).
-fn now_text() -> String {
+pub(crate) fn now_text() -> String {
     let now = time::OffsetDateTime::now_local().unwrap_or_else(|_| time::OffsetDateTime::now_utc());
     let format = time::macros::format_description!("[hour]:[minute]:[second]");
     now.format(&format).unwrap_or_default()

@@ -8,7 +8,7 @@
 pub mod columns;
 pub mod filter;
 pub mod keys;
-mod metric_cells;
+pub(crate) mod metric_cells;
 pub mod sort;
 pub mod state;
 pub mod view;

@@ -100,7 +100,12 @@ pub fn render(frame: &mut Frame, area: Rect, grid: &Grid, model: &Model) {
 }
 
 /// A cell's glyph and style for what is known of the host.
-fn cell(theme: &Theme, reading: Reading, metric: Metric, ascii: bool) -> (&'static str, Style) {
+pub(crate) fn cell(
+    theme: &Theme,
+    reading: Reading,
+    metric: Metric,
+    ascii: bool,
+) -> (&'static str, Style) {
     match reading {
         Reading::Fresh(v) => {
             let level = level(metric, v);

@@ -17,7 +17,7 @@ pub mod view;
 
 mod charts_view;
 mod focus_view;
-mod heatmap_view;
+pub(crate) mod heatmap_view;
 mod stats_view;
 mod top_view;
 
