@@ -94,8 +94,9 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         // Not `open_home`: recording others' interrupted runs is a write, and a wallboard
         // writes nothing.
         Command::Wallboard(args) => {
-            let settings = load_settings(&home)?;
-            let _log = start_logging(&home, cli.verbose, &settings);
+            // Recording a dead process's run as interrupted is bookkeeping of the home, not
+            // something run on a host: the wallboard does it like every other front end.
+            let (settings, _log) = open_home(&home, cli.verbose)?;
             wallboard::run(&home, &settings, &args)
         }
         // Reads one small file: no config, no logging, nothing that could slow a status bar.
