@@ -39,6 +39,12 @@ fn help_still_lists_every_command() {
         "tui",
         "check",
         "completions",
+        "metrics",
+        "stats",
+        "incidents",
+        "wallboard",
+        "watch",
+        "status",
     ] {
         assert!(
             out.stdout
