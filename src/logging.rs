@@ -75,21 +75,20 @@ pub fn init(home: &Home, filter: EnvFilter) -> Result<LogGuard, Error> {
                 home.log_dir.display()
             ))
         })?;
-    let (writer, guard) = tracing_appender::non_blocking(appender);
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(filter)
-        .with_writer(writer)
-        .with_ansi(false)
-        .with_current_span(false)
-        .try_init()
-        .map_err(|e| Error::Invalid(format!("cannot start logging: {e}")))?;
-    Ok(LogGuard { _guard: guard })
+    json_to(appender, filter)
 }
 
 /// Starts JSON logging to stderr (`fleetdeck watch` under systemd, whose journal keeps it).
 pub fn init_stderr(filter: EnvFilter) -> Result<LogGuard, Error> {
-    let (writer, guard) = tracing_appender::non_blocking(std::io::stderr());
+    json_to(std::io::stderr(), filter)
+}
+
+/// JSON lines to `sink`, written off the caller's thread.
+fn json_to(
+    sink: impl std::io::Write + Send + 'static,
+    filter: EnvFilter,
+) -> Result<LogGuard, Error> {
+    let (writer, guard) = tracing_appender::non_blocking(sink);
     tracing_subscriber::fmt()
         .json()
         .with_env_filter(filter)
