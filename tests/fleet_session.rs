@@ -171,7 +171,7 @@ async fn a_standalone_reader_uses_read_tokens_only() {
     until_state(&reader, "a1", |s| *s == ConnState::Connected).await;
     let snap = reader.snapshot();
     match snap.connections.get("a2") {
-        Some(ConnState::Failed { reason, .. }) => {
+        Some(ConnState::Unwatched { reason }) => {
             assert!(reason.contains("no read token"), "{reason}")
         }
         other => panic!("a2 must be shown as not contacted: {other:?}"),
@@ -192,7 +192,7 @@ async fn a_standalone_reader_uses_read_tokens_only() {
     while start.elapsed() < Duration::from_secs(2) {
         let state = reader.snapshot().connections.get("a2").cloned();
         assert!(
-            matches!(&state, Some(ConnState::Failed { reason, .. }) if reason.contains("no read token")),
+            matches!(&state, Some(ConnState::Unwatched { reason }) if reason.contains("no read token")),
             "{state:?}"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;

@@ -263,6 +263,9 @@ pub enum ConnState {
     Connected,
     /// The last attempt to connect failed; `reason` says why.
     Failed { kind: ErrorKind, reason: String },
+    /// Not contacted on purpose by this (read-only) view: an agent host without a read token.
+    /// Not a failure of the host; `reason` says what to add.
+    Unwatched { reason: String },
 }
 
 /// A way to reach hosts. `exec` must not block: it starts a task and returns at once.

@@ -20,6 +20,7 @@ fn state_label(state: &ConnState) -> &'static str {
         ConnState::Connecting => "connecting",
         ConnState::Connected => "connected",
         ConnState::Failed { .. } => "failed",
+        ConnState::Unwatched { .. } => "unwatched",
     }
 }
 

@@ -158,6 +158,25 @@ impl FleetReader {
             if host.transport != TransportKind::Agent {
                 continue;
             }
+            // Without a read token a reader does not contact the host at all.
+            if host
+                .agent
+                .as_ref()
+                .is_some_and(|a| a.read_token_file.is_none())
+            {
+                refused.insert(
+                    host.name.clone(),
+                    ConnState::Unwatched {
+                        reason: format!(
+                            "{}: no read token: a read-only view contacts agents only with a \
+                             read-scope token; add read_token_file = \"PATH\" to this host's \
+                             agent table (the read token from `fleetdeck agent init`)",
+                            host.name
+                        ),
+                    },
+                );
+                continue;
+            }
             if let Err(e) = watcher.watch(host) {
                 refused.insert(
                     host.name.clone(),

@@ -52,6 +52,11 @@ pub fn look(state: &ConnState, ascii: bool) -> (&'static str, String, &'static s
         ConnState::Failed { kind, .. } => {
             (pick("✘", "x"), kind.to_string(), scope::STATE_UNREACHABLE)
         }
+        ConnState::Unwatched { .. } => (
+            pick("⊘", "-"),
+            "no read token".to_string(),
+            scope::UI_TEXT_DIM,
+        ),
     }
 }
 

@@ -34,9 +34,9 @@ pub enum HostStatus {
     Ok(Option<ConnState>),
 }
 
-/// The reader says "no read token" in the link's reason: it is not a failure of the host.
+/// A host the reader does not contact (no read token): not a failure of the host.
 fn is_no_read_token(state: &ConnState) -> bool {
-    matches!(state, ConnState::Failed { reason, .. } if reason.contains("no read token"))
+    matches!(state, ConnState::Unwatched { .. })
 }
 
 impl HostStatus {

@@ -114,8 +114,7 @@ fn snapshot() -> FleetSnapshot {
     );
     connections.insert(
         "cache1".into(),
-        ConnState::Failed {
-            kind: ErrorKind::Auth,
+        ConnState::Unwatched {
             reason: "cache1: no read token: a read-only view contacts agents only with a \
                      read-scope token"
                 .into(),
@@ -255,8 +254,8 @@ fn every_status_is_a_symbol_and_a_word_and_the_counts_add_up() {
     assert_eq!(status("cache1"), HostStatus::NoReadToken);
     assert_eq!(status("lab1"), HostStatus::NoMetrics);
     assert!(status("web01").is_up());
-    // The line `fleetdeck status` prints for the same picture (a no-read-token host counts
-    // as down there, like any failed link).
+    // The line `fleetdeck status` prints for the same picture (a no-read-token host is not
+    // watched: unknown, not down).
     let doc = super::status::status_doc(&wb);
     assert_eq!(
         (doc.incidents.crit, doc.incidents.warn),
@@ -265,11 +264,11 @@ fn every_status_is_a_symbol_and_a_word_and_the_counts_add_up() {
     );
     assert_eq!(
         super::status::counts_line(&doc, false),
-        "✖1 ▲1 · 5/9 up · 1 running"
+        "✖1 ▲1 · 5/9 up, 1 unknown · 1 running"
     );
     assert_eq!(
         super::status::counts_line(&doc, true),
-        "!!1 !1 · 5/9 up · 1 running"
+        "!!1 !1 · 5/9 up, 1 unknown · 1 running"
     );
 }
 
