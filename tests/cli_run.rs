@@ -755,3 +755,30 @@ fn a_proxyjump_loop_is_refused_before_anything_runs() {
     }
     assert!(!history_file(home.path()).exists());
 }
+
+/// Two aliases of the same user@host:port share one pooled connection; when it cannot be made,
+/// each host's failure names that host, not the one that tried first.
+#[test]
+fn aliases_sharing_a_connection_each_fail_under_their_own_name() {
+    let port = support::cli::closed_port();
+    let entry = |name: &str| {
+        format!(
+            "[[hosts]]\nname = \"{name}\"\naddress = \"127.0.0.1\"\nport = {port}\nuser = \"ops\"\n"
+        )
+    };
+    let home = home_with(&format!("{}{}", entry("a1"), entry("a2")));
+    let out = run(
+        home.path(),
+        &["run", "-t", "a[1-2]", "--json", "--", "true"],
+    );
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    let last: Value = serde_json::from_str(out.stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(last["event"], "run_finished");
+    for h in last["hosts"].as_array().unwrap() {
+        let name = h["host"].as_str().unwrap();
+        let other = if name == "a1" { "a2" } else { "a1" };
+        let message = h["message"].as_str().unwrap();
+        assert!(message.starts_with(&format!("{name} (")), "{message}");
+        assert!(!message.contains(other), "{name}: {message}");
+    }
+}

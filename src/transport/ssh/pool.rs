@@ -102,7 +102,8 @@ impl Conn {
 #[derive(Default)]
 struct SlotState {
     conn: Option<Arc<Conn>>,
-    last_failure: Option<(Instant, TransportError)>,
+    /// When the last attempt failed, how, and the label of the host that made it.
+    last_failure: Option<(Instant, TransportError, String)>,
 }
 
 /// What a slot shows to [`Pool::connection`], readable without waiting for the slot's lock
@@ -302,15 +303,20 @@ impl Pool {
             tracing::debug!(host = %conn.label, "pooled connection is dead; reconnecting");
             state.conn = None;
         }
-        if let Some((at, err)) = &state.last_failure
+        if let Some((at, err, made_by)) = &state.last_failure
             && *at > asked
         {
-            return Err(err.clone());
+            // Another alias of the same user@host:port failed meanwhile: the same failure,
+            // told under this host's own name.
+            return Err(TransportError::new(
+                err.kind,
+                err.message.replacen(made_by.as_str(), &label, 1),
+            ));
         }
         slot.show(|v| v.connecting = true);
         // Dropped mid-handshake (a cancelled run): the view must not stay "connecting".
         let shown = ConnectingShown(&slot);
-        let result = self.connect(r, via, key, label, timeout).await;
+        let result = self.connect(r, via, key, label.clone(), timeout).await;
         drop(shown);
         match result {
             Ok(conn) => {
@@ -328,7 +334,7 @@ impl Pool {
                     v.conn = Weak::new();
                     v.failure = Some(e.clone());
                 });
-                state.last_failure = Some((Instant::now(), e.clone()));
+                state.last_failure = Some((Instant::now(), e.clone(), label));
                 Err(e)
             }
         }
