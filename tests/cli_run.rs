@@ -782,3 +782,38 @@ fn aliases_sharing_a_connection_each_fail_under_their_own_name() {
         assert!(!message.contains(other), "{name}: {message}");
     }
 }
+
+/// A `Match` criterion fleetdeck does not evaluate is said in `--dry-run`, not only logged.
+#[test]
+fn dry_run_says_which_ssh_config_blocks_are_not_applied() {
+    let home = home_with("[[hosts]]\nname = \"web01\"\n");
+    let config = home.path().join("ssh_config");
+    fs::write(
+        &config,
+        "Match final\n    Port 8\nHost web01\n    Port 2222\n",
+    )
+    .unwrap();
+    let config = config.to_string_lossy().to_string();
+    let out = run(
+        home.path(),
+        &[
+            "run",
+            "-t",
+            "web01",
+            "--ssh-config",
+            &config,
+            "--dry-run",
+            "--",
+            "true",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("ssh config notes:"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("Match final is not evaluated by fleetdeck"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains(":2222"), "{}", out.stdout);
+}

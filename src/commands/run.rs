@@ -121,8 +121,16 @@ pub fn execute(
     check_jump_chains(&plan.hosts, options)?;
     if options.dry_run {
         let limits = dry_run_limits(&spec, fanout, options);
-        let destinations = ssh_destinations(&plan.hosts, options)?;
-        let text = render_dry_run(&plan.hosts, &destinations, &plan.command, &limits, &envs);
+        let (destinations, notes) = ssh_destinations(&plan.hosts, options)?;
+        let mut text = render_dry_run(&plan.hosts, &destinations, &plan.command, &limits, &envs);
+        // What the ssh config has that fleetdeck does not apply (`Match final`, `exec`, …):
+        // said where the run is previewed, not only in the log.
+        if !notes.is_empty() {
+            text.push_str("\nssh config notes:\n");
+            for note in &notes {
+                text.push_str(&format!("  {note}\n"));
+            }
+        }
         crate::ui::printers::write_stdout(&text)?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -263,12 +271,17 @@ pub(super) fn check_jump_chains(hosts: &[Host], options: &RunOptions) -> Result<
     }
 }
 
-fn ssh_destinations(hosts: &[Host], options: &RunOptions) -> Result<Vec<Option<String>>, Error> {
+/// Each SSH host's destination as ssh would reach it, and the config's warnings.
+fn ssh_destinations(
+    hosts: &[Host],
+    options: &RunOptions,
+) -> Result<(Vec<Option<String>>, Vec<String>), Error> {
     if !hosts.iter().any(|h| h.transport == TransportKind::Ssh) {
-        return Ok(vec![None; hosts.len()]);
+        return Ok((vec![None; hosts.len()], Vec::new()));
     }
     let config = SshConfigSource::load(options.ssh_config.as_deref())?;
-    Ok(hosts
+    let notes = config.warnings().to_vec();
+    let destinations = hosts
         .iter()
         .map(|h| {
             if h.transport != TransportKind::Ssh {
@@ -283,7 +296,8 @@ fn ssh_destinations(hosts: &[Host], options: &RunOptions) -> Result<Vec<Option<S
                 Err(e) => format!("(cannot resolve: {e})"),
             })
         })
-        .collect())
+        .collect();
+    Ok((destinations, notes))
 }
 
 /// One run's session: its targets, its `--fanout` as the fan-out budget (not the console's

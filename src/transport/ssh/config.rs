@@ -25,7 +25,7 @@
 //!   GlobalKnownHostsFile gets `~` only. Host names and HostKeyAlias are lowercased, as ssh does.
 //!
 //! Not supported: `Match exec|canonical|final|localnetwork|…` (the block never applies; a
-//! warning says so), `~user` paths, `CanonicalizeHostname`, service names as ports, and
+//! warning says so, and `run --dry-run` shows it), `~user` paths, `CanonicalizeHostname`, and
 //! ProxyCommand (resolving such a host is an error that says to use ProxyJump). Unknown
 //! keywords are ignored rather than rejected, and file permissions are not checked.
 //!
