@@ -36,6 +36,10 @@ fn runs(home: &Path) -> (Vec<Value>, String) {
 }
 
 fn kill(pid: i32, signal: i32) {
+    // Never a process group or "every process": only a real pid.
+    if pid <= 1 {
+        return;
+    }
     // SAFETY: kill(2) on a process this test started (or one it started recorded its pid).
     unsafe { libc::kill(pid, signal) };
 }
@@ -154,4 +158,61 @@ fn a_run_killed_mid_run_is_recorded_once_as_interrupted() {
         .collect();
     hosts.sort();
     assert_eq!(hosts, ["l2", "l3"]);
+}
+
+/// A standalone reader (the wallboard's) shows another process's run in flight from its
+/// marker, and stops showing it once that process is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_sees_another_process_run_in_flight() {
+    use fleetdeck::config::{Home, Settings};
+    use fleetdeck::engine::FleetReader;
+    let home = home_with(HOSTS);
+    let dir = home.path().join("work");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join("block"), "").unwrap();
+    let command = format!(
+        "cd {}; echo $$ > pid-$FLEETDECK_HOST; while [ -e block ]; do sleep 0.2; done",
+        dir.display()
+    );
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_fleetdeck"))
+        .arg("--home")
+        .arg(home.path())
+        .env_remove("FLEETDECK_HOME")
+        .args(["run", "-t", "l[1-2]", "--", &command])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let h = Home::under(home.path());
+    let hosts = fleetdeck::inventory::load::load(&h.hosts_file())
+        .unwrap()
+        .hosts()
+        .to_vec();
+    let reader = FleetReader::open(&h, &Settings::default(), hosts);
+    let start = Instant::now();
+    let running = loop {
+        let snap = reader.snapshot();
+        if let Some(r) = snap.queue.running.first() {
+            break r.clone();
+        }
+        assert!(start.elapsed() < BOUND, "{:?}", snap.queue);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(running.hosts, 2);
+    assert!(
+        running.command.contains("while [ -e block ]"),
+        "{}",
+        running.command
+    );
+
+    // The run ends normally: no longer in flight.
+    fs::remove_file(dir.join("block")).unwrap();
+    let _ = child.wait();
+    let start = Instant::now();
+    while !reader.snapshot().queue.running.is_empty() {
+        assert!(start.elapsed() < BOUND, "still shown as running");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // The run ended normally: its commands ended with it (the loop saw `block` go).
 }

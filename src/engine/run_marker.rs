@@ -35,6 +35,8 @@ pub struct MarkerRecord {
     #[serde(default)]
     pub locks: bool,
     pub pid: u32,
+    #[serde(default)]
+    pub priority: super::types::Priority,
 }
 
 /// The running side of a marker: holds the lock until dropped.
@@ -87,6 +89,7 @@ impl RunMarker {
             action: req.action.clone(),
             locks: req.guards.lock_ttl.is_some(),
             pid: std::process::id(),
+            priority: req.priority,
         };
         let text = serde_json::to_vec(&record).map_err(std::io::Error::other)?;
         let mut temp = path.clone();
@@ -141,6 +144,38 @@ impl RunMarker {
             }
         }
     }
+}
+
+/// The runs in flight in any process of this home: the markers in `dir` whose lock is held.
+/// A marker whose lock is free (its process died) is left for `interrupted::recover`, and the
+/// lock taken to find out is given back at once. Read-only: for a reader's picture.
+pub fn in_flight(dir: &Path) -> Vec<MarkerRecord> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut runs: Vec<MarkerRecord> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.ends_with(".json"))
+        })
+        .filter_map(|path| {
+            let file = File::open(&path).ok()?;
+            match flock(&file, libc::LOCK_SH | libc::LOCK_NB) {
+                // Free: its process is gone (closing the file gives the lock back).
+                Ok(()) => None,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    let text = std::fs::read_to_string(&path).ok()?;
+                    serde_json::from_str(&text).ok()
+                }
+                Err(_) => None,
+            }
+        })
+        .collect();
+    runs.sort_by(|a, b| a.started.cmp(&b.started));
+    runs
 }
 
 /// flock(2) on `file`, retried when a signal interrupts it.

@@ -234,8 +234,13 @@ impl FleetReader {
             probe.clone(),
             &stop,
         );
-        let history = Records::new(home, &settings.store).history_path();
-        tokio::spawn(follow_history(history, Arc::clone(&view), stop.clone()));
+        let records = Records::new(home, &settings.store);
+        tokio::spawn(follow_history(
+            records.history_path(),
+            records.running_dir(),
+            Arc::clone(&view),
+            stop.clone(),
+        ));
         super::incident_feed::follow(
             home.incidents_file(),
             crate::incident::book::rotation_of(&settings.store),
@@ -299,8 +304,14 @@ impl FleetReader {
     }
 }
 
-/// Re-reads the newest runs of history.jsonl whenever it changed (size or time), until `stop`.
-async fn follow_history(path: PathBuf, view: Arc<SharedView>, stop: CancellationToken) {
+/// Re-reads the newest runs of history.jsonl whenever it changed (size or time), and the runs
+/// other processes have in flight (their markers, `run_marker::in_flight`), until `stop`.
+async fn follow_history(
+    path: PathBuf,
+    running: PathBuf,
+    view: Arc<SharedView>,
+    stop: CancellationToken,
+) {
     let mut seen: Option<(u64, Option<SystemTime>)> = None;
     let mut tick = tokio::time::interval(HISTORY_POLL);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -308,6 +319,12 @@ async fn follow_history(path: PathBuf, view: Arc<SharedView>, stop: Cancellation
         tokio::select! {
             () = stop.cancelled() => return,
             _ = tick.tick() => {}
+        }
+        let dir = running.clone();
+        if let Ok(in_flight) =
+            tokio::task::spawn_blocking(move || crate::engine::run_marker::in_flight(&dir)).await
+        {
+            view.set_queue(queue_of(in_flight));
         }
         let stamp = std::fs::metadata(&path)
             .ok()
@@ -334,5 +351,28 @@ async fn follow_history(path: PathBuf, view: Arc<SharedView>, stop: Cancellation
             Ok(Err(e)) => tracing::warn!(file = %path.display(), error = %e, "cannot read history"),
             Err(e) => tracing::warn!(error = %e, "history reader stopped"),
         }
+    }
+}
+
+/// Other processes' runs in flight, as the queue a reader shows (nothing waits in a reader).
+fn queue_of(markers: Vec<crate::engine::run_marker::MarkerRecord>) -> crate::engine::QueueSnapshot {
+    let running = markers
+        .into_iter()
+        .map(|m| crate::engine::queue::RunningRun {
+            since: time::OffsetDateTime::parse(
+                &m.started,
+                &time::format_description::well_known::Rfc3339,
+            )
+            .map_or(SystemTime::UNIX_EPOCH, SystemTime::from),
+            id: m.id,
+            priority: m.priority,
+            command: m.command,
+            hosts: m.targets.len(),
+            paused: false,
+        })
+        .collect();
+    crate::engine::QueueSnapshot {
+        queued: Vec::new(),
+        running,
     }
 }
