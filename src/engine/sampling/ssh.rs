@@ -24,6 +24,9 @@ use crate::metrics::{Availability, Reading, Sample, Source, sample_between};
 const PROBES_AT_ONCE: usize = 64;
 /// A probe that takes longer is given up for this tick.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
+/// The share of the interval a round's probes are spread over; the rest leaves a probe that
+/// runs to its timeout room to end before the next round.
+const SPREAD: f64 = 0.3;
 /// A host's first reading is followed by a second this soon, so CPU shows without waiting a
 /// whole interval.
 const FIRST_DELTA: Duration = Duration::from_secs(1);
@@ -54,9 +57,11 @@ pub(crate) fn spawn(
             let Some(transport) = transport() else {
                 return Vec::new();
             };
+            let n = cfg.hosts.len().max(1);
             cfg.hosts
                 .iter()
-                .filter_map(|host| {
+                .enumerate()
+                .filter_map(|(i, host)| {
                     // A host not sampled yet (or failing) gets a second reading a moment
                     // after the first, so CPU shows without waiting a whole interval.
                     let first = match view.metrics_availability(&host.name) {
@@ -67,7 +72,16 @@ pub(crate) fn spawn(
                     let (host, transport, permits) =
                         (host.clone(), transport.clone(), Arc::clone(&permits));
                     let connect_timeout = cfg.connect_timeout;
+                    // Sampled hosts are spread over the first part of the interval (each at
+                    // the same offset every round, so its samples stay `every` apart) rather
+                    // than all probed in the same instant; hosts not sampled yet go at once.
+                    let delay = if first {
+                        Duration::ZERO
+                    } else {
+                        cfg.every.mul_f64(SPREAD * i as f64 / n as f64)
+                    };
                     Some(async move {
+                        tokio::time::sleep(delay).await;
                         let read = async |host: &Host| {
                             let _permit = permits.acquire().await;
                             let r = transport.probe(host, connect_timeout, PROBE_TIMEOUT).await;
