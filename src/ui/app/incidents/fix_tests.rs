@@ -262,7 +262,7 @@ fn run_result(id: &str) -> RunResult {
         attempts: 1,
     };
     let failed = HostState::Failed {
-        outcome: crate::transport::ExitOutcome::Code { code: 5 },
+        outcome: crate::engine::ExitOutcome::Code { code: 5 },
     };
     RunResult {
         id: id.into(),
